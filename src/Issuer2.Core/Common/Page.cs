@@ -1,0 +1,49 @@
+using System.Buffers.Text;
+using System.Text.Json;
+
+namespace Issuer2.Core.Common;
+
+/// <summary>One page of a keyset-paged list.</summary>
+public sealed record Page<T>(IReadOnlyList<T> Items, string NextPageToken);
+
+/// <summary>
+/// Opaque keyset page tokens. A token names the list it belongs to (tenant and filters), so it cannot be
+/// replayed against another tenant or other filters.
+/// </summary>
+public static class PageTokens
+{
+    public const int DefaultPageSize = 50;
+    public const int MaxPageSize = 200;
+
+    /// <summary>0 means the default; larger than the maximum is coerced (AIP-158); negative is invalid.</summary>
+    public static Result<int> PageSize(int requested, string field = "page_size")
+    {
+        if (requested < 0) return Error.Invalid(field, "must not be negative");
+        return requested == 0 ? DefaultPageSize : Math.Min(requested, MaxPageSize);
+    }
+
+    public static string Encode(string scope, string position)
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(new Token(scope, position), CoreJson.Options);
+        return Base64Url.EncodeToString(json);
+    }
+
+    /// <summary>Returns the position in the list, null for the first page, or an error when the token is not of this list.</summary>
+    public static Result<string?> Decode(string? token, string scope, string field = "page_token")
+    {
+        if (string.IsNullOrEmpty(token)) return (string?)null;
+        try
+        {
+            var decoded = JsonSerializer.Deserialize<Token>(Base64Url.DecodeFromChars(token), CoreJson.Options);
+            if (decoded is null || decoded.S != scope || string.IsNullOrEmpty(decoded.P))
+                return Error.Invalid(field, "does not belong to this list (another tenant or other filters)");
+            return decoded.P;
+        }
+        catch (Exception e) when (e is FormatException or JsonException)
+        {
+            return Error.Invalid(field, "is not a page token of this API");
+        }
+    }
+
+    private sealed record Token(string S, string P);
+}

@@ -1,0 +1,19 @@
+namespace Issuer2.Core.Common;
+
+/// <summary>Commits every change and every appended event of one request in one transaction.</summary>
+public interface IUnitOfWork
+{
+    /// <summary>Commits; throws <see cref="UniqueConflictException"/> when a unique key was taken concurrently.</summary>
+    Task SaveChangesAsync(CancellationToken ct);
+
+    /// <summary>Forgets every pending change, e.g. after a commit lost a race, so the request can read afresh.</summary>
+    void Reset();
+}
+
+/// <summary>A unique key (an id, a request id, a version) was taken by a concurrent request; nothing was written.</summary>
+public sealed class UniqueConflictException(string message, Exception? inner = null) : Exception(message, inner)
+{
+    public UniqueConflictException() : this("A unique key was taken concurrently.") { }
+
+    public UniqueConflictException(string message) : this(message, null) { }
+}

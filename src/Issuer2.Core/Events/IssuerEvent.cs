@@ -1,0 +1,89 @@
+using System.Text.Json;
+using Issuer2.Core.Common;
+
+namespace Issuer2.Core.Events;
+
+/// <summary>
+/// One entry of the event log (the outbox): appended in the same transaction as the change it reports,
+/// so no event is lost and none is invented. Never carries a secret or a claim value.
+/// </summary>
+public sealed class IssuerEvent
+{
+    /// <summary>Assigned by the database on insert.</summary>
+    public long Sequence { get; init; }
+
+    /// <summary>PostgreSQL: the writing transaction's id (<c>pg_current_xact_id()</c>); SQLite: 0, since its commits are serial.</summary>
+    public long TransactionId { get; init; }
+
+    public required string TenantId { get; init; }
+    public required string Type { get; init; }
+    public required DateTimeOffset OccurredAt { get; init; }
+    public string? OfferId { get; init; }
+    public string? SessionId { get; init; }
+
+    /// <summary>The typed detail as JSON text.</summary>
+    public required string Detail { get; init; }
+
+    /// <summary>Where a reader resumes after this event; opaque to clients.</summary>
+    public string Cursor => new EventCursor(TransactionId, Sequence).ToString();
+
+    public static IssuerEvent Create<TDetail>(string tenantId, string type, DateTimeOffset at, TDetail detail, string? offerId = null, string? sessionId = null) =>
+        new()
+        {
+            TenantId = tenantId,
+            Type = type,
+            OccurredAt = at,
+            OfferId = offerId,
+            SessionId = sessionId,
+            Detail = JsonSerializer.Serialize(detail, CoreJson.Options),
+        };
+}
+
+/// <summary>The event types. Management writes now; issuance events join them with the wallet endpoints.</summary>
+public static class EventTypes
+{
+    public const string TenantCreated = "tenant.created";
+    public const string TenantUpdated = "tenant.updated";
+    public const string TenantDeleted = "tenant.deleted";
+    public const string ApiKeyCreated = "api_key.created";
+    public const string ApiKeyRevoked = "api_key.revoked";
+    public const string ProfileCreated = "profile.created";
+    public const string ProfileUpdated = "profile.updated";
+    public const string ProfileDeleted = "profile.deleted";
+    public const string OfferCreated = "offer.created";
+    public const string OfferRevoked = "offer.revoked";
+}
+
+/// <summary>A position in the log: (transaction id, sequence), the order in which events become visible.</summary>
+public readonly record struct EventCursor(long TransactionId, long Sequence)
+{
+    public override string ToString() => $"{TransactionId:x}.{Sequence:x}";
+
+    public static bool TryParse(string? text, out EventCursor cursor)
+    {
+        cursor = default;
+        var dot = text?.IndexOf('.', StringComparison.Ordinal) ?? -1;
+        if (dot <= 0) return false;
+        if (!long.TryParse(text.AsSpan(0, dot), System.Globalization.NumberStyles.AllowHexSpecifier, null, out var tx)) return false;
+        if (!long.TryParse(text.AsSpan(dot + 1), System.Globalization.NumberStyles.AllowHexSpecifier, null, out var seq)) return false;
+        cursor = new EventCursor(tx, seq);
+        return true;
+    }
+}
+
+/// <summary>Appends events to the unit of work in progress; they commit with it or not at all.</summary>
+public interface IEventLog
+{
+    void Append(IssuerEvent e);
+}
+
+/// <summary>Reads a tenant's events in commit-visibility order from a cursor.</summary>
+public interface IEventReader
+{
+    /// <summary>
+    /// Events of <paramref name="tenantId"/> after <paramref name="afterCursor"/> (null: from the start),
+    /// at most <paramref name="limit"/>. Only events every earlier transaction of which has ended are
+    /// returned, so a reader that resumes from the last cursor never skips one that commits late.
+    /// </summary>
+    Task<IReadOnlyList<IssuerEvent>> ReadAfterAsync(string tenantId, string? afterCursor, int limit, CancellationToken ct);
+}

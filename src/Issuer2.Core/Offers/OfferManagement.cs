@@ -1,0 +1,307 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Issuer2.Core.Claims;
+using Issuer2.Core.Common;
+using Issuer2.Core.Events;
+using Issuer2.Core.Profiles;
+using Issuer2.Core.Security;
+using Issuer2.Core.Tenants;
+
+namespace Issuer2.Core.Offers;
+
+/// <summary>How to protect a pre-authorized offer with a PIN.</summary>
+public sealed record TxCodeOptions(string? Value, int Length, TxCodeInputMode? InputMode, string? Description);
+
+/// <summary>What a caller asks for when creating an offer; null means the default.</summary>
+public sealed record CreateOfferCommand(
+    string ProfileId,
+    AuthenticationMethod? Method,
+    DeliveryMode? Delivery,
+    TimeSpan? Lifetime,
+    DateTimeOffset? ExpireTime,
+    int MaxUses,
+    TxCodeOptions? TxCode,
+    IReadOnlyList<ClaimValue> Overrides,
+    IssuerStateMode? IssuerStateMode,
+    string? RequestId,
+    bool IncludeQrCode);
+
+/// <summary>A created (or replayed) offer: the record, its URL and the PIN, the last two shown only now.</summary>
+public sealed record CreatedOffer(Offer Offer, string OfferUrl, string? Pin);
+
+/// <summary>Use cases of offer management (a tenant key's).</summary>
+public sealed class OfferManagement(
+    ITenantStore tenants, IProfileStore profiles, IOfferStore offers, IEventLog events, IUnitOfWork unit,
+    SecretProtector protector, TimeProvider clock)
+{
+    public static readonly TimeSpan RequestIdRetention = TimeSpan.FromHours(24);
+    public const int MaxUsesLimit = 10_000;
+    public const int DefaultPinLength = 6;
+
+    public async Task<Result<CreatedOffer>> CreateAsync(Caller caller, string tenantId, CreateOfferCommand command, CancellationToken ct)
+    {
+        if (Access.RequireTenant(caller, tenantId, ResourceNames.Tenant(tenantId)) is { } denied) return denied;
+        var tenant = await tenants.FindAsync(tenantId, ct);
+        if (tenant is null) return Error.NotFound(ResourceNames.Tenant(tenantId));
+
+        // A retry with a known request_id answers from the record, before anything else is checked or written.
+        var requestId = string.IsNullOrEmpty(command.RequestId) ? null : command.RequestId;
+        if (requestId is not null && requestId.Length > 128) return Error.Invalid("request_id", "must be at most 128 characters");
+        var fingerprint = Fingerprint(command);
+        var now = clock.GetUtcNow();
+        OfferRequest? expiredRequest = null;
+        if (requestId is not null)
+        {
+            var previous = await offers.FindRequestAsync(tenantId, requestId, ct);
+            if (previous is not null && previous.ExpiresAt > now) return await ReplayAsync(tenantId, previous, fingerprint, ct);
+            expiredRequest = previous;
+        }
+
+        var profile = await profiles.FindAsync(tenantId, command.ProfileId, ct);
+        if (profile is null) return Error.Invalid("profile", $"the profile \"{command.ProfileId}\" does not exist in this tenant");
+
+        var checkedCommand = Check(tenant, profile.Definition, command, now);
+        if (!checkedCommand.IsSuccess) return checkedCommand.Error;
+        var c = checkedCommand.Value;
+
+        var offerId = Ids.New();
+        string? pin = null;
+        byte[]? pinHash = null;
+        if (c.TxCode is { } tx)
+        {
+            pin = string.IsNullOrEmpty(tx.Value) ? Secrets.NewNumericPin(tx.Length) : tx.Value;
+            pinHash = protector.KeyedHash(Offer.PinContext(tenantId, offerId), pin);
+        }
+
+        string offerUrl;
+        byte[]? uriTokenHash = null;
+        PreAuthorizedCode? code = null;
+        if (c.Delivery == DeliveryMode.ByReference)
+        {
+            var uriToken = Secrets.NewToken();
+            uriTokenHash = Secrets.Hash(uriToken);
+            offerUrl = CredentialOfferDocument.ByReferenceUrl(CredentialOfferDocument.OfferUri(tenant.CredentialIssuer, uriToken));
+        }
+        else
+        {
+            // OID4VCI §4.1.1: the code travels in the URL, so the offer is single-use and lives as long as the code.
+            var plainCode = Secrets.NewToken();
+            code = new PreAuthorizedCode
+            {
+                CodeHash = Secrets.Hash(plainCode), TenantId = tenantId, OfferId = offerId, CreatedAt = now, ExpiresAt = c.ExpiresAt,
+            };
+            var txCode = c.TxCode is null ? null : new CredentialOfferDocument.TxCode(c.PinInputMode, pin!.Length, c.TxCode.Description);
+            offerUrl = CredentialOfferDocument.ByValueUrl(
+                CredentialOfferDocument.PreAuthorized(tenant.CredentialIssuer, profile.ProfileId, plainCode, txCode));
+        }
+
+        var offer = new Offer
+        {
+            Id = offerId,
+            TenantId = tenantId,
+            ProfileId = profile.ProfileId,
+            ProfileUid = profile.Uid,
+            ProfileVersion = profile.Version,
+            Method = c.Method,
+            Delivery = c.Delivery,
+            IssuerStateMode = c.IssuerStateMode,
+            UriTokenHash = uriTokenHash,
+            PinHash = pinHash,
+            PinInputMode = pin is null ? null : c.PinInputMode,
+            PinLength = pin?.Length,
+            PinDescription = string.IsNullOrEmpty(c.TxCode?.Description) ? null : c.TxCode.Description,
+            MaxUses = c.MaxUses,
+            Overrides = [.. command.Overrides],
+            CreatedAt = now,
+            ExpiresAt = c.ExpiresAt,
+            RequestId = requestId,
+        };
+        offers.Add(offer);
+        if (code is not null) offers.Add(code);
+        if (requestId is not null)
+        {
+            var replay = protector.Encrypt(JsonSerializer.SerializeToUtf8Bytes(new Replay(offerUrl, pin), CoreJson.Options), ReplayContext(tenantId, requestId));
+            if (expiredRequest is null)
+            {
+                offers.Add(new OfferRequest
+                {
+                    TenantId = tenantId, RequestId = requestId, Fingerprint = fingerprint, OfferId = offerId, EncryptedReplay = replay,
+                    CreatedAt = now, ExpiresAt = now + RequestIdRetention,
+                });
+            }
+            else
+            {
+                expiredRequest.Fingerprint = fingerprint;
+                expiredRequest.OfferId = offerId;
+                expiredRequest.EncryptedReplay = replay;
+                expiredRequest.CreatedAt = now;
+                expiredRequest.ExpiresAt = now + RequestIdRetention;
+            }
+        }
+        events.Append(IssuerEvent.Create(tenantId, EventTypes.OfferCreated, now, new
+        {
+            ProfileId = profile.ProfileId,
+            profile.Version,
+            AuthenticationMethod = offer.Method,
+            DeliveryMode = offer.Delivery,
+            offer.MaxUses,
+            offer.PinRequired,
+            offer.ExpiresAt,
+        }, offerId));
+
+        try
+        {
+            await unit.SaveChangesAsync(ct);
+        }
+        catch (UniqueConflictException) when (requestId is not null)
+        {
+            // A concurrent create with the same request_id won: answer as its retry.
+            unit.Reset();
+            var winner = await offers.FindRequestAsync(tenantId, requestId, ct);
+            if (winner is null) throw;
+            return await ReplayAsync(tenantId, winner, fingerprint, ct);
+        }
+        return new CreatedOffer(offer, offerUrl, pin);
+    }
+
+    public async Task<Result<Offer>> GetAsync(Caller caller, string tenantId, string offerId, CancellationToken ct)
+    {
+        var name = ResourceNames.Child(tenantId, ResourceNames.Offers, offerId);
+        if (Access.RequireTenant(caller, tenantId, name) is { } denied) return denied;
+        var offer = await offers.FindAsync(tenantId, offerId, ct);
+        return offer is null ? Error.NotFound(name) : offer;
+    }
+
+    public async Task<Result<Page<Offer>>> ListAsync(
+        Caller caller, string tenantId, OfferState? state, string? profileId, int pageSize, string? pageToken, CancellationToken ct)
+    {
+        if (Access.RequireTenant(caller, tenantId, ResourceNames.Tenant(tenantId)) is { } denied) return denied;
+        var size = PageTokens.PageSize(pageSize);
+        if (!size.IsSuccess) return size.Error;
+        var scope = $"offers/{tenantId}/{state}/{profileId}";
+        var position = PageTokens.Decode(pageToken, scope);
+        if (!position.IsSuccess) return position.Error;
+
+        (DateTimeOffset, string)? after = null;
+        if (position.Value is { } p)
+        {
+            var parts = p.Split(' ');
+            after = (new DateTimeOffset(long.Parse(parts[0], CultureInfo.InvariantCulture), TimeSpan.Zero), parts[1]);
+        }
+        var page = await offers.ListAsync(new OfferQuery(tenantId, state, profileId, clock.GetUtcNow(), after, size.Value + 1), ct);
+        var items = page.Take(size.Value).ToList();
+        var next = page.Count > size.Value
+            ? PageTokens.Encode(scope, $"{items[^1].CreatedAt.UtcTicks.ToString(CultureInfo.InvariantCulture)} {items[^1].Id}")
+            : "";
+        return new Page<Offer>(items, next);
+    }
+
+    public async Task<Result<Offer>> RevokeAsync(Caller caller, string tenantId, string offerId, CancellationToken ct)
+    {
+        var name = ResourceNames.Child(tenantId, ResourceNames.Offers, offerId);
+        if (Access.RequireTenant(caller, tenantId, name) is { } denied) return denied;
+        var offer = await offers.FindAsync(tenantId, offerId, ct);
+        if (offer is null) return Error.NotFound(name);
+        if (offer.RevokedAt is not null) return Error.Precondition(ErrorReasons.OfferNotActive, "The offer is already revoked.");
+        var now = clock.GetUtcNow();
+        Revoke(events, offer, now, "revoked");
+        await unit.SaveChangesAsync(ct);
+        return offer;
+    }
+
+    /// <summary>Marks an offer revoked and appends its event; the caller commits.</summary>
+    public static void Revoke(IEventLog events, Offer offer, DateTimeOffset now, string cause)
+    {
+        offer.RevokedAt = now;
+        events.Append(IssuerEvent.Create(offer.TenantId, EventTypes.OfferRevoked, now, new { Cause = cause }, offer.Id));
+    }
+
+    private sealed record Replay(string OfferUrl, string? Pin);
+
+    private sealed record CheckedCommand(
+        AuthenticationMethod Method, DeliveryMode Delivery, IssuerStateMode IssuerStateMode, DateTimeOffset ExpiresAt, int MaxUses,
+        TxCodeOptions? TxCode, TxCodeInputMode PinInputMode);
+
+    private static string ReplayContext(string tenantId, string requestId) => $"offer-request/{tenantId}/{requestId}";
+
+    private async Task<Result<CreatedOffer>> ReplayAsync(string tenantId, OfferRequest previous, byte[] fingerprint, CancellationToken ct)
+    {
+        if (!CryptographicOperations.FixedTimeEquals(previous.Fingerprint, fingerprint))
+            return Error.AlreadyExists(ErrorReasons.RequestIdConflict, "This request_id was used with other parameters within the last 24 hours.");
+        var replay = JsonSerializer.Deserialize<Replay>(protector.Decrypt(previous.EncryptedReplay, ReplayContext(tenantId, previous.RequestId)), CoreJson.Options)!;
+        var offer = await offers.FindAsync(tenantId, previous.OfferId, ct)
+            ?? throw new InvalidOperationException("A create request names an offer that does not exist.");
+        return new CreatedOffer(offer, replay.OfferUrl, replay.Pin);
+    }
+
+    /// <summary>The parameters of a create, request_id aside: equal fingerprints mean "the same request".</summary>
+    private static byte[] Fingerprint(CreateOfferCommand command) =>
+        SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(command with { RequestId = null }, CoreJson.Options));
+
+    private static Result<CheckedCommand> Check(Tenant tenant, ProfileDefinition profile, CreateOfferCommand c, DateTimeOffset now)
+    {
+        var method = c.Method ?? AuthenticationMethod.PreAuthorized;
+        var delivery = c.Delivery ?? DeliveryMode.ByReference;
+        var issuerState = c.IssuerStateMode ?? IssuerStateMode.Omit;
+        var v = new Violations();
+
+        // Request shape first: every bad field in one answer.
+        v.Require(c.Lifetime is null || c.ExpireTime is null, "expire_time", "set lifetime or expire_time, not both");
+        v.Require(c.MaxUses is >= 0 and <= MaxUsesLimit, "max_uses", $"must be between 1 and {MaxUsesLimit}");
+        var maxUses = c.MaxUses == 0 ? 1 : c.MaxUses;
+        var pinInputMode = c.TxCode?.InputMode ?? TxCodeInputMode.Numeric;
+        if (c.TxCode is { } tx)
+        {
+            v.Require(method == AuthenticationMethod.PreAuthorized, "tx_code", "a PIN applies to pre-authorized offers only");
+            if (string.IsNullOrEmpty(tx.Value))
+            {
+                v.Require(tx.Length is 0 or (>= 4 and <= 12), "tx_code.length", "must be between 4 and 12 digits (0 means 6)");
+                v.Require(pinInputMode == TxCodeInputMode.Numeric, "tx_code.input_mode", "a generated PIN is numeric; supply the value for a text PIN");
+            }
+            else
+            {
+                v.Require(tx.Length == 0, "tx_code.length", "must be 0 when the value is given");
+                if (v.Require(tx.Value.Length is >= 4 and <= 64, "tx_code.value", "must be 4 to 64 characters"))
+                    v.Require(pinInputMode == TxCodeInputMode.Text || tx.Value.All(char.IsAsciiDigit), "tx_code.value", "must be digits only when the input mode is numeric");
+            }
+            DisplayRules.CheckOptionalText(v, "tx_code.description", tx.Description, 300);
+        }
+        v.Require(!(method == AuthenticationMethod.PreAuthorized && issuerState == IssuerStateMode.Include), "issuer_state_mode",
+            "issuer_state belongs to the authorization code flow; use OMIT with PRE_AUTHORIZED");
+        ProfileRules.CheckValues(v, "overrides", profile.Claims, c.Overrides);
+        if (!v.Any)
+        {
+            foreach (var missing in ProfileRules.MissingMandatory(profile, c.Overrides))
+                v.Add("overrides", $"the mandatory claim \"{ClaimPaths.Format(missing.Path)}\" has no default value, so the offer must supply it");
+        }
+
+        // Expiry: default and cap from the tenant; a BY_VALUE pre-authorized offer lives as long as its code.
+        var byValuePreAuthorized = delivery == DeliveryMode.ByValue && method == AuthenticationMethod.PreAuthorized;
+        var cap = byValuePreAuthorized ? tenant.PreAuthorizedCodeLifetime : tenant.MaxOfferLifetime;
+        var expiresAt = c.ExpireTime ?? now + (c.Lifetime ?? (byValuePreAuthorized ? tenant.PreAuthorizedCodeLifetime : tenant.DefaultOfferLifetime));
+        var expiryField = c.ExpireTime is null ? "lifetime" : "expire_time";
+        if (expiresAt <= now) v.Add(expiryField, "must lie in the future");
+        else if (expiresAt - now > cap)
+        {
+            v.Add(expiryField, byValuePreAuthorized
+                ? $"a BY_VALUE pre-authorized offer carries its single-use code, so it lives at most the tenant's pre-authorized code lifetime ({cap}); long-lived offers use BY_REFERENCE"
+                : $"exceeds the tenant's maximum offer lifetime ({cap})");
+        }
+        if (byValuePreAuthorized && maxUses != 1)
+            v.Add("max_uses", "a BY_VALUE pre-authorized offer carries its one single-use code, so it allows exactly 1 use; use BY_REFERENCE for more");
+        if (v.Any) return v.ToError();
+
+        // Then the tenant's policies.
+        if (!tenant.Allows(method))
+            return Error.Precondition(ErrorReasons.MethodNotAllowed, $"The tenant does not allow the {method} authentication method.");
+        if (method == AuthenticationMethod.Authorized)
+            return new Error(ErrorKind.Unimplemented, ErrorReasons.AuthorizationCodeFlowUnavailable,
+                "The authorization code flow is not available yet; use PRE_AUTHORIZED.", []);
+        if (tenant.RequirePin && c.TxCode is null)
+            return Error.Precondition(ErrorReasons.PinRequired, "The tenant requires a PIN (tx_code) on every pre-authorized offer.");
+
+        var txOptions = c.TxCode is null ? null : c.TxCode with { Length = c.TxCode.Length == 0 ? DefaultPinLength : c.TxCode.Length };
+        return new CheckedCommand(method, delivery, issuerState, expiresAt, maxUses, txOptions, pinInputMode);
+    }
+}

@@ -1,0 +1,161 @@
+using Issuer2.Core.Claims;
+using Issuer2.Core.Common;
+using Issuer2.Core.Events;
+using Issuer2.Core.Offers;
+using Issuer2.Core.Tenants;
+
+namespace Issuer2.Core.Profiles;
+
+/// <summary>The fields of a profile a caller gives; null means "the default" on create and "unchanged" on update.</summary>
+public sealed record ProfileInput(
+    string? Scope = null,
+    string? Vct = null,
+    IReadOnlyList<CredentialDisplay>? Display = null,
+    IReadOnlyList<ClaimDefinition>? Claims = null,
+    IReadOnlyList<ClaimValue>? DefaultValues = null,
+    TimeSpan? CredentialValidity = null);
+
+/// <summary>Use cases of credential profile management (a tenant key's).</summary>
+public sealed class ProfileManagement(
+    ITenantStore tenants, IProfileStore profiles, IOfferStore offers, IEventLog events, IUnitOfWork unit, TimeProvider clock)
+{
+    public async Task<Result<Profile>> CreateAsync(Caller caller, string tenantId, string? profileId, ProfileInput input, CancellationToken ct)
+    {
+        if (Access.RequireTenant(caller, tenantId, ResourceNames.Tenant(tenantId)) is { } denied) return denied;
+        var v = new Violations();
+        ProfileRules.CheckId(v, "profile.profile_id", profileId);
+        var definition = new ProfileDefinition(
+            input.Scope ?? profileId ?? "",
+            CredentialFormats.SdJwtVc,
+            input.Vct ?? "",
+            input.Display ?? [],
+            input.Claims ?? [],
+            input.DefaultValues ?? [],
+            input.CredentialValidity ?? ProfileRules.DefaultValidity);
+        ProfileRules.Check(v, "profile.", definition);
+        if (v.Any) return v.ToError();
+
+        var tenant = await tenants.FindAsync(tenantId, ct);
+        if (tenant is null) return Error.NotFound(ResourceNames.Tenant(tenantId));
+        if (await profiles.FindAsync(tenantId, profileId!, ct) is not null)
+            return Error.AlreadyExists(ErrorReasons.AlreadyExists, $"The profile \"{profileId}\" exists in this tenant.");
+        if (await profiles.ScopeTakenAsync(tenantId, definition.Scope, null, ct))
+            return Error.AlreadyExists(ErrorReasons.ScopeInUse, $"Another profile of the tenant uses the scope \"{definition.Scope}\".");
+
+        var now = clock.GetUtcNow();
+        var profile = new Profile
+        {
+            Uid = Guid.NewGuid(), TenantId = tenantId, ProfileId = profileId!, Scope = definition.Scope, Version = 1,
+            Definition = definition, CreatedAt = now, UpdatedAt = now,
+        };
+        profiles.Add(profile);
+        profiles.Add(Snapshot(profile, now));
+        tenant.MetadataVersion++;
+        events.Append(IssuerEvent.Create(tenantId, EventTypes.ProfileCreated, now, new { ProfileId = profile.ProfileId, profile.Version }));
+        try
+        {
+            await unit.SaveChangesAsync(ct);
+        }
+        catch (UniqueConflictException)
+        {
+            return Error.AlreadyExists(ErrorReasons.AlreadyExists, $"The profile \"{profileId}\" or its scope was taken by a concurrent request.");
+        }
+        return profile;
+    }
+
+    public async Task<Result<Profile>> GetAsync(Caller caller, string tenantId, string profileId, CancellationToken ct)
+    {
+        var name = ResourceNames.Child(tenantId, ResourceNames.Profiles, profileId);
+        if (Access.RequireTenant(caller, tenantId, name) is { } denied) return denied;
+        var profile = await profiles.FindAsync(tenantId, profileId, ct);
+        return profile is null ? Error.NotFound(name) : profile;
+    }
+
+    public async Task<Result<Page<Profile>>> ListAsync(Caller caller, string tenantId, int pageSize, string? pageToken, CancellationToken ct)
+    {
+        if (Access.RequireTenant(caller, tenantId, ResourceNames.Tenant(tenantId)) is { } denied) return denied;
+        var size = PageTokens.PageSize(pageSize);
+        if (!size.IsSuccess) return size.Error;
+        var scope = $"profiles/{tenantId}";
+        var after = PageTokens.Decode(pageToken, scope);
+        if (!after.IsSuccess) return after.Error;
+        var page = await profiles.ListAsync(tenantId, after.Value, size.Value + 1, ct);
+        var items = page.Take(size.Value).ToList();
+        return new Page<Profile>(items, page.Count > size.Value ? PageTokens.Encode(scope, items[^1].ProfileId) : "");
+    }
+
+    public async Task<Result<Profile>> UpdateAsync(Caller caller, string tenantId, string profileId, ProfileInput changes, CancellationToken ct)
+    {
+        var name = ResourceNames.Child(tenantId, ResourceNames.Profiles, profileId);
+        if (Access.RequireTenant(caller, tenantId, name) is { } denied) return denied;
+        var profile = await profiles.FindAsync(tenantId, profileId, ct);
+        if (profile is null) return Error.NotFound(name);
+        var tenant = await tenants.FindAsync(tenantId, ct);
+        if (tenant is null) return Error.NotFound(name);
+
+        var old = profile.Definition;
+        var definition = old with
+        {
+            Scope = changes.Scope ?? old.Scope,
+            Vct = changes.Vct ?? old.Vct,
+            Display = changes.Display ?? old.Display,
+            Claims = changes.Claims ?? old.Claims,
+            DefaultValues = changes.DefaultValues ?? old.DefaultValues,
+            CredentialValidity = changes.CredentialValidity ?? old.CredentialValidity,
+        };
+        var v = new Violations();
+        ProfileRules.Check(v, "profile.", definition);
+        if (v.Any) return v.ToError();
+        if (definition.Scope != old.Scope && await profiles.ScopeTakenAsync(tenantId, definition.Scope, profile.Uid, ct))
+            return Error.AlreadyExists(ErrorReasons.ScopeInUse, $"Another profile of the tenant uses the scope \"{definition.Scope}\".");
+
+        // A new version; offers already made keep theirs. Two concurrent updates collide on the version's key.
+        var now = clock.GetUtcNow();
+        profile.Definition = definition;
+        profile.Scope = definition.Scope;
+        profile.Version++;
+        profile.UpdatedAt = now;
+        profiles.Add(Snapshot(profile, now));
+        tenant.MetadataVersion++;
+        events.Append(IssuerEvent.Create(tenantId, EventTypes.ProfileUpdated, now, new { ProfileId = profile.ProfileId, profile.Version }));
+        try
+        {
+            await unit.SaveChangesAsync(ct);
+        }
+        catch (UniqueConflictException)
+        {
+            return Error.ConcurrentUpdate(name);
+        }
+        return profile;
+    }
+
+    public async Task<Result<int>> DeleteAsync(Caller caller, string tenantId, string profileId, bool revokeOffers, CancellationToken ct)
+    {
+        var name = ResourceNames.Child(tenantId, ResourceNames.Profiles, profileId);
+        if (Access.RequireTenant(caller, tenantId, name) is { } denied) return denied;
+        var profile = await profiles.FindAsync(tenantId, profileId, ct);
+        if (profile is null) return Error.NotFound(name);
+        var tenant = await tenants.FindAsync(tenantId, ct);
+        if (tenant is null) return Error.NotFound(name);
+
+        // Live offers would lose their credential: refuse unless the caller revokes them along with it.
+        var now = clock.GetUtcNow();
+        var active = await offers.ListActiveForProfileAsync(tenantId, profileId, now, ct);
+        if (active.Count > 0 && !revokeOffers)
+            return Error.Precondition(ErrorReasons.ProfileInUse,
+                $"{active.Count} active offer(s) use this profile; revoke them first or set revoke_offers.");
+        foreach (var offer in active) OfferManagement.Revoke(events, offer, now, "profile_deleted");
+
+        // The versions stay: offers made from them keep what they were made from.
+        profiles.Remove(profile);
+        tenant.MetadataVersion++;
+        events.Append(IssuerEvent.Create(tenantId, EventTypes.ProfileDeleted, now, new { ProfileId = profileId, RevokedOffers = active.Count }));
+        await unit.SaveChangesAsync(ct);
+        return active.Count;
+    }
+
+    private static ProfileVersion Snapshot(Profile p, DateTimeOffset now) => new()
+    {
+        ProfileUid = p.Uid, Version = p.Version, TenantId = p.TenantId, ProfileId = p.ProfileId, Definition = p.Definition, CreatedAt = now,
+    };
+}

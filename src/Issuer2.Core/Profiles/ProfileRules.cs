@@ -1,0 +1,125 @@
+using System.Collections.Frozen;
+using System.Text.RegularExpressions;
+using Issuer2.Core.Claims;
+using Issuer2.Core.Common;
+
+namespace Issuer2.Core.Profiles;
+
+/// <summary>The rules a profile obeys, SD-JWT VC's among them.</summary>
+public static partial class ProfileRules
+{
+    public static readonly TimeSpan DefaultValidity = TimeSpan.FromDays(365);
+    public static readonly TimeSpan MinValidity = TimeSpan.FromMinutes(1);
+    public static readonly TimeSpan MaxValidity = TimeSpan.FromDays(3653);
+    public const int MaxClaims = 100;
+    public const int MaxPathDepth = 8;
+
+    /// <summary>
+    /// Top-level names the SD-JWT VC format (RFC 9901 §4.2, SD-JWT VC §3.2.2) reserves: the issuer sets them
+    /// itself and never makes them selectively disclosable, so no profile may declare them.
+    /// </summary>
+    public static readonly FrozenSet<string> ReservedTopLevelNames = new[]
+    {
+        "iss", "nbf", "exp", "iat", "cnf", "vct", "vct#integrity", "status", "jti", "aud", "_sd", "_sd_alg", "...",
+    }.ToFrozenSet(StringComparer.Ordinal);
+
+    /// <summary>Names SD-JWT gives a meaning at any depth.</summary>
+    public static readonly FrozenSet<string> ReservedAnyDepth = new[] { "_sd", "..." }.ToFrozenSet(StringComparer.Ordinal);
+
+    [GeneratedRegex(@"^[A-Za-z0-9._-]{1,64}$")]
+    private static partial Regex ProfileIdPattern();
+
+    // RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E.
+    [GeneratedRegex(@"^[\x21\x23-\x5B\x5D-\x7E]{1,128}$")]
+    private static partial Regex ScopePattern();
+
+    public static void CheckId(Violations v, string field, string? id) =>
+        v.Require(id is not null && ProfileIdPattern().IsMatch(id), field, "must be 1 to 64 letters, digits, '.', '_' or '-'");
+
+    public static void Check(Violations v, string prefix, ProfileDefinition d)
+    {
+        v.Require(ScopePattern().IsMatch(d.Scope), prefix + "scope", "must be 1 to 128 OAuth scope characters (no spaces, quotes or backslashes)");
+        v.Require(d.Format == CredentialFormats.SdJwtVc, prefix + "format", "must be DC_SD_JWT");
+        v.Require(!string.IsNullOrWhiteSpace(d.Vct) && d.Vct.Length <= 2048, prefix + "vct", "is required for SD-JWT VC, at most 2048 characters");
+        CheckDisplay(v, prefix + "display", d.Display);
+        CheckClaims(v, prefix + "claims", d.Claims);
+        if (!v.Any) CheckValues(v, prefix + "default_values", d.Claims, d.DefaultValues);
+        v.Require(d.CredentialValidity >= MinValidity && d.CredentialValidity <= MaxValidity, prefix + "credential_validity",
+            "must be between 1 minute and 10 years");
+    }
+
+    private static void CheckDisplay(Violations v, string field, IReadOnlyList<CredentialDisplay> display)
+    {
+        v.Require(display.Count <= DisplayRules.MaxEntries, field, $"at most {DisplayRules.MaxEntries} entries");
+        DisplayRules.CheckUniqueLocales(v, field, display.Select(d => d.Locale));
+        for (var i = 0; i < display.Count; i++)
+        {
+            var d = display[i];
+            var f = $"{field}[{i}]";
+            DisplayRules.CheckLocale(v, f + ".locale", d.Locale);
+            DisplayRules.CheckName(v, f + ".name", d.Name);
+            DisplayRules.CheckOptionalText(v, f + ".description", d.Description, 1000);
+            DisplayRules.CheckLogo(v, f + ".logo", d.Logo);
+            DisplayRules.CheckColor(v, f + ".background_color", d.BackgroundColor);
+            DisplayRules.CheckColor(v, f + ".text_color", d.TextColor);
+        }
+    }
+
+    private static void CheckClaims(Violations v, string field, IReadOnlyList<ClaimDefinition> claims)
+    {
+        if (!v.Require(claims.Count is >= 1 and <= MaxClaims, field, $"must declare 1 to {MaxClaims} claims")) return;
+        for (var i = 0; i < claims.Count; i++)
+        {
+            var c = claims[i];
+            var f = $"{field}[{i}]";
+            if (!v.Require(c.Path.Count is >= 1 and <= MaxPathDepth, f + ".path", $"must have 1 to {MaxPathDepth} segments")) continue;
+            if (!v.Require(c.Path.All(s => s.Length is >= 1 and <= 100), f + ".path", "segments must be 1 to 100 characters")) continue;
+            if (!v.Require(!ReservedTopLevelNames.Contains(c.Path[0]), f + ".path",
+                    $"\"{c.Path[0]}\" is reserved by SD-JWT VC: the issuer sets it, always visible")) continue;
+            if (!v.Require(!c.Path.Any(ReservedAnyDepth.Contains), f + ".path", "\"_sd\" and \"...\" are reserved by SD-JWT")) continue;
+            for (var j = 0; j < i; j++)
+            {
+                if (ClaimPaths.SamePath(claims[j].Path, c.Path)) v.Add(f + ".path", $"is declared twice (also claims[{j}])");
+                else if (ClaimPaths.IsPrefix(claims[j].Path, c.Path) || ClaimPaths.IsPrefix(c.Path, claims[j].Path))
+                    v.Add(f + ".path", $"overlaps claims[{j}]: a claim cannot be inside another declared claim");
+            }
+            v.Require(c.Display.Count <= DisplayRules.MaxEntries, f + ".display", $"at most {DisplayRules.MaxEntries} entries");
+            DisplayRules.CheckUniqueLocales(v, f + ".display", c.Display.Select(d => d.Locale));
+            for (var k = 0; k < c.Display.Count; k++)
+            {
+                DisplayRules.CheckLocale(v, $"{f}.display[{k}].locale", c.Display[k].Locale);
+                DisplayRules.CheckName(v, $"{f}.display[{k}].name", c.Display[k].Name);
+            }
+        }
+    }
+
+    /// <summary>Checks claim values (defaults or overrides) against the declared claims.</summary>
+    public static void CheckValues(Violations v, string field, IReadOnlyList<ClaimDefinition> claims, IReadOnlyList<ClaimValue> values)
+    {
+        for (var i = 0; i < values.Count; i++)
+        {
+            var value = values[i];
+            var f = $"{field}[{i}]";
+            var claim = claims.FirstOrDefault(c => ClaimPaths.SamePath(c.Path, value.Path));
+            if (claim is null)
+            {
+                v.Add(f + ".path", $"\"{ClaimPaths.Format(value.Path)}\" is not a claim of the profile");
+                continue;
+            }
+            if (TypeOf(value, claim) is { } mismatch) v.Add(f + ".value", mismatch);
+            for (var j = 0; j < i; j++)
+                if (ClaimPaths.SamePath(values[j].Path, value.Path)) v.Add(f + ".path", $"is given twice (also {field}[{j}])");
+        }
+    }
+
+    private static string? TypeOf(ClaimValue value, ClaimDefinition claim) =>
+        value.Value.ValueKind is System.Text.Json.JsonValueKind.Undefined or System.Text.Json.JsonValueKind.Null
+            ? "is required"
+            : ClaimPaths.TypeMismatch(value.Value, claim.ValueType);
+
+    /// <summary>Mandatory claims that neither a default nor an override supplies.</summary>
+    public static IEnumerable<ClaimDefinition> MissingMandatory(ProfileDefinition d, IReadOnlyList<ClaimValue> overrides) =>
+        d.Claims.Where(c => c.Mandatory
+            && !d.DefaultValues.Any(x => ClaimPaths.SamePath(x.Path, c.Path))
+            && !overrides.Any(x => ClaimPaths.SamePath(x.Path, c.Path)));
+}

@@ -1,0 +1,125 @@
+using Issuer2.Core.Common;
+using Issuer2.Core.Events;
+using Issuer2.Core.Keys;
+
+namespace Issuer2.Core.Tenants;
+
+/// <summary>The public base URL every tenant's credential issuer identifier is built on.</summary>
+public interface IPublicBaseUrl
+{
+    /// <summary>An absolute http(s) URL without a trailing slash.</summary>
+    string Value { get; }
+}
+
+/// <summary>A tenant with its public signing keys.</summary>
+public sealed record TenantView(Tenant Tenant, IReadOnlyList<SigningKey> Keys);
+
+/// <summary>Use cases of tenant administration (the admin key's).</summary>
+public sealed class TenantManagement(
+    ITenantStore tenants, IEventLog events, IUnitOfWork unit, SigningKeys signingKeys, IPublicBaseUrl baseUrl, TimeProvider clock)
+{
+    public async Task<Result<TenantView>> CreateAsync(Caller caller, string? tenantId, TenantSettings settings, CancellationToken ct)
+    {
+        // Only the admin creates tenants.
+        if (Access.RequireAdmin(caller) is { } denied) return denied;
+
+        var v = new Violations();
+        TenantRules.CheckId(v, "tenant.tenant_id", tenantId);
+        if (v.Any) return v.ToError();
+
+        var now = clock.GetUtcNow();
+        var tenant = new Tenant
+        {
+            Id = tenantId!,
+            CredentialIssuer = $"{baseUrl.Value}/{tenantId}",
+            AllowPreAuthorized = true,
+            DefaultOfferLifetime = TenantRules.DefaultOfferLifetime,
+            MaxOfferLifetime = TenantRules.DefaultMaxOfferLifetime,
+            PreAuthorizedCodeLifetime = TenantRules.DefaultCodeLifetime,
+            PinAttemptLimit = TenantRules.DefaultPinAttemptLimit,
+            MetadataVersion = 1,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        TenantRules.Apply(tenant, settings);
+        TenantRules.Check(v, "tenant.", tenant);
+        if (v.Any) return v.ToError();
+
+        // Ids are never reused, not even after deletion.
+        if (await tenants.IdEverUsedAsync(tenant.Id, ct))
+            return Error.AlreadyExists(ErrorReasons.AlreadyExists, $"The tenant id \"{tenant.Id}\" is taken or was used before.");
+
+        var key = signingKeys.Create(tenant.Id, now);
+        tenants.Add(tenant);
+        tenants.Add(key);
+        events.Append(IssuerEvent.Create(tenant.Id, EventTypes.TenantCreated, now, new { tenant.CredentialIssuer, SigningKeyKid = key.Kid }));
+        try
+        {
+            await unit.SaveChangesAsync(ct);
+        }
+        catch (UniqueConflictException)
+        {
+            return Error.AlreadyExists(ErrorReasons.AlreadyExists, $"The tenant id \"{tenant.Id}\" is taken or was used before.");
+        }
+        return new TenantView(tenant, [key]);
+    }
+
+    public async Task<Result<TenantView>> GetAsync(Caller caller, string tenantId, CancellationToken ct)
+    {
+        // The admin and the tenant's own keys may read it; to anyone else it does not exist.
+        if (Access.RequireReadTenant(caller, tenantId) is { } denied) return denied;
+        var tenant = await tenants.FindAsync(tenantId, ct);
+        if (tenant is null) return Error.NotFound(ResourceNames.Tenant(tenantId));
+        return new TenantView(tenant, await tenants.ListSigningKeysAsync(tenantId, ct));
+    }
+
+    public async Task<Result<Page<TenantView>>> ListAsync(Caller caller, int pageSize, string? pageToken, CancellationToken ct)
+    {
+        if (Access.RequireAdmin(caller) is { } denied) return denied;
+        var size = PageTokens.PageSize(pageSize);
+        if (!size.IsSuccess) return size.Error;
+        var after = PageTokens.Decode(pageToken, "tenants");
+        if (!after.IsSuccess) return after.Error;
+
+        var page = await tenants.ListAsync(after.Value, size.Value + 1, ct);
+        var items = new List<TenantView>();
+        foreach (var t in page.Take(size.Value)) items.Add(new TenantView(t, await tenants.ListSigningKeysAsync(t.Id, ct)));
+        var next = page.Count > size.Value ? PageTokens.Encode("tenants", items[^1].Tenant.Id) : "";
+        return new Page<TenantView>(items, next);
+    }
+
+    public async Task<Result<TenantView>> UpdateAsync(Caller caller, string tenantId, TenantSettings changes, CancellationToken ct)
+    {
+        if (Access.RequireAdmin(caller) is { } denied) return denied;
+        var tenant = await tenants.FindAsync(tenantId, ct);
+        if (tenant is null) return Error.NotFound(ResourceNames.Tenant(tenantId));
+
+        TenantRules.Apply(tenant, changes);
+        var v = new Violations();
+        TenantRules.Check(v, "tenant.", tenant);
+        if (v.Any) return v.ToError();
+
+        var now = clock.GetUtcNow();
+        tenant.UpdatedAt = now;
+        tenant.MetadataVersion++;
+        events.Append(IssuerEvent.Create(tenant.Id, EventTypes.TenantUpdated, now, new { tenant.MetadataVersion }));
+        await unit.SaveChangesAsync(ct);
+        return new TenantView(tenant, await tenants.ListSigningKeysAsync(tenantId, ct));
+    }
+
+    public async Task<Result<bool>> DeleteAsync(Caller caller, string tenantId, CancellationToken ct)
+    {
+        if (Access.RequireAdmin(caller) is { } denied) return denied;
+        var tenant = await tenants.FindAsync(tenantId, ct);
+        if (tenant is null) return Error.NotFound(ResourceNames.Tenant(tenantId));
+
+        // A tombstone: keys stop authenticating and offers stop working because every path checks DeletedAt.
+        var now = clock.GetUtcNow();
+        tenant.DeletedAt = now;
+        tenant.UpdatedAt = now;
+        tenant.MetadataVersion++;
+        events.Append(IssuerEvent.Create(tenant.Id, EventTypes.TenantDeleted, now, new { }));
+        await unit.SaveChangesAsync(ct);
+        return true;
+    }
+}
