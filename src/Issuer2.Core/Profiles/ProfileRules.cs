@@ -67,7 +67,7 @@ public static partial class ProfileRules
 
     private static void CheckClaims(Violations v, string field, IReadOnlyList<ClaimDefinition> claims)
     {
-        if (!v.Require(claims.Count is >= 1 and <= MaxClaims, field, $"must declare 1 to {MaxClaims} claims")) return;
+        if (!v.Require(claims.Count <= MaxClaims, field, $"must declare at most {MaxClaims} claims")) return;
         for (var i = 0; i < claims.Count; i++)
         {
             var c = claims[i];

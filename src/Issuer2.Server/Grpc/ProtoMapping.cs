@@ -1,0 +1,297 @@
+using System.Text.Json;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Issuer2.Core.Claims;
+using Issuer2.Core.Common;
+using Issuer2.Core.Keys;
+using Issuer2.Core.Offers;
+using Issuer2.Core.Profiles;
+using Issuer2.Core.Tenants;
+using V1 = Issuer2.Grpc.V1;
+
+namespace Issuer2.Server.Grpc;
+
+/// <summary>Proto ↔ Core translation, nothing more.</summary>
+internal static class ProtoMapping
+{
+    // Names
+
+    public static string TenantIdOf(string? name, string field) =>
+        ResourceNames.TryParseTenant(name, out var tenantId) ? tenantId : throw Errors.Invalid(field, "must be \"tenants/{tenant_id}\"");
+
+    public static (string TenantId, string Id) ChildOf(string? name, string collection, string field) =>
+        ResourceNames.TryParseChild(name, collection, out var tenantId, out var id)
+            ? (tenantId, id)
+            : throw Errors.Invalid(field, $"must be \"tenants/{{tenant_id}}/{collection}/{{id}}\"");
+
+    // Scalars
+
+    public static TimeSpan? AsTimeSpan(this Duration? d) => d?.ToTimeSpan();
+
+    public static DateTimeOffset? AsDateTimeOffset(this Timestamp? t) => t?.ToDateTimeOffset();
+
+    public static Timestamp? ToTimestamp(this DateTimeOffset? t) => t is { } value ? Timestamp.FromDateTimeOffset(value) : null;
+
+    public static JsonElement ToJson(this Value? value)
+    {
+        if (value is null || value.KindCase == Value.KindOneofCase.None) return default;
+        using var doc = JsonDocument.Parse(JsonFormatter.Default.Format(value));
+        return doc.RootElement.Clone();
+    }
+
+    public static Value ToValue(this JsonElement element) => Value.Parser.ParseJson(element.GetRawText());
+
+    public static List<ClaimValue> ToCore(this IEnumerable<V1.ClaimValue> values) => [.. values.Select(v => new ClaimValue([.. v.Path], v.Value.ToJson()))];
+
+    public static IEnumerable<V1.ClaimValue> ToProto(this IEnumerable<ClaimValue> values) =>
+        values.Select(v => new V1.ClaimValue { Path = { v.Path }, Value = v.Value.ToValue() });
+
+    public static Logo? ToCore(this V1.Logo? logo) => logo is null ? null : new Logo(logo.Uri, NullIfEmpty(logo.AltText));
+
+    public static V1.Logo? ToProto(this Logo? logo) => logo is null ? null : new V1.Logo { Uri = logo.Uri, AltText = logo.AltText ?? "" };
+
+    public static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
+
+    // Enums: unspecified is "default" (null); a number outside the enum is a bad argument.
+
+    public static AuthenticationMethod? ToCore(this V1.AuthenticationMethod m, string field) => m switch
+    {
+        V1.AuthenticationMethod.Unspecified => null,
+        V1.AuthenticationMethod.PreAuthorized => AuthenticationMethod.PreAuthorized,
+        V1.AuthenticationMethod.Authorized => AuthenticationMethod.Authorized,
+        _ => throw Errors.Invalid(field, "is not a known authentication method"),
+    };
+
+    public static V1.AuthenticationMethod ToProto(this AuthenticationMethod m) =>
+        m == AuthenticationMethod.PreAuthorized ? V1.AuthenticationMethod.PreAuthorized : V1.AuthenticationMethod.Authorized;
+
+    public static DeliveryMode? ToCore(this V1.DeliveryMode m) => m switch
+    {
+        V1.DeliveryMode.Unspecified => null,
+        V1.DeliveryMode.ByReference => DeliveryMode.ByReference,
+        V1.DeliveryMode.ByValue => DeliveryMode.ByValue,
+        _ => throw Errors.Invalid("delivery_mode", "is not a known delivery mode"),
+    };
+
+    public static IssuerStateMode? ToCore(this V1.IssuerStateMode m) => m switch
+    {
+        V1.IssuerStateMode.Unspecified => null,
+        V1.IssuerStateMode.Omit => IssuerStateMode.Omit,
+        V1.IssuerStateMode.Include => IssuerStateMode.Include,
+        _ => throw Errors.Invalid("issuer_state_mode", "is not a known issuer state mode"),
+    };
+
+    public static TxCodeInputMode? ToCore(this V1.TxCodeInputMode m) => m switch
+    {
+        V1.TxCodeInputMode.Unspecified => null,
+        V1.TxCodeInputMode.Numeric => TxCodeInputMode.Numeric,
+        V1.TxCodeInputMode.Text => TxCodeInputMode.Text,
+        _ => throw Errors.Invalid("tx_code.input_mode", "is not a known input mode"),
+    };
+
+    public static OfferState? ToCore(this V1.OfferState s) => s switch
+    {
+        V1.OfferState.Unspecified => null,
+        V1.OfferState.Active => OfferState.Active,
+        V1.OfferState.Expired => OfferState.Expired,
+        V1.OfferState.Revoked => OfferState.Revoked,
+        V1.OfferState.UsedUp => OfferState.UsedUp,
+        V1.OfferState.Locked => OfferState.Locked,
+        _ => throw Errors.Invalid("state", "is not a known offer state"),
+    };
+
+    public static V1.OfferState ToProto(this OfferState s) => s switch
+    {
+        OfferState.Active => V1.OfferState.Active,
+        OfferState.Expired => V1.OfferState.Expired,
+        OfferState.Revoked => V1.OfferState.Revoked,
+        OfferState.UsedUp => V1.OfferState.UsedUp,
+        OfferState.Locked => V1.OfferState.Locked,
+        _ => V1.OfferState.Unspecified,
+    };
+
+    public static ClaimValueType ToCore(this V1.ClaimValueType t, string field) => t switch
+    {
+        V1.ClaimValueType.Unspecified or V1.ClaimValueType.String => ClaimValueType.String,
+        V1.ClaimValueType.Integer => ClaimValueType.Integer,
+        V1.ClaimValueType.Number => ClaimValueType.Number,
+        V1.ClaimValueType.Boolean => ClaimValueType.Boolean,
+        V1.ClaimValueType.Date => ClaimValueType.Date,
+        V1.ClaimValueType.DateTime => ClaimValueType.DateTime,
+        V1.ClaimValueType.Object => ClaimValueType.Object,
+        V1.ClaimValueType.Array => ClaimValueType.Array,
+        _ => throw Errors.Invalid(field, "is not a known value type"),
+    };
+
+    public static V1.ClaimValueType ToProto(this ClaimValueType t) => t switch
+    {
+        ClaimValueType.String => V1.ClaimValueType.String,
+        ClaimValueType.Integer => V1.ClaimValueType.Integer,
+        ClaimValueType.Number => V1.ClaimValueType.Number,
+        ClaimValueType.Boolean => V1.ClaimValueType.Boolean,
+        ClaimValueType.Date => V1.ClaimValueType.Date,
+        ClaimValueType.DateTime => V1.ClaimValueType.DateTime,
+        ClaimValueType.Object => V1.ClaimValueType.Object,
+        ClaimValueType.Array => V1.ClaimValueType.Array,
+        _ => V1.ClaimValueType.Unspecified,
+    };
+
+    // Tenants
+
+    public static V1.Tenant ToProto(this TenantView view)
+    {
+        var t = view.Tenant;
+        var proto = new V1.Tenant
+        {
+            Name = ResourceNames.Tenant(t.Id),
+            TenantId = t.Id,
+            CredentialIssuer = t.CredentialIssuer,
+            RequirePin = t.RequirePin,
+            DefaultOfferLifetime = Duration.FromTimeSpan(t.DefaultOfferLifetime),
+            MaxOfferLifetime = Duration.FromTimeSpan(t.MaxOfferLifetime),
+            PreAuthorizedCodeLifetime = Duration.FromTimeSpan(t.PreAuthorizedCodeLifetime),
+            PinAttemptLimit = t.PinAttemptLimit,
+            CreateTime = Timestamp.FromDateTimeOffset(t.CreatedAt),
+            UpdateTime = Timestamp.FromDateTimeOffset(t.UpdatedAt),
+        };
+        proto.Display.AddRange(t.Display.Select(d => new V1.IssuerDisplay { Locale = d.Locale ?? "", Name = d.Name, Logo = d.Logo.ToProto() }));
+        if (t.AllowPreAuthorized) proto.AllowedAuthenticationMethods.Add(V1.AuthenticationMethod.PreAuthorized);
+        if (t.AllowAuthorized) proto.AllowedAuthenticationMethods.Add(V1.AuthenticationMethod.Authorized);
+        proto.SigningKeys.AddRange(view.Keys.Select(k => new V1.SigningKey
+        {
+            Kid = k.Kid,
+            Algorithm = k.Algorithm,
+            PublicJwk = k.PublicJwk,
+            Status = k.Status == SigningKeyStatus.Active ? V1.SigningKeyStatus.Active : V1.SigningKeyStatus.Retired,
+            CreateTime = Timestamp.FromDateTimeOffset(k.CreatedAt),
+        }));
+        return proto;
+    }
+
+    /// <summary>Reads the settings of a tenant message; with a mask, only the named fields.</summary>
+    public static TenantSettings ToSettings(this V1.Tenant t, ISet<string>? mask)
+    {
+        bool In(string field) => mask is null || mask.Contains(field);
+        return new TenantSettings(
+            Display: In("display") && (mask is not null || t.Display.Count > 0)
+                ? [.. t.Display.Select(d => new IssuerDisplay(NullIfEmpty(d.Locale), d.Name, d.Logo.ToCore()))]
+                : null,
+            AllowedMethods: In("allowed_authentication_methods") && (mask is not null || t.AllowedAuthenticationMethods.Count > 0)
+                ? [.. t.AllowedAuthenticationMethods.Select((m, i) => m.ToCore($"tenant.allowed_authentication_methods[{i}]")
+                    ?? throw Errors.Invalid($"tenant.allowed_authentication_methods[{i}]", "must be PRE_AUTHORIZED or AUTHORIZED"))]
+                : null,
+            RequirePin: In("require_pin") ? t.RequirePin : null,
+            DefaultOfferLifetime: In("default_offer_lifetime") ? t.DefaultOfferLifetime?.ToTimeSpan() ?? MaskedZero(mask) : null,
+            MaxOfferLifetime: In("max_offer_lifetime") ? t.MaxOfferLifetime?.ToTimeSpan() ?? MaskedZero(mask) : null,
+            PreAuthorizedCodeLifetime: In("pre_authorized_code_lifetime") ? t.PreAuthorizedCodeLifetime?.ToTimeSpan() ?? MaskedZero(mask) : null,
+            PinAttemptLimit: In("pin_attempt_limit") && (mask is not null || t.PinAttemptLimit != 0) ? t.PinAttemptLimit : null);
+    }
+
+    // On update a field named in the mask but left unset is an explicit zero (which the rules refuse); on create it means the default.
+    private static TimeSpan? MaskedZero(ISet<string>? mask) => mask is null ? null : TimeSpan.Zero;
+
+    public static ISet<string> ToMaskSet(this FieldMask? mask, IReadOnlySet<string> allowed)
+    {
+        if (mask is null || mask.Paths.Count == 0) throw Errors.Invalid("update_mask", "name the fields to change");
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var path in mask.Paths)
+        {
+            if (!allowed.Contains(path)) throw Errors.Invalid("update_mask", $"\"{path}\" is not a field that can be updated");
+            set.Add(path);
+        }
+        return set;
+    }
+
+    // Profiles
+
+    public static V1.Profile ToProto(this Profile p)
+    {
+        var d = p.Definition;
+        var proto = new V1.Profile
+        {
+            Name = ResourceNames.Child(p.TenantId, ResourceNames.Profiles, p.ProfileId),
+            ProfileId = p.ProfileId,
+            Scope = d.Scope,
+            Format = V1.CredentialFormat.DcSdJwt,
+            Vct = d.Vct,
+            CredentialValidity = Duration.FromTimeSpan(d.CredentialValidity),
+            Version = p.Version,
+            CreateTime = Timestamp.FromDateTimeOffset(p.CreatedAt),
+            UpdateTime = Timestamp.FromDateTimeOffset(p.UpdatedAt),
+        };
+        proto.Display.AddRange(d.Display.Select(x => new V1.CredentialDisplay
+        {
+            Locale = x.Locale ?? "", Name = x.Name, Description = x.Description ?? "", Logo = x.Logo.ToProto(),
+            BackgroundColor = x.BackgroundColor ?? "", TextColor = x.TextColor ?? "",
+        }));
+        proto.Claims.AddRange(d.Claims.Select(c => new V1.ClaimDefinition
+        {
+            Path = { c.Path },
+            Display = { c.Display.Select(x => new V1.ClaimDisplay { Locale = x.Locale ?? "", Name = x.Name }) },
+            Mandatory = c.Mandatory,
+            SelectivelyDisclosable = c.SelectivelyDisclosable,
+            ValueType = c.ValueType.ToProto(),
+        }));
+        proto.DefaultValues.AddRange(d.DefaultValues.ToProto());
+        return proto;
+    }
+
+    public static ProfileInput ToInput(this V1.Profile p, ISet<string>? mask)
+    {
+        bool In(string field) => mask is null || mask.Contains(field);
+        if (mask is null && p.Format is not (V1.CredentialFormat.Unspecified or V1.CredentialFormat.DcSdJwt))
+            throw Errors.Invalid("profile.format", "must be DC_SD_JWT");
+        return new ProfileInput(
+            Scope: In("scope") && (mask is not null || p.Scope.Length > 0) ? p.Scope : null,
+            Vct: In("vct") ? p.Vct : null,
+            Display: In("display")
+                ? [.. p.Display.Select(x => new CredentialDisplay(NullIfEmpty(x.Locale), x.Name, NullIfEmpty(x.Description), x.Logo.ToCore(),
+                    NullIfEmpty(x.BackgroundColor), NullIfEmpty(x.TextColor)))]
+                : null,
+            Claims: In("claims")
+                ? [.. p.Claims.Select((c, i) => new ClaimDefinition(
+                    [.. c.Path],
+                    [.. c.Display.Select(x => new ClaimDisplay(NullIfEmpty(x.Locale), x.Name))],
+                    c.Mandatory,
+                    c.SelectivelyDisclosable,
+                    c.ValueType.ToCore($"profile.claims[{i}].value_type")))]
+                : null,
+            DefaultValues: In("default_values") ? p.DefaultValues.ToCore() : null,
+            CredentialValidity: In("credential_validity") ? p.CredentialValidity?.ToTimeSpan() ?? MaskedZero(mask) : null);
+    }
+
+    // Offers
+
+    public static V1.Offer ToProto(this Offer o, DateTimeOffset now)
+    {
+        var proto = new V1.Offer
+        {
+            Name = ResourceNames.Child(o.TenantId, ResourceNames.Offers, o.Id),
+            OfferId = o.Id,
+            Profile = ResourceNames.Child(o.TenantId, ResourceNames.Profiles, o.ProfileId),
+            ProfileVersion = o.ProfileVersion,
+            AuthenticationMethod = o.Method.ToProto(),
+            DeliveryMode = o.Delivery == DeliveryMode.ByReference ? V1.DeliveryMode.ByReference : V1.DeliveryMode.ByValue,
+            IssuerStateMode = o.IssuerStateMode == IssuerStateMode.Include ? V1.IssuerStateMode.Include : V1.IssuerStateMode.Omit,
+            State = o.StateAt(now).ToProto(),
+            MaxUses = o.MaxUses,
+            UseCount = o.UseCount,
+            PinRequired = o.PinRequired,
+            PinInputMode = o.PinInputMode switch
+            {
+                TxCodeInputMode.Numeric => V1.TxCodeInputMode.Numeric,
+                TxCodeInputMode.Text => V1.TxCodeInputMode.Text,
+                _ => V1.TxCodeInputMode.Unspecified,
+            },
+            PinLength = o.PinLength ?? 0,
+            PinDescription = o.PinDescription ?? "",
+            PinFailedAttempts = o.PinFailedAttempts,
+            CreateTime = Timestamp.FromDateTimeOffset(o.CreatedAt),
+            ExpireTime = Timestamp.FromDateTimeOffset(o.ExpiresAt),
+            RevokeTime = o.RevokedAt.ToTimestamp(),
+            LockTime = o.LockedAt.ToTimestamp(),
+        };
+        proto.Overrides.AddRange(o.Overrides.ToProto());
+        return proto;
+    }
+}

@@ -1,0 +1,45 @@
+namespace Issuer2.Server.Hosting;
+
+/// <summary>The "Issuer2" configuration section; see the README's configuration table.</summary>
+public sealed class IssuerOptions
+{
+    public const string Section = "Issuer2";
+
+    /// <summary>Base of every tenant's credential issuer identifier; defaults to the HTTP listener's URL.</summary>
+    public string? PublicBaseUrl { get; set; }
+
+    /// <summary>Allows an http public base URL on loopback hosts (local runs and tests); never for other hosts.</summary>
+    public bool AllowInsecureHttp { get; set; }
+
+    /// <summary>Where the embedded database and a generated key-encryption key live.</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>The admin API key; when unset, one is generated on first start and printed once.</summary>
+    public string? AdminKey { get; set; }
+
+    /// <summary>Base64 of 32 bytes. Required with PostgreSQL (all hosts share it); generated into the data directory for SQLite.</summary>
+    public string? KeyEncryptionKey { get; set; }
+
+    /// <summary>A file holding the key-encryption key in base64, instead of <see cref="KeyEncryptionKey"/>.</summary>
+    public string? KeyEncryptionKeyFile { get; set; }
+
+    /// <summary>Browser origins allowed to call gRPC-Web from another origin.</summary>
+    public string[] CorsOrigins { get; set; } = [];
+
+    public DatabaseOptions Database { get; set; } = new();
+
+    /// <summary>How often expired one-time rows are purged, and how many per batch.</summary>
+    public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    public int MaintenanceBatchSize { get; set; } = 500;
+}
+
+/// <summary>The "Issuer2:Database" section.</summary>
+public sealed class DatabaseOptions
+{
+    /// <summary>"Sqlite" (default) or "Postgres".</summary>
+    public string Provider { get; set; } = "Sqlite";
+
+    /// <summary>Defaults to the SQLite file "issuer2.db" in the data directory.</summary>
+    public string? ConnectionString { get; set; }
+}

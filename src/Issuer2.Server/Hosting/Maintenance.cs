@@ -1,0 +1,35 @@
+using Issuer2.Core.Offers;
+using Microsoft.Extensions.Options;
+
+namespace Issuer2.Server.Hosting;
+
+/// <summary>Purges expired one-time rows in short batches, so cleaning never holds back readers or writers.</summary>
+internal sealed partial class Maintenance(IServiceScopeFactory scopes, IOptions<IssuerOptions> options, TimeProvider clock, ILogger<Maintenance> log)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.MaintenanceInterval, clock);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var offers = scope.ServiceProvider.GetRequiredService<IOfferStore>();
+                int purged;
+                do
+                {
+                    purged = await offers.PurgeExpiredRequestsAsync(clock.GetUtcNow(), options.Value.MaintenanceBatchSize, stoppingToken);
+                }
+                while (purged >= options.Value.MaintenanceBatchSize && !stoppingToken.IsCancellationRequested);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogFailed(log, e);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A maintenance pass failed; the next one retries.")]
+    private static partial void LogFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,117 @@
+using Issuer2.Core.ApiKeys;
+using Issuer2.Core.Keys;
+using Issuer2.Core.Offers;
+using Issuer2.Core.Profiles;
+using Issuer2.Core.Security;
+using Issuer2.Core.Tenants;
+using Issuer2.Server.Auth;
+using Issuer2.Server.Grpc;
+using Issuer2.Server.Hosting;
+using Issuer2.Storage;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+
+namespace Issuer2.Server;
+
+/// <summary>Builds the Issuer2 host: one process serving gRPC (h2c), gRPC-Web and HTTP from one database.</summary>
+public static class IssuerHost
+{
+    /// <summary>Defaults under every other configuration source: two listeners, as TOOLCHAIN.md explains.</summary>
+    private static readonly Dictionary<string, string?> Defaults = new()
+    {
+        ["Kestrel:Endpoints:Http:Url"] = "http://127.0.0.1:5080",
+        ["Kestrel:Endpoints:Http:Protocols"] = nameof(HttpProtocols.Http1),
+        ["Kestrel:Endpoints:Grpc:Url"] = "http://127.0.0.1:5081",
+        ["Kestrel:Endpoints:Grpc:Protocols"] = nameof(HttpProtocols.Http2),
+        ["Logging:LogLevel:Default"] = "Information",
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+        ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Warning",
+    };
+
+    public static WebApplicationBuilder CreateBuilder(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = Defaults });
+
+        var options = builder.Configuration.GetSection(IssuerOptions.Section).Get<IssuerOptions>() ?? new IssuerOptions();
+        if (!DatabaseProviders.IsKnown(options.Database.Provider))
+            throw new InvalidOperationException($"Issuer2:Database:Provider \"{options.Database.Provider}\" is not one of Sqlite, Postgres.");
+        var connectionString = options.Database.ConnectionString;
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            if (DatabaseProviders.IsPostgres(options.Database.Provider))
+                throw new InvalidOperationException("Issuer2:Database:ConnectionString is required with PostgreSQL.");
+            Directory.CreateDirectory(options.DataDirectory);
+            connectionString = $"Data Source={Path.Combine(options.DataDirectory, "issuer2.db")}";
+        }
+
+        var services = builder.Services;
+        services.Configure<IssuerOptions>(builder.Configuration.GetSection(IssuerOptions.Section));
+        services.AddSingleton(TimeProvider.System);
+        services.AddIssuerStorage(options.Database.Provider, connectionString);
+
+        // Secrets: the key-encryption key never lives in the database.
+        var kek = KeyEncryptionKeyLoader.Load(options, message => Console.Error.WriteLine($"warning: {message}"));
+        services.AddSingleton(new SecretProtector(kek));
+        services.AddSingleton(new ConfiguredAdminKey(string.IsNullOrEmpty(options.AdminKey) ? null : Secrets.Hash(options.AdminKey)));
+        var httpUrl = builder.Configuration["Kestrel:Endpoints:Http:Url"]!;
+        services.AddSingleton<IPublicBaseUrl>(new PublicBaseUrl(options.PublicBaseUrl ?? httpUrl, options.AllowInsecureHttp));
+
+        // Core use cases.
+        services.AddSingleton<SigningKeys>();
+        services.AddScoped<TenantManagement>();
+        services.AddScoped<ApiKeyManagement>();
+        services.AddScoped<ProfileManagement>();
+        services.AddScoped<OfferManagement>();
+        services.AddScoped<ApiKeyAuthenticator>();
+
+        // gRPC: every call is authenticated by default (health and reflection aside) and errors are shaped in one place.
+        services.AddGrpc(o =>
+        {
+            o.Interceptors.Add<ErrorInterceptor>();
+            o.Interceptors.Add<ApiKeyInterceptor>();
+            o.MaxReceiveMessageSize = 4 * 1024 * 1024;
+        });
+        services.AddGrpcReflection();
+        // One database check serves both /healthz and grpc.health.v1.Health.
+        services.AddGrpcHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+        services.AddSingleton<QrCodes>();
+        if (options.CorsOrigins.Length > 0)
+        {
+            services.AddCors(o => o.AddDefaultPolicy(p => p.WithOrigins(options.CorsOrigins).AllowAnyHeader().AllowAnyMethod()
+                .WithExposedHeaders("Grpc-Status", "Grpc-Message", "Grpc-Encoding", "Grpc-Accept-Encoding", "Grpc-Status-Details-Bin")));
+        }
+
+        services.AddHostedService<StartupTasks>();
+        services.AddHostedService<Maintenance>();
+        return builder;
+    }
+
+    public static WebApplication Build(WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var app = builder.Build();
+        var options = app.Services.GetRequiredService<IOptions<IssuerOptions>>().Value;
+
+        app.UseRouting();
+        if (options.CorsOrigins.Length > 0) app.UseCors();
+        app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
+
+        app.MapGrpcService<TenantGrpcService>();
+        app.MapGrpcService<ProfileGrpcService>();
+        app.MapGrpcService<OfferGrpcService>();
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
+        app.MapHealthChecks("/healthz");
+
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var config = app.Configuration;
+            Console.WriteLine(
+                $"Issuer2 is running. Wallets, gRPC-Web and /healthz: {config["Kestrel:Endpoints:Http:Url"]}  " +
+                $"gRPC (h2c): {config["Kestrel:Endpoints:Grpc:Url"]}  " +
+                $"Public base URL: {app.Services.GetRequiredService<IPublicBaseUrl>().Value}");
+        });
+        return app;
+    }
+}

@@ -1,0 +1,73 @@
+using Issuer2.Core.ApiKeys;
+using Issuer2.Core.Common;
+using Issuer2.Core.Events;
+using Issuer2.Core.Offers;
+using Issuer2.Core.Profiles;
+using Issuer2.Core.Tenants;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Issuer2.Storage;
+
+/// <summary>The database providers Issuer2 runs on.</summary>
+public static class DatabaseProviders
+{
+    public const string Sqlite = "Sqlite";
+    public const string Postgres = "Postgres";
+
+    public static bool IsPostgres(string provider) =>
+        string.Equals(provider, Postgres, StringComparison.OrdinalIgnoreCase) || string.Equals(provider, "PostgreSQL", StringComparison.OrdinalIgnoreCase);
+
+    public static bool IsKnown(string provider) => IsPostgres(provider) || string.Equals(provider, Sqlite, StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>Makes contexts outside dependency injection: migrations, tools, tests.</summary>
+public static class IssuerDbContextFactory
+{
+    public static IssuerDbContext Create(string provider, string connectionString) =>
+        DatabaseProviders.IsPostgres(provider)
+            ? new PostgresIssuerDbContext(new DbContextOptionsBuilder<PostgresIssuerDbContext>().UseNpgsql(connectionString).Options)
+            : new SqliteIssuerDbContext(new DbContextOptionsBuilder<SqliteIssuerDbContext>().UseSqlite(connectionString).Options);
+}
+
+/// <summary>Registers the storage and Core's ports for one provider.</summary>
+public static class StorageServiceCollectionExtensions
+{
+    public static IServiceCollection AddIssuerStorage(this IServiceCollection services, string provider, string connectionString)
+    {
+        if (DatabaseProviders.IsPostgres(provider))
+        {
+            services.AddDbContextPool<PostgresIssuerDbContext>(o => o.UseNpgsql(connectionString));
+            services.AddScoped<IssuerDbContext>(sp => sp.GetRequiredService<PostgresIssuerDbContext>());
+        }
+        else
+        {
+            services.AddDbContextPool<SqliteIssuerDbContext>(o => o.UseSqlite(connectionString));
+            services.AddScoped<IssuerDbContext>(sp => sp.GetRequiredService<SqliteIssuerDbContext>());
+        }
+        services.AddScoped<IssuerStore>();
+        services.AddScoped<ITenantStore>(sp => sp.GetRequiredService<IssuerStore>());
+        services.AddScoped<IApiKeyStore>(sp => sp.GetRequiredService<IssuerStore>());
+        services.AddScoped<IProfileStore>(sp => sp.GetRequiredService<IssuerStore>());
+        services.AddScoped<IOfferStore>(sp => sp.GetRequiredService<IssuerStore>());
+        services.AddScoped<IEventLog>(sp => sp.GetRequiredService<IssuerStore>());
+        services.AddScoped<IEventReader>(sp => sp.GetRequiredService<IssuerStore>());
+        services.AddScoped<IUnitOfWork>(sp => sp.GetRequiredService<IssuerStore>());
+        return services;
+    }
+}
+
+/// <summary>Design-time factory for `dotnet ef migrations add … --context SqliteIssuerDbContext`.</summary>
+public sealed class SqliteDesignTimeFactory : IDesignTimeDbContextFactory<SqliteIssuerDbContext>
+{
+    public SqliteIssuerDbContext CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<SqliteIssuerDbContext>().UseSqlite("Data Source=design-time.db").Options);
+}
+
+/// <summary>Design-time factory for `dotnet ef migrations add … --context PostgresIssuerDbContext` (no connection is opened).</summary>
+public sealed class PostgresDesignTimeFactory : IDesignTimeDbContextFactory<PostgresIssuerDbContext>
+{
+    public PostgresIssuerDbContext CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<PostgresIssuerDbContext>().UseNpgsql("Host=localhost;Database=issuer2_design").Options);
+}

@@ -1,0 +1,219 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+
+namespace Issuer2.Server.Tests.Infrastructure;
+
+/// <summary>
+/// The built server (src/Issuer2.Server/bin/{Configuration}/net10.0/Issuer2.Server.dll) as a separate OS process,
+/// on two free loopback ports, its standard output and error kept line by line.
+/// </summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _stdout = new();
+    private readonly ConcurrentQueue<string> _stderr = new();
+    private readonly string _workingDirectory;
+
+    private ServerProcess(Process process, string workingDirectory, string httpUrl, string grpcUrl)
+    {
+        _process = process;
+        _workingDirectory = workingDirectory;
+        HttpUrl = httpUrl;
+        GrpcUrl = grpcUrl;
+    }
+
+    public string HttpUrl { get; }
+
+    public string GrpcUrl { get; }
+
+    public IReadOnlyList<string> StandardOutputLines => _stdout.ToArray();
+
+    public string Output => string.Join('\n', _stdout) + "\n--- stderr ---\n" + string.Join('\n', _stderr);
+
+    /// <summary>
+    /// Starts the server with these settings (as "--Key=value" arguments) plus its two listen URLs.
+    /// <paramref name="publicBaseUrl"/> defaults to the HTTP URL.
+    /// </summary>
+    public static ServerProcess Start(IReadOnlyDictionary<string, string> settings, string? publicBaseUrl = null)
+    {
+        var dll = TestEnvironment.ServerDll;
+        if (!File.Exists(dll))
+        {
+            throw new InvalidOperationException($"The server is not built: {dll} is missing (dotnet build Issuer2.Grpc.sln -c {TestEnvironment.Configuration}).");
+        }
+
+        var httpUrl = $"http://127.0.0.1:{TestEnvironment.FreePort().ToString(CultureInfo.InvariantCulture)}";
+        var grpcUrl = $"http://127.0.0.1:{TestEnvironment.FreePort().ToString(CultureInfo.InvariantCulture)}";
+        var workingDirectory = TestEnvironment.NewTempDirectory("process");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(dll);
+        start.ArgumentList.Add($"--Kestrel:Endpoints:Http:Url={httpUrl}");
+        start.ArgumentList.Add($"--Kestrel:Endpoints:Grpc:Url={grpcUrl}");
+        start.ArgumentList.Add($"--Issuer2:PublicBaseUrl={publicBaseUrl ?? httpUrl}");
+        start.ArgumentList.Add("--Issuer2:AllowInsecureHttp=true");
+        foreach (var (key, value) in settings)
+        {
+            start.ArgumentList.Add($"--{key}={value}");
+        }
+
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        start.Environment.Remove("ASPNETCORE_URLS");
+        start.Environment.Remove("ASPNETCORE_HTTP_PORTS");
+
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        var server = new ServerProcess(process, workingDirectory, httpUrl, grpcUrl);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                server._stdout.Enqueue(e.Data);
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                server._stderr.Enqueue(e.Data);
+            }
+        };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return server;
+    }
+
+    /// <summary>Waits until GET /healthz answers 200; fails with the process output if it exits or never does.</summary>
+    public async Task WaitUntilHealthyAsync(TimeSpan? timeout = null)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(90));
+        HttpStatusCode? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException(
+                    $"The server exited with {_process.ExitCode} before it was healthy:\n{Output}");
+            }
+
+            try
+            {
+                using var response = await http.GetAsync(new Uri(HttpUrl + "/healthz"));
+                last = response.StatusCode;
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (TaskCanceledException)
+            {
+                // Slow answer; try again.
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new InvalidOperationException($"The server was not healthy in time (last /healthz status: {last?.ToString() ?? "none"}):\n{Output}");
+    }
+
+    /// <summary>Runs the server to completion with these arguments (e.g. "migrate") and returns its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(IEnumerable<string> args, TimeSpan timeout)
+    {
+        var workingDirectory = TestEnvironment.NewTempDirectory("process");
+        try
+        {
+            var start = new ProcessStartInfo("dotnet")
+            {
+                WorkingDirectory = workingDirectory,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            start.ArgumentList.Add(TestEnvironment.ServerDll);
+            foreach (var arg in args)
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            using var cts = new CancellationTokenSource(timeout);
+            try
+            {
+                await process.WaitForExitAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                throw new InvalidOperationException($"The server did not exit within {timeout}:\n{await stdout}\n{await stderr}");
+            }
+
+            return (process.ExitCode, await stdout + "\n--- stderr ---\n" + await stderr);
+        }
+        finally
+        {
+            TestEnvironment.DeleteDirectory(workingDirectory);
+        }
+    }
+
+    /// <summary>Asks the server to stop (SIGTERM), waits for it to exit and for its output to end.</summary>
+    public async Task StopAsync()
+    {
+        if (_process.HasExited)
+        {
+            await _process.WaitForExitAsync();
+            return;
+        }
+
+        using (var kill = Process.Start(new ProcessStartInfo("/bin/sh")
+        {
+            ArgumentList = { "-c", "kill -TERM " + _process.Id.ToString(CultureInfo.InvariantCulture) },
+            UseShellExecute = false,
+        }))
+        {
+            if (kill is not null)
+            {
+                await kill.WaitForExitAsync();
+            }
+        }
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await StopAsync();
+        }
+        catch (InvalidOperationException)
+        {
+            // Never started.
+        }
+
+        _process.Dispose();
+        TestEnvironment.DeleteDirectory(_workingDirectory);
+    }
+}
