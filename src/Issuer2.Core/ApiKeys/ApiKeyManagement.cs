@@ -1,4 +1,3 @@
-using System.Globalization;
 using Issuer2.Core.Common;
 using Issuer2.Core.Events;
 using Issuer2.Core.Security;
@@ -56,17 +55,11 @@ public sealed class ApiKeyManagement(ITenantStore tenants, IApiKeyStore keys, IE
         if (!position.IsSuccess) return position.Error;
         if (await tenants.FindAsync(tenantId, ct) is null) return Error.NotFound(ResourceNames.Tenant(tenantId));
 
-        (DateTimeOffset, string)? after = null;
-        if (position.Value is { } p)
-        {
-            var parts = p.Split(' ');
-            after = (new DateTimeOffset(long.Parse(parts[0], CultureInfo.InvariantCulture), TimeSpan.Zero), parts[1]);
-        }
-        var page = await keys.ListAsync(tenantId, after, size.Value + 1, ct);
+        var after = PageTokens.ParseTimeKey(position.Value);
+        if (!after.IsSuccess) return after.Error;
+        var page = await keys.ListAsync(tenantId, after.Value, size.Value + 1, ct);
         var items = page.Take(size.Value).ToList();
-        var next = page.Count > size.Value
-            ? PageTokens.Encode(scope, $"{items[^1].CreatedAt.UtcTicks.ToString(CultureInfo.InvariantCulture)} {items[^1].Id}")
-            : "";
+        var next = page.Count > size.Value ? PageTokens.Encode(scope, PageTokens.TimeKey(items[^1].CreatedAt, items[^1].Id)) : "";
         return new Page<ApiKey>(items, next);
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace Issuer2.Core.Claims;
 
@@ -29,7 +30,7 @@ public sealed record ClaimDefinition(
 public sealed record ClaimValue(IReadOnlyList<string> Path, JsonElement Value);
 
 /// <summary>Paths and typed values of claims.</summary>
-public static class ClaimPaths
+public static partial class ClaimPaths
 {
     public static string Format(IReadOnlyList<string> path) => string.Join('.', path);
 
@@ -56,8 +57,10 @@ public static class ClaimPaths
         _ => "has an unknown type",
     };
 
+    // RFC 3339 §5.6 date-time: full-date "T" full-time, seconds and an offset required.
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})\z")]
+    private static partial Regex Rfc3339();
+
     private static bool IsRfc3339(string text) =>
-        text.Length >= 20 && text[10] is 'T' or 't'
-        && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out _)
-        && (text.EndsWith('Z') || text.EndsWith('z') || text[^6] is '+' or '-');
+        Rfc3339().IsMatch(text) && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out _);
 }

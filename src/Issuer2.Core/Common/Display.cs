@@ -10,10 +10,10 @@ public static partial class DisplayRules
 {
     public const int MaxEntries = 50;
 
-    [GeneratedRegex(@"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")]
+    [GeneratedRegex(@"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*\z")]
     private static partial Regex LocalePattern();
 
-    [GeneratedRegex(@"^(#[0-9A-Fa-f]{3}|#[0-9A-Fa-f]{4}|#[0-9A-Fa-f]{6}|#[0-9A-Fa-f]{8}|[A-Za-z]{3,20})$")]
+    [GeneratedRegex(@"^(#[0-9A-Fa-f]{3}|#[0-9A-Fa-f]{4}|#[0-9A-Fa-f]{6}|#[0-9A-Fa-f]{8}|[A-Za-z]{3,20})\z")]
     private static partial Regex ColorPattern();
 
     public static void CheckLocale(Violations v, string field, string? locale) =>

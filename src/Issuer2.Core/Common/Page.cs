@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Globalization;
 using System.Text.Json;
 
 namespace Issuer2.Core.Common;
@@ -43,6 +44,21 @@ public static class PageTokens
         {
             return Error.Invalid(field, "is not a page token of this API");
         }
+    }
+
+    /// <summary>The position of a list ordered by (time, id), newest first.</summary>
+    public static string TimeKey(DateTimeOffset time, string id) => $"{time.UtcTicks.ToString(CultureInfo.InvariantCulture)} {id}";
+
+    /// <summary>Reads a <see cref="TimeKey"/>; a token that decodes but holds no such position is refused like any bad token.</summary>
+    public static Result<(DateTimeOffset Time, string Id)?> ParseTimeKey(string? position, string field = "page_token")
+    {
+        if (position is null) return ((DateTimeOffset, string)?)null;
+        var space = position.IndexOf(' ', StringComparison.Ordinal);
+        if (space <= 0 || space == position.Length - 1
+            || !long.TryParse(position.AsSpan(0, space), NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
+            || ticks > DateTimeOffset.MaxValue.UtcTicks)
+            return Error.Invalid(field, "is not a page token of this API");
+        return ((DateTimeOffset, string)?)(new DateTimeOffset(ticks, TimeSpan.Zero), position[(space + 1)..]);
     }
 
     private sealed record Token(string S, string P);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Issuer2.Core.Claims;
@@ -183,17 +182,11 @@ public sealed class OfferManagement(
         var position = PageTokens.Decode(pageToken, scope);
         if (!position.IsSuccess) return position.Error;
 
-        (DateTimeOffset, string)? after = null;
-        if (position.Value is { } p)
-        {
-            var parts = p.Split(' ');
-            after = (new DateTimeOffset(long.Parse(parts[0], CultureInfo.InvariantCulture), TimeSpan.Zero), parts[1]);
-        }
-        var page = await offers.ListAsync(new OfferQuery(tenantId, state, profileId, clock.GetUtcNow(), after, size.Value + 1), ct);
+        var after = PageTokens.ParseTimeKey(position.Value);
+        if (!after.IsSuccess) return after.Error;
+        var page = await offers.ListAsync(new OfferQuery(tenantId, state, profileId, clock.GetUtcNow(), after.Value, size.Value + 1), ct);
         var items = page.Take(size.Value).ToList();
-        var next = page.Count > size.Value
-            ? PageTokens.Encode(scope, $"{items[^1].CreatedAt.UtcTicks.ToString(CultureInfo.InvariantCulture)} {items[^1].Id}")
-            : "";
+        var next = page.Count > size.Value ? PageTokens.Encode(scope, PageTokens.TimeKey(items[^1].CreatedAt, items[^1].Id)) : "";
         return new Page<Offer>(items, next);
     }
 
@@ -236,8 +229,16 @@ public sealed class OfferManagement(
     }
 
     /// <summary>The parameters of a create, request_id aside: equal fingerprints mean "the same request".</summary>
-    private static byte[] Fingerprint(CreateOfferCommand command) =>
-        SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(command with { RequestId = null }, CoreJson.Options));
+    private static byte[] Fingerprint(CreateOfferCommand command)
+    {
+        // Overrides by their raw JSON: a missing value (refused later) must not break the fingerprint.
+        var canonical = new
+        {
+            Command = command with { RequestId = null, Overrides = [] },
+            Overrides = command.Overrides.Select(o => new { o.Path, Value = o.Value.ValueKind == JsonValueKind.Undefined ? null : o.Value.GetRawText() }),
+        };
+        return SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(canonical, CoreJson.Options));
+    }
 
     private static Result<CheckedCommand> Check(Tenant tenant, ProfileDefinition profile, CreateOfferCommand c, DateTimeOffset now)
     {

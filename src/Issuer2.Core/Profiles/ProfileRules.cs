@@ -26,11 +26,11 @@ public static partial class ProfileRules
     /// <summary>Names SD-JWT gives a meaning at any depth.</summary>
     public static readonly FrozenSet<string> ReservedAnyDepth = new[] { "_sd", "..." }.ToFrozenSet(StringComparer.Ordinal);
 
-    [GeneratedRegex(@"^[A-Za-z0-9._-]{1,64}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9._-]{1,64}\z")]
     private static partial Regex ProfileIdPattern();
 
     // RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E.
-    [GeneratedRegex(@"^[\x21\x23-\x5B\x5D-\x7E]{1,128}$")]
+    [GeneratedRegex(@"^[\x21\x23-\x5B\x5D-\x7E]{1,128}\z")]
     private static partial Regex ScopePattern();
 
     public static void CheckId(Violations v, string field, string? id) =>

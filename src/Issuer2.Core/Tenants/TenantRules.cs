@@ -24,7 +24,7 @@ public static partial class TenantRules
         "version", "www", "issuer2", "well-known", "openid", "favicon", "robots", "public", "internal", "system",
     }.ToFrozenSet(StringComparer.Ordinal);
 
-    [GeneratedRegex("^[a-z][a-z0-9-]{1,61}[a-z0-9]$")]
+    [GeneratedRegex(@"^[a-z][a-z0-9-]{1,61}[a-z0-9]\z")]
     private static partial Regex IdPattern();
 
     public static void CheckId(Violations v, string field, string? id)

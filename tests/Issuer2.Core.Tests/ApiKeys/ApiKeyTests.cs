@@ -1,0 +1,213 @@
+using Issuer2.Core.ApiKeys;
+using Issuer2.Core.Common;
+using Issuer2.Core.Events;
+using Issuer2.Core.Security;
+using Issuer2.Core.Tests.Fakes;
+
+namespace Issuer2.Core.Tests.ApiKeys;
+
+public sealed class ApiKeyTests
+{
+    private const string ConfiguredAdminKey = "configured-admin-secret";
+    private readonly TestBed _bed = new();
+
+    public ApiKeyTests()
+    {
+        _bed.SeedTenant();
+    }
+
+    private ApiKeyAuthenticator Authenticator(string? adminKey = null) =>
+        new(_bed.ApiKeyStore, new ConfiguredAdminKey(adminKey is null ? null : Secrets.Hash(adminKey)), _bed.Clock);
+
+    private async Task<CreatedApiKey> CreateKeyAsync(DateTimeOffset? expiresAt = null) =>
+        (await _bed.ApiKeys.CreateAsync(TestBed.Admin, TestBed.TenantId, "ci", expiresAt, default)).Value;
+
+    [Fact]
+    public void NewKey_IsPrefixedAnd256RandomBits()
+    {
+        var key = ApiKeyManagement.NewKey();
+
+        Assert.Matches(@"\Ai2_[A-Za-z0-9_-]{43}\z", key);
+    }
+
+    [Fact]
+    public async Task Create_StoresOnlyTheHashAndAppendsApiKeyCreated()
+    {
+        var created = await CreateKeyAsync();
+
+        var stored = Assert.Single(_bed.Db.ApiKeys);
+        Assert.Equal(Secrets.Hash(created.Key), stored.KeyHash);
+        Assert.Equal(created.Key[..9], stored.KeyPrefix);
+        Assert.Equal(TestBed.TenantId, stored.TenantId);
+        Assert.Equal(EventTypes.ApiKeyCreated, Assert.Single(_bed.Db.Events).Type);
+        Assert.DoesNotContain(created.Key, _bed.Db.Events[0].Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Create_ByTenantKey_IsPermissionDenied()
+    {
+        var result = await _bed.ApiKeys.CreateAsync(TestBed.AcmeKey, TestBed.TenantId, "ci", null, default);
+
+        Assert.Equal(ErrorKind.PermissionDenied, result.Error?.Kind);
+        Assert.Empty(_bed.Db.ApiKeys);
+    }
+
+    [Fact]
+    public async Task Create_WithExpiryInThePast_IsInvalidOnExpireTime()
+    {
+        var result = await _bed.ApiKeys.CreateAsync(TestBed.Admin, TestBed.TenantId, "ci", TestBed.Start, default);
+
+        Assert.Equal("expire_time", Assert.Single(result.Error!.Violations).Field);
+    }
+
+    [Fact]
+    public async Task Create_ForUnknownTenant_IsNotFound()
+    {
+        var result = await _bed.ApiKeys.CreateAsync(TestBed.Admin, "nobody", "ci", null, default);
+
+        Assert.Equal(ErrorKind.NotFound, result.Error?.Kind);
+    }
+
+    [Fact]
+    public async Task Authenticate_WithTenantKey_IsThatTenant()
+    {
+        var created = await CreateKeyAsync();
+
+        var caller = await Authenticator().AuthenticateAsync($"Bearer {created.Key}", default);
+
+        Assert.Equal(Caller.ForTenant(TestBed.TenantId, created.Record.Id), caller.Value);
+    }
+
+    [Fact]
+    public async Task Authenticate_AcceptsLowercaseBearerScheme()
+    {
+        var created = await CreateKeyAsync();
+
+        var caller = await Authenticator().AuthenticateAsync($"bearer {created.Key}", default);
+
+        Assert.True(caller.IsSuccess);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("Basic abc")]
+    [InlineData("Bearer")]
+    [InlineData("Bearer ")]
+    [InlineData("Bearer i2_unknownunknownunknownunknownunknownunknow")]
+    [InlineData("Bearer not-our-shape")]
+    public async Task Authenticate_WithoutAUsableKey_IsUnauthenticated(string? header)
+    {
+        var caller = await Authenticator().AuthenticateAsync(header, default);
+
+        Assert.Equal(ErrorKind.Unauthenticated, caller.Error?.Kind);
+    }
+
+    [Fact]
+    public async Task Authenticate_WithRevokedKey_IsUnauthenticated()
+    {
+        var created = await CreateKeyAsync();
+        await _bed.ApiKeys.RevokeAsync(TestBed.Admin, TestBed.TenantId, created.Record.Id, default);
+
+        var caller = await Authenticator().AuthenticateAsync($"Bearer {created.Key}", default);
+
+        Assert.Equal(ErrorKind.Unauthenticated, caller.Error?.Kind);
+    }
+
+    [Fact]
+    public async Task Authenticate_WithExpiredKey_IsUnauthenticated()
+    {
+        var created = await CreateKeyAsync(TestBed.Start.AddHours(1));
+        _bed.Clock.Advance(TimeSpan.FromHours(1));
+
+        var caller = await Authenticator().AuthenticateAsync($"Bearer {created.Key}", default);
+
+        Assert.Equal(ErrorKind.Unauthenticated, caller.Error?.Kind);
+    }
+
+    [Fact]
+    public async Task Authenticate_WithKeyOfDeletedTenant_IsUnauthenticated()
+    {
+        var created = await CreateKeyAsync();
+        await _bed.Tenants.DeleteAsync(TestBed.Admin, TestBed.TenantId, default);
+
+        var caller = await Authenticator().AuthenticateAsync($"Bearer {created.Key}", default);
+
+        Assert.Equal(ErrorKind.Unauthenticated, caller.Error?.Kind);
+    }
+
+    [Fact]
+    public async Task Authenticate_WithConfiguredAdminKey_IsAdmin()
+    {
+        var caller = await Authenticator(ConfiguredAdminKey).AuthenticateAsync($"Bearer {ConfiguredAdminKey}", default);
+
+        Assert.True(caller.Value.IsAdmin);
+    }
+
+    [Fact]
+    public async Task Authenticate_WithGeneratedAdminKey_IsAdminOnlyWhileNoneIsConfigured()
+    {
+        var generated = ApiKeyManagement.NewKey();
+        _bed.Db.ApiKeys.Add(ApiKeyManagement.NewRecord(null, "admin", generated, TestBed.Start, null));
+
+        var withoutConfigured = await Authenticator().AuthenticateAsync($"Bearer {generated}", default);
+        var withConfigured = await Authenticator(ConfiguredAdminKey).AuthenticateAsync($"Bearer {generated}", default);
+
+        Assert.True(withoutConfigured.Value.IsAdmin);
+        Assert.Equal(ErrorKind.Unauthenticated, withConfigured.Error?.Kind);
+    }
+
+    [Fact]
+    public async Task Revoke_Twice_KeepsTheFirstTimeAndAppendsOneEvent()
+    {
+        var created = await CreateKeyAsync();
+        await _bed.ApiKeys.RevokeAsync(TestBed.Admin, TestBed.TenantId, created.Record.Id, default);
+        _bed.Clock.Advance(TimeSpan.FromMinutes(5));
+
+        var again = await _bed.ApiKeys.RevokeAsync(TestBed.Admin, TestBed.TenantId, created.Record.Id, default);
+        var types = _bed.Db.Events.Select(e => e.Type).ToArray();
+
+        Assert.Equal(TestBed.Start, again.Value.RevokedAt);
+        Assert.Equal([EventTypes.ApiKeyCreated, EventTypes.ApiKeyRevoked], types);
+    }
+
+    [Fact]
+    public async Task Revoke_OfAnotherTenantsKey_IsNotFound()
+    {
+        _bed.SeedTenant(TestBed.OtherTenantId);
+        var created = await CreateKeyAsync();
+
+        var result = await _bed.ApiKeys.RevokeAsync(TestBed.Admin, TestBed.OtherTenantId, created.Record.Id, default);
+
+        Assert.Equal(ErrorKind.NotFound, result.Error?.Kind);
+        Assert.Null(created.Record.RevokedAt);
+    }
+
+    [Fact]
+    public async Task List_PagesNewestFirst()
+    {
+        var first = await CreateKeyAsync();
+        _bed.Clock.Advance(TimeSpan.FromSeconds(1));
+        var second = await CreateKeyAsync();
+        _bed.Clock.Advance(TimeSpan.FromSeconds(1));
+        var third = await CreateKeyAsync();
+
+        var page1 = await _bed.ApiKeys.ListAsync(TestBed.Admin, TestBed.TenantId, 2, null, default);
+        var page2 = await _bed.ApiKeys.ListAsync(TestBed.Admin, TestBed.TenantId, 2, page1.Value.NextPageToken, default);
+        var ids1 = page1.Value.Items.Select(k => k.Id).ToArray();
+        var ids2 = page2.Value.Items.Select(k => k.Id).ToArray();
+
+        Assert.Equal([third.Record.Id, second.Record.Id], ids1);
+        Assert.Equal([first.Record.Id], ids2);
+    }
+
+    [Fact]
+    public async Task List_WithTokenOfThisListButNoPosition_IsInvalidOnPageToken()
+    {
+        var token = PageTokens.Encode($"apiKeys/{TestBed.TenantId}", "not-a-position");
+
+        var result = await _bed.ApiKeys.ListAsync(TestBed.Admin, TestBed.TenantId, 2, token, default);
+
+        Assert.Equal("page_token", Assert.Single(result.Error!.Violations).Field);
+    }
+}
