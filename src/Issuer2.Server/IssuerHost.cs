@@ -7,6 +7,11 @@ using Issuer2.Core.Tenants;
 using Issuer2.Server.Auth;
 using Issuer2.Server.Grpc;
 using Issuer2.Server.Hosting;
+using Issuer2.Server.Wallet;
+using Issuer2.Core.Credentials;
+using Issuer2.Core.Metadata;
+using Issuer2.Core.Nonces;
+using Issuer2.Core.Wallet;
 using Issuer2.Storage;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
@@ -65,6 +70,17 @@ public static class IssuerHost
         services.AddScoped<OfferManagement>();
         services.AddScoped<ApiKeyAuthenticator>();
 
+        // Wallet flow: per-host caches of immutable things, per-request use cases.
+        services.AddSingleton<TenantSnapshotCache>();
+        services.AddSingleton<SignerCache>();
+        services.AddSingleton<NonceService>();
+        services.AddSingleton<ProofValidator>();
+        services.AddScoped<TenantDirectory>();
+        services.AddScoped<OfferResolution>();
+        services.AddScoped<TokenExchange>();
+        services.AddScoped<CredentialIssuance>();
+        services.AddScoped<NotificationHandling>();
+
         // gRPC: every call is authenticated by default (health and reflection aside) and errors are shaped in one place.
         services.AddGrpc(o =>
         {
@@ -103,6 +119,7 @@ public static class IssuerHost
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         app.MapHealthChecks("/healthz");
+        app.MapWalletEndpoints();
 
         app.Lifetime.ApplicationStarted.Register(() =>
         {

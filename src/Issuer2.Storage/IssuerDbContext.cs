@@ -4,6 +4,7 @@ using Issuer2.Core.Events;
 using Issuer2.Core.Keys;
 using Issuer2.Core.Offers;
 using Issuer2.Core.Profiles;
+using Issuer2.Core.Sessions;
 using Issuer2.Core.Tenants;
 using Microsoft.EntityFrameworkCore;
 
@@ -24,6 +25,10 @@ public abstract class IssuerDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<PreAuthorizedCode> PreAuthorizedCodes => Set<PreAuthorizedCode>();
     public DbSet<OfferRequest> OfferRequests => Set<OfferRequest>();
     public DbSet<IssuerEvent> Events => Set<IssuerEvent>();
+    public DbSet<IssuanceSession> Sessions => Set<IssuanceSession>();
+    public DbSet<AccessToken> AccessTokens => Set<AccessToken>();
+    public DbSet<IssuedCredential> IssuedCredentials => Set<IssuedCredential>();
+    public DbSet<ConsumedNonce> ConsumedNonces => Set<ConsumedNonce>();
 
     /// <summary>True on PostgreSQL, where events carry the writing transaction's id.</summary>
     public abstract bool IsPostgres { get; }

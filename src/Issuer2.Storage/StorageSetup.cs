@@ -4,6 +4,7 @@ using Issuer2.Core.Events;
 using Issuer2.Core.Offers;
 using Issuer2.Core.Profiles;
 using Issuer2.Core.Tenants;
+using Issuer2.Core.Wallet;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.Extensions.DependencyInjection;
@@ -54,6 +55,7 @@ public static class StorageServiceCollectionExtensions
         services.AddScoped<IEventLog>(sp => sp.GetRequiredService<IssuerStore>());
         services.AddScoped<IEventReader>(sp => sp.GetRequiredService<IssuerStore>());
         services.AddScoped<IUnitOfWork>(sp => sp.GetRequiredService<IssuerStore>());
+        services.AddScoped<IWalletStore, WalletStore>();
         return services;
     }
 }

@@ -39,7 +39,7 @@ public sealed class IssuerEvent
         };
 }
 
-/// <summary>The event types. Management writes now; issuance events join them with the wallet endpoints.</summary>
+/// <summary>The event types: management writes and every step of an issuance.</summary>
 public static class EventTypes
 {
     public const string TenantCreated = "tenant.created";
@@ -52,6 +52,14 @@ public static class EventTypes
     public const string ProfileDeleted = "profile.deleted";
     public const string OfferCreated = "offer.created";
     public const string OfferRevoked = "offer.revoked";
+    public const string OfferResolved = "offer.resolved";
+    public const string OfferLocked = "offer.locked";
+    public const string TokenIssued = "token.issued";
+    public const string TokenRefused = "token.refused";
+    public const string CredentialIssued = "credential.issued";
+    public const string CredentialRefused = "credential.refused";
+    public const string NotificationReceived = "notification.received";
+    public const string SessionCompleted = "session.completed";
 }
 
 /// <summary>A position in the log: (transaction id, sequence), the order in which events become visible.</summary>

@@ -61,6 +61,12 @@ public sealed class Offer
     public required int MaxUses { get; init; }
     public int UseCount { get; set; }
     public int PinFailedAttempts { get; set; }
+
+    /// <summary>How many times wallets resolved the offer URI.</summary>
+    public int ResolutionCount { get; set; }
+
+    /// <summary>How many credentials were issued from the offer.</summary>
+    public int IssuedCount { get; set; }
     public List<ClaimValue> Overrides { get; init; } = [];
     public required DateTimeOffset CreatedAt { get; init; }
     public required DateTimeOffset ExpiresAt { get; init; }

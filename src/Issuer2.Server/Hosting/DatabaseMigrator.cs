@@ -16,6 +16,8 @@ public static class DatabaseMigrator
         if (!db.IsPostgres)
         {
             await db.Database.MigrateAsync(ct);
+            // Write-ahead logging lets readers run beside the one writer; the setting stays with the file.
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
             return;
         }
 

@@ -1,4 +1,5 @@
 using Issuer2.Core.Offers;
+using Issuer2.Core.Wallet;
 using Microsoft.Extensions.Options;
 
 namespace Issuer2.Server.Hosting;
@@ -16,12 +17,16 @@ internal sealed partial class Maintenance(IServiceScopeFactory scopes, IOptions<
             {
                 await using var scope = scopes.CreateAsyncScope();
                 var offers = scope.ServiceProvider.GetRequiredService<IOfferStore>();
+                var wallet = scope.ServiceProvider.GetRequiredService<IWalletStore>();
+                var batch = options.Value.MaintenanceBatchSize;
                 int purged;
                 do
                 {
-                    purged = await offers.PurgeExpiredRequestsAsync(clock.GetUtcNow(), options.Value.MaintenanceBatchSize, stoppingToken);
+                    // Expired create-request replays, pre-authorized codes, access tokens and consumed nonces.
+                    var now = clock.GetUtcNow();
+                    purged = await offers.PurgeExpiredRequestsAsync(now, batch, stoppingToken) + await wallet.PurgeExpiredAsync(now, batch, stoppingToken);
                 }
-                while (purged >= options.Value.MaintenanceBatchSize && !stoppingToken.IsCancellationRequested);
+                while (purged >= batch && !stoppingToken.IsCancellationRequested);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

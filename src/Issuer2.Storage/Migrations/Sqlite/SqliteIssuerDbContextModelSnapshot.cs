@@ -202,6 +202,10 @@ namespace Issuer2.Storage.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("expires_at");
 
+                    b.Property<int>("IssuedCount")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("issued_count");
+
                     b.Property<string>("IssuerStateMode")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -268,6 +272,10 @@ namespace Issuer2.Storage.Migrations.Sqlite
                         .HasMaxLength(128)
                         .HasColumnType("TEXT")
                         .HasColumnName("request_id");
+
+                    b.Property<int>("ResolutionCount")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("resolution_count");
 
                     b.Property<long?>("RevokedAt")
                         .HasColumnType("INTEGER")
@@ -470,6 +478,188 @@ namespace Issuer2.Storage.Migrations.Sqlite
                     b.HasKey("ProfileUid", "Version");
 
                     b.ToTable("profile_versions", (string)null);
+                });
+
+            modelBuilder.Entity("Issuer2.Core.Sessions.AccessToken", b =>
+                {
+                    b.Property<byte[]>("TokenHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("token_hash");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("SessionId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("session_id");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("TokenHash");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("access_tokens", (string)null);
+                });
+
+            modelBuilder.Entity("Issuer2.Core.Sessions.ConsumedNonce", b =>
+                {
+                    b.Property<byte[]>("NonceHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("nonce_hash");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("expires_at");
+
+                    b.HasKey("NonceHash")
+                        .HasName("pk_consumed_nonces");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("consumed_nonces", (string)null);
+                });
+
+            modelBuilder.Entity("Issuer2.Core.Sessions.IssuanceSession", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long?>("CompletedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("completed_at");
+
+                    b.Property<string>("ConfigurationId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("configuration_id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CredentialIdentifier")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("credential_identifier");
+
+                    b.Property<string>("OfferId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("offer_id");
+
+                    b.Property<Guid>("ProfileUid")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("profile_uid");
+
+                    b.Property<int>("ProfileVersion")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("profile_version");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OfferId");
+
+                    b.ToTable("issuance_sessions", (string)null);
+                });
+
+            modelBuilder.Entity("Issuer2.Core.Sessions.IssuedCredential", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("ConfigurationId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("configuration_id");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("Format")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("format");
+
+                    b.Property<string>("HolderKeyThumbprint")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("holder_key_thumbprint");
+
+                    b.Property<long>("IssuedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("issued_at");
+
+                    b.Property<string>("NotificationEvent")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("notification_event");
+
+                    b.Property<string>("NotificationId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("notification_id");
+
+                    b.Property<long?>("NotifiedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("notified_at");
+
+                    b.Property<string>("OfferId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("offer_id");
+
+                    b.Property<string>("SessionId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("session_id");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("NotificationId")
+                        .IsUnique();
+
+                    b.HasIndex("SessionId", "ConfigurationId")
+                        .IsUnique()
+                        .HasDatabaseName("ux_issued_credentials_session_configuration");
+
+                    b.HasIndex("TenantId", "IssuedAt");
+
+                    b.ToTable("issued_credentials", (string)null);
                 });
 
             modelBuilder.Entity("Issuer2.Core.Tenants.Tenant", b =>

@@ -1,0 +1,146 @@
+using System.Buffers.Text;
+using System.Text;
+using System.Text.Json;
+using Issuer2.Core.Wallet;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Issuer2.Core.Credentials;
+
+/// <summary>A key proof that passed every check but the nonce's single use, which the caller enforces next.</summary>
+public sealed record ValidatedProof(JsonWebKey HolderKey, string HolderKeyJson, string Thumbprint, string Nonce);
+
+/// <summary>
+/// Checks a <c>jwt</c> key proof (OID4VCI 1.0 Appendix F.1) in the order that reveals least: typ, alg, the key
+/// (exactly one of <c>jwk</c> or a <c>did:jwk</c> <c>kid</c>), signature, <c>aud</c>, <c>iat</c>, then that a
+/// <c>nonce</c> is present. Consuming the nonce is the caller's last step.
+/// </summary>
+public sealed class ProofValidator(TimeProvider clock)
+{
+    public const string ProofType = "openid4vci-proof+jwt";
+
+    /// <summary>The algorithms the metadata lists in proof_signing_alg_values_supported.</summary>
+    public static readonly string[] SupportedAlgorithms = [SecurityAlgorithms.EcdsaSha256];
+
+    /// <summary>How far in the future an iat may lie (clock skew).</summary>
+    public static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(60);
+
+    /// <summary>How old a proof may be; as long as a c_nonce lives.</summary>
+    public static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(5);
+
+    private static readonly string[] PrivateJwkMembers = ["d", "p", "q", "dp", "dq", "qi", "k", "oth"];
+    private static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false };
+
+    public async Task<WalletResult<ValidatedProof>> ValidateAsync(string? proof, string credentialIssuer)
+    {
+        // Shape first: a compact JWS of three parts.
+        if (string.IsNullOrEmpty(proof) || proof.Length > 16_384 || !Handler.CanReadToken(proof))
+            return WalletError.InvalidProof("The proof is not a compact JWT.");
+        JsonWebToken token;
+        try
+        {
+            token = Handler.ReadJsonWebToken(proof);
+        }
+        catch (Exception e) when (e is ArgumentException or SecurityTokenMalformedException or JsonException or FormatException)
+        {
+            return WalletError.InvalidProof("The proof is not a well-formed JWT.");
+        }
+
+        // Header: typ, alg, and exactly one key reference.
+        if (token.Typ != ProofType) return WalletError.InvalidProof($"The proof's typ must be {ProofType}.");
+        if (!SupportedAlgorithms.Contains(token.Alg, StringComparer.Ordinal))
+            return WalletError.InvalidProof($"The proof's alg must be one of: {string.Join(", ", SupportedAlgorithms)}.");
+        var headerJson = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(token.EncodedHeader));
+        using var header = JsonDocument.Parse(headerJson);
+        var hasJwk = header.RootElement.TryGetProperty("jwk", out var jwkElement);
+        var hasKid = header.RootElement.TryGetProperty("kid", out var kidElement);
+        if (header.RootElement.TryGetProperty("x5c", out _) || header.RootElement.TryGetProperty("key_attestation", out _))
+            return WalletError.InvalidProof("Only jwk and did:jwk key references are supported.");
+        if (hasJwk == hasKid) return WalletError.InvalidProof("The proof header must carry exactly one of jwk or kid.");
+
+        var keyJson = hasJwk ? jwkElement : ResolveDidJwk(kidElement);
+        if (keyJson is not { ValueKind: JsonValueKind.Object } keyObject)
+            return WalletError.InvalidProof("The proof's key must be a JWK, or a kid that is a did:jwk URL.");
+        foreach (var member in PrivateJwkMembers)
+        {
+            if (keyObject.TryGetProperty(member, out _)) return WalletError.InvalidProof("The proof's key contains private key material.");
+        }
+        if (!TryPublicEcKey(keyObject, out var holderKey, out var holderKeyJson))
+            return WalletError.InvalidProof("The proof's key must be a P-256 EC public key.");
+
+        // Signature and audience, by Microsoft.IdentityModel.
+        var result = await Handler.ValidateTokenAsync(proof, new TokenValidationParameters
+        {
+            IssuerSigningKey = holderKey,
+            TryAllIssuerSigningKeys = true,
+            ValidateIssuerSigningKey = false,
+            ValidAlgorithms = SupportedAlgorithms,
+            ValidTypes = [ProofType],
+            ValidateIssuer = false,
+            ValidAudience = credentialIssuer,
+            ValidateAudience = true,
+            ValidateLifetime = false,
+            RequireExpirationTime = false,
+            RequireSignedTokens = true,
+        });
+        if (!result.IsValid)
+        {
+            return result.Exception is SecurityTokenInvalidAudienceException
+                ? WalletError.InvalidProof("The proof's aud must be the credential issuer identifier.")
+                : WalletError.InvalidProof("The proof's signature does not verify with its key.");
+        }
+
+        // Freshness: iat within the window; then the nonce must be there.
+        if (!token.TryGetPayloadValue<long>("iat", out var iat)) return WalletError.InvalidProof("The proof has no iat.");
+        var issuedAt = DateTimeOffset.FromUnixTimeSeconds(iat);
+        var now = clock.GetUtcNow();
+        if (issuedAt > now + ClockSkew) return WalletError.InvalidProof("The proof's iat lies in the future.");
+        if (issuedAt < now - MaxAge) return WalletError.InvalidProof("The proof is too old; make a new one with a fresh c_nonce.");
+        if (!token.TryGetPayloadValue<string>("nonce", out var nonce) || string.IsNullOrEmpty(nonce))
+            return WalletError.InvalidProof("The proof has no nonce; get a c_nonce from the nonce endpoint.");
+
+        var thumbprint = Base64Url.EncodeToString(holderKey.ComputeJwkThumbprint());
+        return new ValidatedProof(holderKey, holderKeyJson, thumbprint, nonce);
+    }
+
+    /// <summary>did:jwk (https://github.com/quartzjer/did-jwk): the method-specific id is the base64url JWK.</summary>
+    private static JsonElement? ResolveDidJwk(JsonElement kid)
+    {
+        if (kid.ValueKind != JsonValueKind.String) return null;
+        var value = kid.GetString()!;
+        if (!value.StartsWith("did:jwk:", StringComparison.Ordinal)) return null;
+        var id = value["did:jwk:".Length..];
+        var fragment = id.IndexOf('#', StringComparison.Ordinal);
+        if (fragment >= 0) id = id[..fragment];
+        try
+        {
+            using var doc = JsonDocument.Parse(Base64Url.DecodeFromChars(id));
+            return doc.RootElement.Clone();
+        }
+        catch (Exception e) when (e is FormatException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static bool TryPublicEcKey(JsonElement jwk, out JsonWebKey key, out string json)
+    {
+        key = null!;
+        json = "";
+        string? Str(string name) => jwk.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        var (kty, crv, x, y) = (Str("kty"), Str("crv"), Str("x"), Str("y"));
+        if (kty != "EC" || crv != "P-256" || x is null || y is null) return false;
+        try
+        {
+            if (Base64Url.DecodeFromChars(x).Length != 32 || Base64Url.DecodeFromChars(y).Length != 32) return false;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+        key = new JsonWebKey { Kty = kty, Crv = crv, X = x, Y = y };
+        // Only the public members travel on into cnf.jwk.
+        json = JsonSerializer.Serialize(new { kty, crv, x, y });
+        return true;
+    }
+}

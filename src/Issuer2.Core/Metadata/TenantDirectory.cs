@@ -1,0 +1,176 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Issuer2.Core.Credentials;
+using Issuer2.Core.Keys;
+using Issuer2.Core.Profiles;
+using Issuer2.Core.Tenants;
+using Issuer2.Core.Wallet;
+
+namespace Issuer2.Core.Metadata;
+
+/// <summary>
+/// One version of a tenant as wallets see it: settings, profiles, keys and the three metadata documents,
+/// built once per version and then shared by every request on this host.
+/// </summary>
+public sealed class TenantSnapshot
+{
+    private readonly Lazy<string> _issuerMetadata;
+    private readonly Lazy<string> _authorizationServerMetadata;
+    private readonly Lazy<string> _jwtVcIssuerMetadata;
+
+    public TenantSnapshot(Tenant tenant, IReadOnlyList<Profile> profiles, IReadOnlyList<SigningKey> keys, long version)
+    {
+        Tenant = tenant;
+        Profiles = profiles.ToDictionary(p => p.ProfileId, StringComparer.Ordinal);
+        Keys = keys;
+        Version = version;
+        ActiveKey = keys.Where(k => k.Status == SigningKeyStatus.Active).OrderByDescending(k => k.CreatedAt).FirstOrDefault();
+        _issuerMetadata = new(() => IssuerMetadata.CredentialIssuer(tenant, profiles).ToJsonString());
+        _authorizationServerMetadata = new(() => IssuerMetadata.AuthorizationServer(tenant).ToJsonString());
+        _jwtVcIssuerMetadata = new(() => IssuerMetadata.JwtVcIssuer(tenant, keys).ToJsonString());
+    }
+
+    public Tenant Tenant { get; }
+    public IReadOnlyDictionary<string, Profile> Profiles { get; }
+    public IReadOnlyList<SigningKey> Keys { get; }
+    public SigningKey? ActiveKey { get; }
+    public long Version { get; }
+    public string CredentialIssuerMetadata => _issuerMetadata.Value;
+    public string AuthorizationServerMetadata => _authorizationServerMetadata.Value;
+    public string JwtVcIssuerMetadata => _jwtVcIssuerMetadata.Value;
+}
+
+/// <summary>The per-host cache of tenant snapshots, keyed by the version stamp the database holds.</summary>
+public sealed class TenantSnapshotCache
+{
+    private readonly ConcurrentDictionary<string, TenantSnapshot> _snapshots = new(StringComparer.Ordinal);
+
+    internal bool TryGet(string tenantId, long version, out TenantSnapshot snapshot) =>
+        _snapshots.TryGetValue(tenantId, out snapshot!) && snapshot.Version == version;
+
+    internal void Put(TenantSnapshot snapshot) =>
+        _snapshots.AddOrUpdate(snapshot.Tenant.Id, snapshot, (_, old) => old.Version > snapshot.Version ? old : snapshot);
+}
+
+/// <summary>
+/// Finds a live tenant for a wallet request: one read of its version stamp, so a change made on any host
+/// is seen at once on every host, and the snapshot is rebuilt only when the stamp moved.
+/// </summary>
+public sealed class TenantDirectory(IWalletStore store, TenantSnapshotCache cache)
+{
+    public async Task<TenantSnapshot?> FindAsync(string tenantId, CancellationToken ct)
+    {
+        if (tenantId.Length is 0 or > 63) return null;
+        var version = await store.FindTenantVersionAsync(tenantId, ct);
+        if (version is null) return null;
+        if (cache.TryGet(tenantId, version.Value, out var snapshot)) return snapshot;
+
+        var loaded = await store.LoadTenantAsync(tenantId, ct);
+        if (loaded is null) return null;
+        var (tenant, profiles, keys) = loaded.Value;
+        snapshot = new TenantSnapshot(tenant, profiles, keys, tenant.MetadataVersion);
+        cache.Put(snapshot);
+        return snapshot;
+    }
+}
+
+/// <summary>The metadata documents of OID4VCI 1.0 §12, RFC 8414 and SD-JWT VC issuer metadata.</summary>
+public static class IssuerMetadata
+{
+    public static JsonObject CredentialIssuer(Tenant tenant, IReadOnlyList<Profile> profiles)
+    {
+        var issuer = tenant.CredentialIssuer;
+        var configurations = new JsonObject();
+        foreach (var profile in profiles.OrderBy(p => p.ProfileId, StringComparer.Ordinal))
+        {
+            var d = profile.Definition;
+            var claims = new JsonArray();
+            foreach (var c in d.Claims)
+            {
+                var claim = new JsonObject { ["path"] = new JsonArray([.. c.Path.Select(s => (JsonNode)s!)]) };
+                if (c.Mandatory) claim["mandatory"] = true;
+                if (c.Display.Count > 0)
+                    claim["display"] = new JsonArray([.. c.Display.Select(x => (JsonNode)Localized(x.Locale, new JsonObject { ["name"] = x.Name }))]);
+                claims.Add(claim);
+            }
+            var metadata = new JsonObject();
+            if (d.Display.Count > 0)
+            {
+                metadata["display"] = new JsonArray([.. d.Display.Select(x =>
+                {
+                    var o = new JsonObject { ["name"] = x.Name };
+                    if (x.Description is not null) o["description"] = x.Description;
+                    if (x.Logo is not null) o["logo"] = Logo(x.Logo);
+                    if (x.BackgroundColor is not null) o["background_color"] = x.BackgroundColor;
+                    if (x.TextColor is not null) o["text_color"] = x.TextColor;
+                    return (JsonNode)Localized(x.Locale, o);
+                })]);
+            }
+            if (claims.Count > 0) metadata["claims"] = claims;
+
+            configurations[profile.ProfileId] = new JsonObject
+            {
+                ["format"] = d.Format,
+                ["scope"] = d.Scope,
+                ["vct"] = d.Vct,
+                ["cryptographic_binding_methods_supported"] = new JsonArray("jwk"),
+                ["credential_signing_alg_values_supported"] = new JsonArray("ES256"),
+                ["proof_types_supported"] = new JsonObject
+                {
+                    ["jwt"] = new JsonObject { ["proof_signing_alg_values_supported"] = new JsonArray([.. ProofValidator.SupportedAlgorithms.Select(a => (JsonNode)a!)]) },
+                },
+                ["credential_metadata"] = metadata,
+            };
+        }
+
+        var document = new JsonObject
+        {
+            ["credential_issuer"] = issuer,
+            ["credential_endpoint"] = $"{issuer}/credential",
+            ["nonce_endpoint"] = $"{issuer}/nonce",
+            ["notification_endpoint"] = $"{issuer}/notification",
+        };
+        if (tenant.Display.Count > 0)
+        {
+            document["display"] = new JsonArray([.. tenant.Display.Select(x =>
+            {
+                var o = new JsonObject { ["name"] = x.Name };
+                if (x.Logo is not null) o["logo"] = Logo(x.Logo);
+                return (JsonNode)Localized(x.Locale, o);
+            })]);
+        }
+        document["credential_configurations_supported"] = configurations;
+        return document;
+    }
+
+    /// <summary>RFC 8414 metadata. The issuer is its own authorization server; today it serves the pre-authorized code grant.</summary>
+    public static JsonObject AuthorizationServer(Tenant tenant) => new()
+    {
+        ["issuer"] = tenant.CredentialIssuer,
+        ["token_endpoint"] = $"{tenant.CredentialIssuer}/token",
+        ["grant_types_supported"] = new JsonArray(Offers.CredentialOfferDocument.PreAuthorizedGrant),
+        ["token_endpoint_auth_methods_supported"] = new JsonArray("none"),
+        ["pre-authorized_grant_anonymous_access_supported"] = true,
+        ["authorization_details_types_supported"] = new JsonArray("openid_credential"),
+    };
+
+    /// <summary>SD-JWT VC issuer metadata: the keys a verifier finds by iss and kid.</summary>
+    public static JsonObject JwtVcIssuer(Tenant tenant, IReadOnlyList<SigningKey> keys) => new()
+    {
+        ["issuer"] = tenant.CredentialIssuer,
+        ["jwks"] = new JsonObject { ["keys"] = new JsonArray([.. keys.Select(k => JsonNode.Parse(k.PublicJwk))]) },
+    };
+
+    private static JsonObject Localized(string? locale, JsonObject o)
+    {
+        if (!string.IsNullOrEmpty(locale)) o["locale"] = locale;
+        return o;
+    }
+
+    private static JsonObject Logo(Common.Logo logo)
+    {
+        var o = new JsonObject { ["uri"] = logo.Uri };
+        if (logo.AltText is not null) o["alt_text"] = logo.AltText;
+        return o;
+    }
+}

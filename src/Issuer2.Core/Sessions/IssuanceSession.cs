@@ -1,0 +1,62 @@
+namespace Issuer2.Core.Sessions;
+
+/// <summary>One wallet's journey through one use of an offer: created when a token is issued.</summary>
+public sealed class IssuanceSession
+{
+    public required string Id { get; init; }
+    public required string TenantId { get; init; }
+    public required string OfferId { get; init; }
+
+    /// <summary>The credential configuration the session may receive (the offer's profile id).</summary>
+    public required string ConfigurationId { get; init; }
+
+    public required Guid ProfileUid { get; init; }
+    public required int ProfileVersion { get; init; }
+
+    /// <summary>Set when the token response returned authorization_details: the wallet must then name this identifier.</summary>
+    public string? CredentialIdentifier { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>When every credential of the offer was issued.</summary>
+    public DateTimeOffset? CompletedAt { get; set; }
+}
+
+/// <summary>An opaque access token, stored as its hash, bound to one session, valid minutes.</summary>
+public sealed class AccessToken
+{
+    public required byte[] TokenHash { get; init; }
+    public required string TenantId { get; init; }
+    public required string SessionId { get; init; }
+    public required DateTimeOffset ExpiresAt { get; init; }
+}
+
+/// <summary>
+/// What was issued: metadata only (session, configuration, format, holder key thumbprint, times), never claim
+/// values. Status lists will build on it.
+/// </summary>
+public sealed class IssuedCredential
+{
+    public required string Id { get; init; }
+    public required string TenantId { get; init; }
+    public required string SessionId { get; init; }
+    public required string OfferId { get; init; }
+    public required string ConfigurationId { get; init; }
+    public required string Format { get; init; }
+    public required string HolderKeyThumbprint { get; init; }
+    public required DateTimeOffset IssuedAt { get; init; }
+    public required DateTimeOffset ExpiresAt { get; init; }
+
+    /// <summary>Returned with the credential; the wallet names it at the notification endpoint.</summary>
+    public required string NotificationId { get; init; }
+
+    public string? NotificationEvent { get; set; }
+    public DateTimeOffset? NotifiedAt { get; set; }
+}
+
+/// <summary>A c_nonce that was used: its hash, kept until the nonce would have expired anyway.</summary>
+public sealed class ConsumedNonce
+{
+    public required byte[] NonceHash { get; init; }
+    public required DateTimeOffset ExpiresAt { get; init; }
+}

@@ -1,0 +1,126 @@
+using System.Text.Json.Nodes;
+using Issuer2.Core.Metadata;
+using Issuer2.Core.Nonces;
+using Issuer2.Core.Wallet;
+
+namespace Issuer2.Server.Wallet;
+
+/// <summary>
+/// The wallet-facing HTTP adapter: every URL of a tenant lives under its credential issuer identifier
+/// (<c>{PublicBaseUrl}/{tenant}</c>), its metadata at the well-known path-insertion locations. Each endpoint
+/// checks the HTTP shape, calls one Core use case, and writes the result.
+/// </summary>
+public static class WalletEndpoints
+{
+    private const string OpenIdCredentialIssuer = "openid-credential-issuer";
+    private const string OAuthAuthorizationServer = "oauth-authorization-server";
+    private const string JwtVcIssuer = "jwt-vc-issuer";
+
+    public static IEndpointRouteBuilder MapWalletEndpoints(this IEndpointRouteBuilder app)
+    {
+        // Metadata: path insertion (RFC 8414 §3, OID4VCI §12.2.2), plus the appended form older wallets use.
+        Get(app, $"/.well-known/{OpenIdCredentialIssuer}/{{tenant}}", (s) => s.CredentialIssuerMetadata);
+        Get(app, $"/{{tenant}}/.well-known/{OpenIdCredentialIssuer}", (s) => s.CredentialIssuerMetadata);
+        Get(app, $"/.well-known/{OAuthAuthorizationServer}/{{tenant}}", (s) => s.AuthorizationServerMetadata);
+        Get(app, $"/{{tenant}}/.well-known/{OAuthAuthorizationServer}", (s) => s.AuthorizationServerMetadata);
+        Get(app, $"/.well-known/{JwtVcIssuer}/{{tenant}}", (s) => s.JwtVcIssuerMetadata);
+
+        Only(app, "/{tenant}/offers/{token}", HttpMethods.Get, ResolveOfferAsync);
+        Only(app, "/{tenant}/token", HttpMethods.Post, TokenAsync);
+        Only(app, "/{tenant}/nonce", HttpMethods.Post, NonceAsync);
+        Only(app, "/{tenant}/credential", HttpMethods.Post, CredentialAsync);
+        Only(app, "/{tenant}/notification", HttpMethods.Post, NotificationAsync);
+        return app;
+    }
+
+    private static void Get(IEndpointRouteBuilder app, string pattern, Func<TenantSnapshot, string> document) =>
+        Only(app, pattern, HttpMethods.Get, async (HttpContext http, string tenant, TenantDirectory tenants, CancellationToken ct) =>
+        {
+            var snapshot = await tenants.FindAsync(tenant, ct);
+            return snapshot is null
+                ? WalletHttp.Error(WalletEndpointKind.Other, WalletError.NotFound("There is no credential issuer here."))
+                : WalletHttp.Json(document(snapshot));
+        });
+
+    /// <summary>Maps the handler for one method and answers every other method with 405 and a JSON error.</summary>
+    private static void Only(IEndpointRouteBuilder app, string pattern, string method, Delegate handler)
+    {
+        app.MapMethods(pattern, [method], handler).DisableAntiforgery();
+        string[] others = [.. new[] { HttpMethods.Get, HttpMethods.Post, HttpMethods.Put, HttpMethods.Delete, HttpMethods.Patch, HttpMethods.Head, HttpMethods.Options }
+            .Where(m => m != method)];
+        app.MapMethods(pattern, others, (HttpContext http) =>
+        {
+            http.Response.Headers.Allow = method;
+            return WalletHttp.Error(WalletEndpointKind.Other, WalletError.InvalidRequest($"Use {method}."), StatusCodes.Status405MethodNotAllowed);
+        });
+    }
+
+    private static async Task<IResult> ResolveOfferAsync(string tenant, string token, OfferResolution resolution, CancellationToken ct)
+    {
+        var result = await resolution.ResolveAsync(tenant, token, ct);
+        return result.IsSuccess ? WalletHttp.Json(result.Value) : WalletHttp.Error(WalletEndpointKind.Other, result.Error);
+    }
+
+    private static async Task<IResult> TokenAsync(HttpRequest request, string tenant, TokenExchange exchange, CancellationToken ct)
+    {
+        var (form, error) = await WalletHttp.ReadFormAsync(request, ct);
+        if (form is null) return WalletHttp.Error(WalletEndpointKind.Token, error!);
+        var result = await exchange.ExchangeAsync(tenant, new TokenRequest(
+            form.GetValueOrDefault("grant_type"),
+            form.GetValueOrDefault("pre-authorized_code"),
+            form.GetValueOrDefault("tx_code"),
+            form.GetValueOrDefault("authorization_details")), ct);
+        if (!result.IsSuccess) return WalletHttp.Error(WalletEndpointKind.Token, result.Error);
+        var response = new JsonObject
+        {
+            ["access_token"] = result.Value.AccessToken,
+            ["token_type"] = "Bearer",
+            ["expires_in"] = result.Value.ExpiresIn,
+        };
+        if (result.Value.AuthorizationDetails is { } details) response["authorization_details"] = details;
+        return WalletHttp.Json(response.ToJsonString());
+    }
+
+    private static async Task<IResult> NonceAsync(string tenant, TenantDirectory tenants, NonceService nonces, CancellationToken ct)
+    {
+        // Anonymous and write-free: the nonce carries its own expiry, authenticated.
+        if (await tenants.FindAsync(tenant, ct) is null)
+            return WalletHttp.Error(WalletEndpointKind.Other, WalletError.NotFound("There is no credential issuer here."));
+        return WalletHttp.Json(new JsonObject { ["c_nonce"] = nonces.Mint(tenant) }.ToJsonString());
+    }
+
+    private static async Task<IResult> CredentialAsync(HttpRequest request, string tenant, CredentialIssuance issuance, CancellationToken ct)
+    {
+        var accessToken = WalletHttp.BearerToken(request);
+        // An unauthorized request learns nothing about its body: the token is checked first.
+        var authorized = await issuance.AuthorizeAsync(tenant, accessToken, ct);
+        if (!authorized.IsSuccess) return WalletHttp.Error(WalletEndpointKind.Resource, authorized.Error);
+        var (document, problem) = await WalletHttp.ReadJsonAsync(request, ct);
+        if (document is null) return WalletHttp.Error(WalletEndpointKind.Resource, WalletError.InvalidCredentialRequest(problem!));
+        using (document)
+        {
+            var result = await issuance.IssueAsync(tenant, accessToken, document.RootElement, ct);
+            if (!result.IsSuccess) return WalletHttp.Error(WalletEndpointKind.Resource, result.Error);
+            var response = new JsonObject
+            {
+                ["credentials"] = new JsonArray(new JsonObject { ["credential"] = result.Value.Credential }),
+                ["notification_id"] = result.Value.NotificationId,
+            };
+            return WalletHttp.Json(response.ToJsonString());
+        }
+    }
+
+    private static async Task<IResult> NotificationAsync(HttpRequest request, string tenant, NotificationHandling notifications, CredentialIssuance issuance, CancellationToken ct)
+    {
+        var accessToken = WalletHttp.BearerToken(request);
+        var authorized = await issuance.AuthorizeAsync(tenant, accessToken, ct);
+        if (!authorized.IsSuccess) return WalletHttp.Error(WalletEndpointKind.Resource, authorized.Error);
+        var (document, problem) = await WalletHttp.ReadJsonAsync(request, ct);
+        if (document is null) return WalletHttp.Error(WalletEndpointKind.Resource, new WalletError(WalletErrors.InvalidNotificationRequest, problem!));
+        using (document)
+        {
+            var result = await notifications.NotifyAsync(tenant, accessToken, document.RootElement, ct);
+            return result.IsSuccess ? WalletHttp.NoContent() : WalletHttp.Error(WalletEndpointKind.Resource, result.Error);
+        }
+    }
+}

@@ -1,0 +1,66 @@
+using Issuer2.Core.Sessions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Issuer2.Storage.Configurations;
+
+internal sealed class SessionConfiguration : IEntityTypeConfiguration<IssuanceSession>
+{
+    public void Configure(EntityTypeBuilder<IssuanceSession> b)
+    {
+        b.ToTable("issuance_sessions");
+        b.HasKey(s => s.Id);
+        b.Property(s => s.Id).HasMaxLength(32);
+        b.Property(s => s.TenantId).HasMaxLength(63);
+        b.Property(s => s.OfferId).HasMaxLength(32);
+        b.Property(s => s.ConfigurationId).HasMaxLength(64);
+        b.Property(s => s.CredentialIdentifier).HasMaxLength(64);
+        b.HasIndex(s => s.OfferId);
+    }
+}
+
+internal sealed class AccessTokenConfiguration : IEntityTypeConfiguration<AccessToken>
+{
+    public void Configure(EntityTypeBuilder<AccessToken> b)
+    {
+        b.ToTable("access_tokens");
+        b.HasKey(t => t.TokenHash);
+        b.Property(t => t.TokenHash).HasMaxLength(32);
+        b.Property(t => t.TenantId).HasMaxLength(63);
+        b.Property(t => t.SessionId).HasMaxLength(32);
+        b.HasIndex(t => t.ExpiresAt);
+    }
+}
+
+internal sealed class IssuedCredentialConfiguration : IEntityTypeConfiguration<IssuedCredential>
+{
+    public void Configure(EntityTypeBuilder<IssuedCredential> b)
+    {
+        b.ToTable("issued_credentials");
+        b.HasKey(c => c.Id);
+        b.Property(c => c.Id).HasMaxLength(32);
+        b.Property(c => c.TenantId).HasMaxLength(63);
+        b.Property(c => c.SessionId).HasMaxLength(32);
+        b.Property(c => c.OfferId).HasMaxLength(32);
+        b.Property(c => c.ConfigurationId).HasMaxLength(64);
+        b.Property(c => c.Format).HasMaxLength(32);
+        b.Property(c => c.HolderKeyThumbprint).HasMaxLength(64);
+        b.Property(c => c.NotificationId).HasMaxLength(64);
+        b.Property(c => c.NotificationEvent).HasMaxLength(32);
+        // At most one credential per session and configuration: the database says so, on every host.
+        b.HasIndex(c => new { c.SessionId, c.ConfigurationId }).IsUnique().HasDatabaseName(WalletStore.OneCredentialPerSession);
+        b.HasIndex(c => c.NotificationId).IsUnique();
+        b.HasIndex(c => new { c.TenantId, c.IssuedAt });
+    }
+}
+
+internal sealed class ConsumedNonceConfiguration : IEntityTypeConfiguration<ConsumedNonce>
+{
+    public void Configure(EntityTypeBuilder<ConsumedNonce> b)
+    {
+        b.ToTable("consumed_nonces");
+        b.HasKey(n => n.NonceHash).HasName(WalletStore.NonceUsedOnce);
+        b.Property(n => n.NonceHash).HasMaxLength(32);
+        b.HasIndex(n => n.ExpiresAt);
+    }
+}

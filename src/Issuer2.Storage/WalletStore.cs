@@ -1,0 +1,188 @@
+using Issuer2.Core.Events;
+using Issuer2.Core.Keys;
+using Issuer2.Core.Offers;
+using Issuer2.Core.Profiles;
+using Issuer2.Core.Sessions;
+using Issuer2.Core.Tenants;
+using Issuer2.Core.Wallet;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace Issuer2.Storage;
+
+/// <summary>
+/// The wallet flow's persistence. One-time rules are conditional UPDATEs (<c>… WHERE consumed_at IS NULL</c>,
+/// <c>… WHERE use_count &lt; max_uses</c>) and unique keys (consumed nonces, one credential per session), so they
+/// hold under concurrency on any number of hosts; each step and its events commit in one transaction.
+/// </summary>
+public sealed class WalletStore(IssuerDbContext db) : IWalletStore
+{
+    internal const string NonceUsedOnce = "pk_consumed_nonces";
+    internal const string OneCredentialPerSession = "ux_issued_credentials_session_configuration";
+
+    public Task<long?> FindTenantVersionAsync(string tenantId, CancellationToken ct) =>
+        db.Tenants.AsNoTracking().Where(t => t.Id == tenantId && t.DeletedAt == null).Select(t => (long?)t.MetadataVersion).FirstOrDefaultAsync(ct);
+
+    public async Task<(Tenant Tenant, IReadOnlyList<Profile> Profiles, IReadOnlyList<SigningKey> Keys)?> LoadTenantAsync(string tenantId, CancellationToken ct)
+    {
+        var tenant = await db.Tenants.AsNoTracking().FirstOrDefaultAsync(t => t.Id == tenantId && t.DeletedAt == null, ct);
+        if (tenant is null) return null;
+        var profiles = await db.Profiles.AsNoTracking().Where(p => p.TenantId == tenantId).OrderBy(p => p.ProfileId).ToListAsync(ct);
+        var keys = await db.SigningKeys.AsNoTracking().Where(k => k.TenantId == tenantId).OrderBy(k => k.CreatedAt).ToListAsync(ct);
+        return (tenant, profiles, keys);
+    }
+
+    public Task<Offer?> FindOfferByUriTokenAsync(string tenantId, byte[] uriTokenHash, CancellationToken ct) =>
+        db.Offers.AsNoTracking().FirstOrDefaultAsync(o => o.UriTokenHash == uriTokenHash && o.TenantId == tenantId, ct);
+
+    public async Task RecordResolutionAsync(Offer offer, PreAuthorizedCode code, IssuerEvent resolved, CancellationToken ct)
+    {
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        db.PreAuthorizedCodes.Add(code);
+        db.Events.Add(resolved);
+        await db.SaveChangesAsync(ct);
+        await db.Offers.Where(o => o.Id == offer.Id).ExecuteUpdateAsync(s => s.SetProperty(o => o.ResolutionCount, o => o.ResolutionCount + 1), ct);
+        await tx.CommitAsync(ct);
+        db.ChangeTracker.Clear();
+    }
+
+    public async Task<CodeWithOffer?> FindCodeAsync(string tenantId, byte[] codeHash, CancellationToken ct)
+    {
+        var row = await (
+                from c in db.PreAuthorizedCodes.AsNoTracking()
+                where c.CodeHash == codeHash && c.TenantId == tenantId
+                join o in db.Offers.AsNoTracking() on c.OfferId equals o.Id
+                select new { Code = c, Offer = o })
+            .FirstOrDefaultAsync(ct);
+        return row is null ? null : new CodeWithOffer(row.Code, row.Offer);
+    }
+
+    public async Task<WrongPinOutcome> RecordWrongPinAsync(
+        Offer offer, int limit, DateTimeOffset now, Func<WrongPinOutcome, IEnumerable<IssuerEvent>> events, CancellationToken ct)
+    {
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        // Counted only while the offer is unlocked and under its limit; the attempt that reaches the limit locks it.
+        var nowValue = TimeValue(now);
+        var attempts = await db.Database.SqlQuery<int>($"""
+                UPDATE offers
+                SET pin_failed_attempts = pin_failed_attempts + 1,
+                    locked_at = CASE WHEN pin_failed_attempts + 1 >= {limit} THEN {nowValue} ELSE locked_at END
+                WHERE id = {offer.Id} AND locked_at IS NULL AND revoked_at IS NULL AND pin_failed_attempts < {limit}
+                RETURNING pin_failed_attempts AS "Value"
+                """).ToListAsync(ct);
+        var outcome = attempts.Count == 0
+            ? new WrongPinOutcome(false, limit, false)
+            : new WrongPinOutcome(true, attempts[0], attempts[0] >= limit);
+        db.Events.AddRange(events(outcome));
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        db.ChangeTracker.Clear();
+        return outcome;
+    }
+
+    public async Task<bool> RedeemAsync(
+        PreAuthorizedCode code, Offer offer, DateTimeOffset now, IssuanceSession session, AccessToken token, IssuerEvent issued, CancellationToken ct)
+    {
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var codeTaken = await db.PreAuthorizedCodes
+            .Where(c => c.CodeHash == code.CodeHash && c.ConsumedAt == null && c.ExpiresAt > now)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.ConsumedAt, (DateTimeOffset?)now), ct);
+        if (codeTaken == 0) return false;
+        var useTaken = await db.Offers
+            .Where(o => o.Id == offer.Id && o.UseCount < o.MaxUses && o.RevokedAt == null && o.LockedAt == null && o.ExpiresAt > now)
+            .ExecuteUpdateAsync(s => s.SetProperty(o => o.UseCount, o => o.UseCount + 1), ct);
+        if (useTaken == 0) return false;
+        db.Sessions.Add(session);
+        db.AccessTokens.Add(token);
+        db.Events.Add(issued);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        db.ChangeTracker.Clear();
+        return true;
+    }
+
+    public async Task AppendAsync(IssuerEvent e, CancellationToken ct)
+    {
+        db.Events.Add(e);
+        await db.SaveChangesAsync(ct);
+        db.ChangeTracker.Clear();
+    }
+
+    public async Task<SessionAccess?> FindSessionByTokenAsync(string tenantId, byte[] tokenHash, CancellationToken ct)
+    {
+        var row = await (
+                from t in db.AccessTokens.AsNoTracking()
+                where t.TokenHash == tokenHash && t.TenantId == tenantId
+                join s in db.Sessions.AsNoTracking() on t.SessionId equals s.Id
+                join o in db.Offers.AsNoTracking() on s.OfferId equals o.Id
+                select new { Session = s, Offer = o, t.ExpiresAt })
+            .FirstOrDefaultAsync(ct);
+        return row is null ? null : new SessionAccess(row.Session, row.Offer, row.ExpiresAt);
+    }
+
+    public Task<bool> HasIssuedAsync(string sessionId, string configurationId, CancellationToken ct) =>
+        db.IssuedCredentials.AnyAsync(c => c.SessionId == sessionId && c.ConfigurationId == configurationId, ct);
+
+    public Task<bool> ProfileExistsAsync(string tenantId, string profileId, CancellationToken ct) =>
+        db.Profiles.AnyAsync(p => p.TenantId == tenantId && p.ProfileId == profileId, ct);
+
+    public Task<ProfileVersion?> FindProfileVersionAsync(Guid profileUid, int version, CancellationToken ct) =>
+        db.ProfileVersions.AsNoTracking().FirstOrDefaultAsync(v => v.ProfileUid == profileUid && v.Version == version, ct);
+
+    public async Task<IssueOutcome> IssueAsync(
+        ConsumedNonce nonce, IssuedCredential credential, IssuanceSession session, IReadOnlyList<IssuerEvent> events, CancellationToken ct)
+    {
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        db.ConsumedNonces.Add(nonce);
+        db.IssuedCredentials.Add(credential);
+        db.Events.AddRange(events);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException e) when (IssuerStore.IsUniqueViolation(e))
+        {
+            db.ChangeTracker.Clear();
+            return ViolatedNonce(e) ? IssueOutcome.NonceAlreadyUsed : IssueOutcome.AlreadyIssued;
+        }
+        var completedAt = credential.IssuedAt;
+        await db.Sessions.Where(s => s.Id == session.Id)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.CompletedAt, (DateTimeOffset?)completedAt), ct);
+        await db.Offers.Where(o => o.Id == credential.OfferId)
+            .ExecuteUpdateAsync(s => s.SetProperty(o => o.IssuedCount, o => o.IssuedCount + 1), ct);
+        await tx.CommitAsync(ct);
+        db.ChangeTracker.Clear();
+        return IssueOutcome.Issued;
+    }
+
+    public Task<IssuedCredential?> FindByNotificationIdAsync(string sessionId, string notificationId, CancellationToken ct) =>
+        db.IssuedCredentials.FirstOrDefaultAsync(c => c.SessionId == sessionId && c.NotificationId == notificationId, ct);
+
+    public async Task<int> PurgeExpiredAsync(DateTimeOffset now, int batchSize, CancellationToken ct) =>
+        await PurgeAsync(db.PreAuthorizedCodes, c => c.ExpiresAt, now, batchSize, ct)
+        + await PurgeAsync(db.AccessTokens, t => t.ExpiresAt, now, batchSize, ct)
+        + await PurgeAsync(db.ConsumedNonces, n => n.ExpiresAt, now, batchSize, ct);
+
+    /// <summary>Deletes about one batch of the oldest expired rows: everything up to the batch's last expiry.</summary>
+    private static async Task<int> PurgeAsync<T>(
+        DbSet<T> set, System.Linq.Expressions.Expression<Func<T, DateTimeOffset>> expiry, DateTimeOffset now, int batchSize, CancellationToken ct)
+        where T : class
+    {
+        var expiries = set.AsNoTracking().Select(expiry).Where(x => x <= now).OrderBy(x => x);
+        var last = await expiries.Skip(batchSize - 1).Select(x => (DateTimeOffset?)x).FirstOrDefaultAsync(ct) ?? now;
+        var parameter = expiry.Parameters[0];
+        var filter = System.Linq.Expressions.Expression.Lambda<Func<T, bool>>(
+            System.Linq.Expressions.Expression.LessThanOrEqual(expiry.Body, System.Linq.Expressions.Expression.Constant(last)), parameter);
+        return await set.Where(filter).ExecuteDeleteAsync(ct);
+    }
+
+    private object TimeValue(DateTimeOffset t) => db.IsPostgres ? t : t.UtcTicks;
+
+    private static bool ViolatedNonce(DbUpdateException e) => e.InnerException switch
+    {
+        PostgresException pg => pg.ConstraintName == NonceUsedOnce,
+        SqliteException lite => lite.Message.Contains("consumed_nonces", StringComparison.Ordinal),
+        _ => false,
+    };
+}
