@@ -151,6 +151,17 @@ public sealed class IssuerStore(IssuerDbContext db)
         return deleted;
     }
 
+    public async Task<IReadOnlyList<SessionView>> ListSessionsAsync(
+        string tenantId, string offerId, (DateTimeOffset CreatedAt, string Id)? after, int limit, CancellationToken ct)
+    {
+        var q = db.Sessions.AsNoTracking().Where(s => s.TenantId == tenantId && s.OfferId == offerId);
+        if (after is { } a) q = q.Where(s => s.CreatedAt > a.CreatedAt || (s.CreatedAt == a.CreatedAt && string.Compare(s.Id, a.Id) > 0));
+        var sessions = await q.OrderBy(s => s.CreatedAt).ThenBy(s => s.Id).Take(limit).ToListAsync(ct);
+        var ids = sessions.Select(s => s.Id).ToList();
+        var credentials = await db.IssuedCredentials.AsNoTracking().Where(c => c.OfferId == offerId && ids.Contains(c.SessionId)).ToListAsync(ct);
+        return [.. sessions.Select(s => new SessionView(s, [.. credentials.Where(c => c.SessionId == s.Id).OrderBy(c => c.IssuedAt)]))];
+    }
+
     public void Add(Offer offer) => db.Offers.Add(offer);
 
     public void Add(PreAuthorizedCode code) => db.PreAuthorizedCodes.Add(code);

@@ -117,9 +117,15 @@ public sealed class OfferRequest
 public sealed record OfferQuery(
     string TenantId, OfferState? State, string? ProfileId, DateTimeOffset Now, (DateTimeOffset CreatedAt, string Id)? After, int Limit);
 
+/// <summary>A session of an offer with the credentials it received.</summary>
+public sealed record SessionView(Sessions.IssuanceSession Session, IReadOnlyList<Sessions.IssuedCredential> Credentials);
+
 /// <summary>Persistence of offers, their codes and their create requests.</summary>
 public interface IOfferStore
 {
+    /// <summary>An offer's sessions, oldest first, after the given position, with their credentials.</summary>
+    Task<IReadOnlyList<SessionView>> ListSessionsAsync(string tenantId, string offerId, (DateTimeOffset CreatedAt, string Id)? after, int limit, CancellationToken ct);
+
     /// <summary>An offer, tracked for update.</summary>
     Task<Offer?> FindAsync(string tenantId, string offerId, CancellationToken ct);
 

@@ -203,6 +203,25 @@ public sealed class OfferManagement(
         return offer;
     }
 
+    public async Task<Result<Page<SessionView>>> ListSessionsAsync(Caller caller, string tenantId, string offerId, int pageSize, string? pageToken, CancellationToken ct)
+    {
+        var name = ResourceNames.Child(tenantId, ResourceNames.Offers, offerId);
+        if (Access.RequireTenant(caller, tenantId, name) is { } denied) return denied;
+        var size = PageTokens.PageSize(pageSize);
+        if (!size.IsSuccess) return size.Error;
+        var scope = $"sessions/{tenantId}/{offerId}";
+        var position = PageTokens.Decode(pageToken, scope);
+        if (!position.IsSuccess) return position.Error;
+        var after = PageTokens.ParseTimeKey(position.Value);
+        if (!after.IsSuccess) return after.Error;
+        if (await offers.FindAsync(tenantId, offerId, ct) is null) return Error.NotFound(name);
+
+        var page = await offers.ListSessionsAsync(tenantId, offerId, after.Value, size.Value + 1, ct);
+        var items = page.Take(size.Value).ToList();
+        var next = page.Count > size.Value ? PageTokens.Encode(scope, PageTokens.TimeKey(items[^1].Session.CreatedAt, items[^1].Session.Id)) : "";
+        return new Page<SessionView>(items, next);
+    }
+
     /// <summary>Marks an offer revoked and appends its event; the caller commits.</summary>
     public static void Revoke(IEventLog events, Offer offer, DateTimeOffset now, string cause)
     {

@@ -72,6 +72,15 @@ public sealed class OfferGrpcService(OfferManagement offers, QrCodes qrCodes, Ti
         return new RevokeOfferResponse { Offer = offer.ToProto(clock.GetUtcNow()) };
     }
 
+    public override async Task<ListOfferSessionsResponse> ListOfferSessions(ListOfferSessionsRequest request, ServerCallContext context)
+    {
+        var (tenantId, offerId) = ProtoMapping.ChildOf(request.Parent, ResourceNames.Offers, "parent");
+        var page = (await offers.ListSessionsAsync(context.Caller(), tenantId, offerId, request.PageSize, request.PageToken, context.CancellationToken)).Unwrap();
+        var response = new ListOfferSessionsResponse { NextPageToken = page.NextPageToken };
+        response.Sessions.AddRange(page.Items.Select(v => v.ToProto()));
+        return response;
+    }
+
     /// <summary>A profile reference: its resource name under the same tenant (or, leniently, its bare id); null when empty.</summary>
     private static string? ProfileIdOf(string? reference, string tenantId, string field)
     {

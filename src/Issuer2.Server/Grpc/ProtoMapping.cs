@@ -290,8 +290,34 @@ internal static class ProtoMapping
             ExpireTime = Timestamp.FromDateTimeOffset(o.ExpiresAt),
             RevokeTime = o.RevokedAt.ToTimestamp(),
             LockTime = o.LockedAt.ToTimestamp(),
+            ResolutionCount = o.ResolutionCount,
+            IssuedCredentialCount = o.IssuedCount,
         };
         proto.Overrides.AddRange(o.Overrides.ToProto());
+        return proto;
+    }
+
+    public static V1.IssuanceSession ToProto(this SessionView view)
+    {
+        var s = view.Session;
+        var proto = new V1.IssuanceSession
+        {
+            Name = $"{ResourceNames.Child(s.TenantId, ResourceNames.Offers, s.OfferId)}/sessions/{s.Id}",
+            CredentialConfigurationId = s.ConfigurationId,
+            CreateTime = Timestamp.FromDateTimeOffset(s.CreatedAt),
+            CompleteTime = s.CompletedAt.ToTimestamp(),
+        };
+        proto.Credentials.AddRange(view.Credentials.Select(c => new V1.IssuedCredentialInfo
+        {
+            CredentialId = c.Id,
+            CredentialConfigurationId = c.ConfigurationId,
+            Format = c.Format,
+            HolderKeyThumbprint = c.HolderKeyThumbprint,
+            IssueTime = Timestamp.FromDateTimeOffset(c.IssuedAt),
+            ExpireTime = Timestamp.FromDateTimeOffset(c.ExpiresAt),
+            NotificationEvent = c.NotificationEvent ?? "",
+            NotifyTime = c.NotifiedAt.ToTimestamp(),
+        }));
         return proto;
     }
 }

@@ -133,6 +133,11 @@ internal sealed class InMemoryOfferStore(InMemoryDatabase db) : IOfferStore
     public Task<OfferRequest?> FindRequestAsync(string tenantId, string requestId, CancellationToken ct) =>
         Task.FromResult(db.OfferRequests.FirstOrDefault(r => r.TenantId == tenantId && r.RequestId == requestId));
 
+    // Sessions are the wallet flow's; the management use cases under test here never create any.
+    public Task<IReadOnlyList<SessionView>> ListSessionsAsync(
+        string tenantId, string offerId, (DateTimeOffset CreatedAt, string Id)? after, int limit, CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<SessionView>>([]);
+
     public Task<int> PurgeExpiredRequestsAsync(DateTimeOffset now, int batchSize, CancellationToken ct)
     {
         var expired = db.OfferRequests.Where(r => r.ExpiresAt <= now).Take(batchSize).ToList();
