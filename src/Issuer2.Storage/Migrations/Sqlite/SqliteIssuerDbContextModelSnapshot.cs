@@ -278,6 +278,7 @@ namespace Issuer2.Storage.Migrations.Sqlite
                         .HasColumnName("resolution_count");
 
                     b.Property<long?>("RevokedAt")
+                        .IsConcurrencyToken()
                         .HasColumnType("INTEGER")
                         .HasColumnName("revoked_at");
 
