@@ -98,6 +98,16 @@ else
     failed=$((failed + 1))
 fi
 
+# --- interop wallet libraries (npm), used by the xunit interop tests ------------------------------
+echo "== npm ci (tests/interop)"
+(
+    cd tests/interop
+    if ! npm ci --no-audit --no-fund --loglevel=error >"$pg_dir/npm-interop.log" 2>&1; then
+        echo "npm ci refused tests/interop/package-lock.json; running npm install"
+        npm install --no-audit --no-fund --loglevel=error
+    fi
+)
+
 # --- build: warnings are errors -------------------------------------------------------------------
 echo "== dotnet build (Release, warnings as errors)"
 build_log="$pg_dir/build.log"

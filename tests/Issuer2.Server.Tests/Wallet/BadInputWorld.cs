@@ -1,0 +1,155 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Issuer2.Grpc.V1;
+using Issuer2.Server.Tests.Infrastructure;
+
+namespace Issuer2.Server.Tests.Wallet;
+
+/// <summary>What a refused request may change, at most and exactly (issue 4, item 8).</summary>
+public enum AllowedChange
+{
+    /// <summary>Nothing at all.</summary>
+    Nothing,
+
+    /// <summary>One new token.refused event for the offer named by the request.</summary>
+    TokenRefusal,
+
+    /// <summary>One new token.refused event and the offer's pin_failed_attempts up by one.</summary>
+    WrongPin,
+
+    /// <summary>One new credential.refused event for the session the access token opens.</summary>
+    CredentialRefusal,
+}
+
+/// <summary>A bad request ready to send, and what must come of it.</summary>
+public sealed record PreparedRequest(HttpRequestMessage Request, int Status, string Error, AllowedChange Allowed = AllowedChange.Nothing, string? OfferId = null);
+
+/// <summary>
+/// Everything a bad request is sent into: tenant A (where requests go) with the granted profile and a second one,
+/// tenant B (whose codes, tokens and nonces must mean nothing at A), one holder key, the host's clock.
+/// </summary>
+public sealed class BadInputWorld : IDisposable
+{
+    private BadInputWorld(ServerFixture fixture, TestTenant a, Profile granted, Profile other, TestTenant b, Profile profileOfB)
+    {
+        Fixture = fixture;
+        A = a;
+        Granted = granted;
+        Other = other;
+        B = b;
+        ProfileOfB = profileOfB;
+        Wallet = WalletSetup.WalletOn(fixture);
+    }
+
+    public ServerFixture Fixture { get; }
+
+    public TestTenant A { get; }
+
+    public Profile Granted { get; }
+
+    /// <summary>Another profile of tenant A, which no offer here grants.</summary>
+    public Profile Other { get; }
+
+    public TestTenant B { get; }
+
+    public Profile ProfileOfB { get; }
+
+    public TestWallet Wallet { get; }
+
+    public HolderKey Key { get; } = new();
+
+    public DateTimeOffset Now => Fixture.Now;
+
+    public string Issuer => A.Tenant.CredentialIssuer;
+
+    public static async Task<BadInputWorld> CreateAsync(ServerFixture fixture)
+    {
+        var a = await fixture.CreateTenantAsync();
+        var granted = await ServerFixture.CreateProfileAsync(a);
+        var other = await ServerFixture.CreateProfileAsync(a);
+        var b = await fixture.CreateTenantAsync();
+        var profileOfB = await ServerFixture.CreateProfileAsync(b);
+        return new BadInputWorld(fixture, a, granted, other, b, profileOfB);
+    }
+
+    public Task<CreateOfferResponse> OfferAsync(Action<CreateOfferRequest>? configure = null) =>
+        ServerFixture.CreateOfferAsync(A, Granted, configure);
+
+    /// <summary>A fresh pre-authorized code of a new offer of A, and the offer.</summary>
+    public async Task<(string Code, CreateOfferResponse Offer)> CodeAsync(Action<CreateOfferRequest>? configure = null)
+    {
+        var offer = await OfferAsync(configure);
+        return (await Wallet.ResolveCodeAsync(offer.OfferUrl), offer);
+    }
+
+    /// <summary>An access token of a new session at A, and its offer.</summary>
+    public async Task<(string AccessToken, CreateOfferResponse Offer)> SessionAsync()
+    {
+        var offer = await OfferAsync();
+        return (await Wallet.AccessTokenAsync(A.TenantId, offer.OfferUrl), offer);
+    }
+
+    /// <summary>An access token of a new session at B.</summary>
+    public async Task<string> SessionOfBAsync()
+    {
+        var offer = await ServerFixture.CreateOfferAsync(B, ProfileOfB);
+        return await Wallet.AccessTokenAsync(B.TenantId, offer.OfferUrl);
+    }
+
+    /// <summary>A session of A whose credential was issued: its access token and notification_id.</summary>
+    public async Task<(string AccessToken, string NotificationId, CreateOfferResponse Offer)> IssuedAsync()
+    {
+        var (token, offer) = await SessionAsync();
+        var reply = await Wallet.CredentialAsync(A.TenantId, token, CredentialBody(ValidProof(await NonceAsync())));
+        Assert.True(reply.StatusCode == 200, $"credential: {reply}");
+        return (token, reply.Text("notification_id"), offer);
+    }
+
+    public Task<string> NonceAsync() => Wallet.FreshNonceAsync(A.TenantId);
+
+    public string ValidProof(string nonce) => Key.Proof(Issuer, nonce, Now);
+
+    public JsonObject CredentialBody(string proof) => TestWallet.CredentialRequest(Granted.ProfileId, proof);
+
+    /// <summary>The body of a credential request with one proof made of this header and payload, signed by the holder key.</summary>
+    public JsonObject CredentialBody(JsonObject header, JsonObject payload) => CredentialBody(Key.Sign(header, payload));
+
+    public HttpRequestMessage Post(string path, HttpContent? content, string? accessToken = null) =>
+        Wallet.Authorized(HttpMethod.Post, path, accessToken, content);
+
+    public HttpRequestMessage Send(HttpMethod method, string path) => new(method, Wallet.Url(path));
+
+    public HttpRequestMessage Token(HttpContent? content) => Post($"/{A.TenantId}/token", content);
+
+    public HttpRequestMessage Credential(string? accessToken, HttpContent? content) => Post($"/{A.TenantId}/credential", content, accessToken);
+
+    public HttpRequestMessage Credential(string? accessToken, JsonNode body) => Credential(accessToken, TestWallet.Json(body));
+
+    public HttpRequestMessage Notification(string? accessToken, HttpContent? content) => Post($"/{A.TenantId}/notification", content, accessToken);
+
+    public HttpRequestMessage Notification(string? accessToken, JsonNode body) => Notification(accessToken, TestWallet.Json(body));
+
+    public static FormUrlEncodedContent Form(params (string Name, string Value)[] form) =>
+        new(form.Select(p => new KeyValuePair<string, string>(p.Name, p.Value)));
+
+    /// <summary>A form body exactly as written (no encoding applied).</summary>
+    public static StringContent RawForm(string body)
+    {
+        var content = new StringContent(body, Encoding.ASCII);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/x-www-form-urlencoded");
+        return content;
+    }
+
+    public static (string, string)[] PreAuthorized(string code, params (string, string)[] more) =>
+        [("grant_type", TestWallet.PreAuthorizedGrant), ("pre-authorized_code", code), .. more];
+
+    /// <summary>More than the 64 KiB a wallet request may have.</summary>
+    public static string Oversized => new('a', 70 * 1024);
+
+    public void Dispose()
+    {
+        Wallet.Dispose();
+        Key.Dispose();
+    }
+}
