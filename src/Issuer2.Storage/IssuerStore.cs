@@ -26,6 +26,10 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
         {
             await db.SaveChangesAsync(ct);
         }
+        catch (DbUpdateConcurrencyException e)
+        {
+            throw new ConcurrencyConflictException("A row was changed by a concurrent request.", e);
+        }
         catch (DbUpdateException e) when (IsUniqueViolation(e))
         {
             throw new UniqueConflictException("A unique key was taken by a concurrent request.", e);

@@ -1,4 +1,5 @@
 using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
 using Issuer2.Grpc.V1;
 using Issuer2.Server.Tests.Infrastructure;
 
@@ -54,9 +55,18 @@ public abstract class TenantIsolationTests(ServerFixture fixture)
             await b.Clients.Offers.RevokeOfferAsync(new RevokeOfferRequest { Name = offerOfA.Offer.Name }));
         await RpcAssert.NotFoundAsync(async () =>
             await b.Clients.Offers.CreateOfferAsync(new CreateOfferRequest { Parent = a.Name, Profile = profileOfA.Name }));
-        // B's own parent with A's profile: the profile does not exist for B.
-        await RpcAssert.NotFoundAsync(async () =>
-            await b.Clients.Offers.CreateOfferAsync(new CreateOfferRequest { Parent = b.Name, Profile = profileOfA.Name }));
+        // B's own parent with A's profile: refused exactly as a profile that does not exist.
+        var withAsProfile = await RpcAssert.UnknownReferenceAsync(
+            async () => await b.Clients.Offers.CreateOfferAsync(new CreateOfferRequest { Parent = b.Name, Profile = profileOfA.Name }),
+            "profile");
+        var withNoProfile = await RpcAssert.UnknownReferenceAsync(
+            async () => await b.Clients.Offers.CreateOfferAsync(new CreateOfferRequest { Parent = b.Name, Profile = $"{a.Name}/profiles/{ServerFixture.NewProfileId()}" }),
+            "profile");
+        Assert.Equal(withNoProfile.StatusCode, withAsProfile.StatusCode);
+        // Nor may B name A's profile as its own.
+        await RpcAssert.UnknownReferenceAsync(
+            async () => await b.Clients.Offers.CreateOfferAsync(new CreateOfferRequest { Parent = b.Name, Profile = $"{b.Name}/profiles/{profileOfA.ProfileId}" }),
+            "profile");
 
         // The same offer id under B's name is not A's offer either.
         await RpcAssert.NotFoundAsync(async () =>
@@ -66,8 +76,16 @@ public abstract class TenantIsolationTests(ServerFixture fixture)
 
         var listOfB = await OfferServiceTests.ListAllAsync(b, new ListOffersRequest { Parent = b.Name });
         Assert.Equal(offerOfB.Offer.Name, Assert.Single(listOfB).Name);
-        var filtered = await OfferServiceTests.ListAllAsync(b, new ListOffersRequest { Parent = b.Name, Profile = profileOfA.Name });
-        Assert.Empty(filtered);
+        // Filtering B's offers by A's profile shows none of A's: an empty list, or a refusal naming the filter.
+        try
+        {
+            var filtered = await OfferServiceTests.ListAllAsync(b, new ListOffersRequest { Parent = b.Name, Profile = profileOfA.Name });
+            Assert.Empty(filtered);
+        }
+        catch (RpcException ex)
+        {
+            await RpcAssert.UnknownReferenceAsync(() => Task.FromException(ex), "profile");
+        }
 
         var ofA = (await a.Clients.Offers.GetOfferAsync(new GetOfferRequest { Name = offerOfA.Offer.Name })).Offer;
         Assert.Equal(OfferState.Active, ofA.State);

@@ -55,6 +55,28 @@ public abstract class TenantServiceTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task CreateResponses_MatchWhatGetReturns_WhenTheClockHasSubMicrosecondTicks()
+    {
+        // A real clock has 100 ns ticks; PostgreSQL keeps microseconds. A create response must show what was stored.
+        fixture.Time.Advance(TimeSpan.FromTicks(1_234_567));
+        try
+        {
+            var tenant = await fixture.CreateTenantAsync();
+            var profile = await ServerFixture.CreateProfileAsync(tenant);
+            var offer = await ServerFixture.CreateOfferAsync(tenant, profile);
+
+            Assert.Equal(tenant.Tenant, (await fixture.Admin.Tenants.GetTenantAsync(new GetTenantRequest { Name = tenant.Name })).Tenant);
+            Assert.Equal(profile, (await tenant.Clients.Profiles.GetProfileAsync(new GetProfileRequest { Name = profile.Name })).Profile);
+            Assert.Equal(offer.Offer, (await tenant.Clients.Offers.GetOfferAsync(new GetOfferRequest { Name = offer.Offer.Name })).Offer);
+        }
+        finally
+        {
+            // Back to whole seconds for the other tests of this class.
+            fixture.Time.Advance(TimeSpan.FromTicks(TimeSpan.TicksPerSecond - (fixture.Now.Ticks % TimeSpan.TicksPerSecond)));
+        }
+    }
+
+    [Fact]
     public async Task CreateTenant_WithTakenId_IsAlreadyExists()
     {
         var tenant = await fixture.CreateTenantAsync();

@@ -86,7 +86,6 @@ public static class ValidationCases
             ["scope of 129 characters"] = new((p, _) => p.Scope = new string('s', 129), "profile.scope"),
             ["vct missing"] = new((p, _) => p.Vct = "", "profile.vct"),
             ["vct of 2049 characters"] = new((p, _) => p.Vct = "https://example.com/" + new string('v', 2029), "profile.vct"),
-            ["no claims"] = new((p, _) => { p.Claims.Clear(); p.DefaultValues.Clear(); }, "profile.claims"),
             ["101 claims"] = new(
                 (p, _) =>
                 {

@@ -83,6 +83,7 @@ public abstract class ValidationTests(ServerFixture fixture)
         var tenant = await fixture.CreateTenantAsync();
         var profile = await ServerFixture.CreateProfileAsync(tenant);
         var change = Samples.Profile(profile.ProfileId);
+        change.Scope = profile.Scope;
         invalid.Spoil(change, fixture.Now);
         change.Name = profile.Name;
         var mask = ValidationCases.Mask("scope", "vct", "display", "claims", "default_values", "credential_validity");
@@ -136,25 +137,69 @@ public abstract class ValidationTests(ServerFixture fixture)
     }
 
     [Fact]
-    public async Task CreateOffer_ForUnknownProfile_IsNotFound()
+    public async Task CreateOffer_ForUnknownProfile_IsRefusedNamingProfile()
     {
         var tenant = await fixture.CreateTenantAsync();
 
-        await RpcAssert.NotFoundAsync(async () => await tenant.Clients.Offers.CreateOfferAsync(new CreateOfferRequest
-        {
-            Parent = tenant.Name,
-            Profile = tenant.Name + "/profiles/nope",
-        }));
+        await RpcAssert.UnknownReferenceAsync(
+            async () => await tenant.Clients.Offers.CreateOfferAsync(new CreateOfferRequest
+            {
+                Parent = tenant.Name,
+                Profile = tenant.Name + "/profiles/nope",
+            }),
+            "profile");
+        Assert.Empty((await tenant.Clients.Offers.ListOffersAsync(new ListOffersRequest { Parent = tenant.Name })).Offers);
     }
 
     [Fact]
-    public async Task CreateOffer_ForDeletedProfile_IsNotFound()
+    public async Task CreateOffer_ForDeletedProfile_IsRefusedNamingProfile()
     {
         var tenant = await fixture.CreateTenantAsync();
         var profile = await ServerFixture.CreateProfileAsync(tenant);
         await tenant.Clients.Profiles.DeleteProfileAsync(new DeleteProfileRequest { Name = profile.Name });
 
-        await RpcAssert.NotFoundAsync(async () => await ServerFixture.CreateOfferAsync(tenant, profile));
+        await RpcAssert.UnknownReferenceAsync(async () => await ServerFixture.CreateOfferAsync(tenant, profile), "profile");
+        Assert.Empty((await tenant.Clients.Offers.ListOffersAsync(new ListOffersRequest { Parent = tenant.Name })).Offers);
+    }
+
+    [Fact]
+    public async Task CreateProfile_WithSeveralBadFields_NamesEachOne()
+    {
+        var tenant = await fixture.CreateTenantAsync();
+        var profile = Samples.Profile(ServerFixture.NewProfileId());
+        profile.Vct = "";
+        profile.CredentialValidity = Samples.Seconds(1);
+        profile.DefaultValues.Add(Samples.StringValue("ten", "age_in_years"));
+
+        var badRequest = await RpcAssert.InvalidAsync(
+            async () => await tenant.Clients.Profiles.CreateProfileAsync(new CreateProfileRequest { Parent = tenant.Name, Profile = profile }),
+            "profile.vct");
+
+        var fields = badRequest.FieldViolations.Select(v => v.Field).ToList();
+        Assert.Contains("profile.vct", fields);
+        Assert.Contains("profile.credential_validity", fields);
+        Assert.Contains("profile.default_values[2].value", fields);
+    }
+
+    [Fact]
+    public async Task CreateOffer_WithSeveralBadFields_NamesEachOne()
+    {
+        var tenant = await fixture.CreateTenantAsync();
+        var profile = await ServerFixture.CreateProfileAsync(tenant);
+
+        var badRequest = await RpcAssert.InvalidAsync(
+            async () => await ServerFixture.CreateOfferAsync(tenant, profile, r =>
+            {
+                r.MaxUses = 20000;
+                r.TxCode = new TxCodeOptions { Length = 2 };
+                r.Overrides.Add(Samples.StringValue("x", "nickname"));
+            }),
+            "max_uses");
+
+        var fields = badRequest.FieldViolations.Select(v => v.Field).ToList();
+        Assert.Contains("max_uses", fields);
+        Assert.Contains("tx_code.length", fields);
+        Assert.Contains(fields, f => f.StartsWith("overrides[0]", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -25,7 +25,7 @@ public sealed class ApiKeyAuthenticator(IApiKeyStore keys, ConfiguredAdminKey ad
         if (admin.Hash is not null && CryptographicOperations.FixedTimeEquals(hash, admin.Hash)) return Caller.Admin("configured");
 
         var match = await keys.FindByHashAsync(hash, ct);
-        if (match is null || !match.Key.IsUsableAt(clock.GetUtcNow()))
+        if (match is null || !match.Key.IsUsableAt(clock.UtcNow()))
             return Error.Unauthenticated("The API key is not valid (unknown, revoked or expired).");
         if (match.Key.TenantId is null)
         {

@@ -30,7 +30,7 @@ public sealed class ApiKeyManagement(ITenantStore tenants, IApiKeyStore keys, IE
     public async Task<Result<CreatedApiKey>> CreateAsync(Caller caller, string tenantId, string? displayName, DateTimeOffset? expiresAt, CancellationToken ct)
     {
         if (Access.RequireAdmin(caller) is { } denied) return denied;
-        var now = clock.GetUtcNow();
+        var now = clock.UtcNow();
         var v = new Violations();
         DisplayRules.CheckOptionalText(v, "display_name", displayName, 100);
         v.Require(expiresAt is null || expiresAt > now, "expire_time", "must be in the future");
@@ -38,7 +38,7 @@ public sealed class ApiKeyManagement(ITenantStore tenants, IApiKeyStore keys, IE
         if (await tenants.FindAsync(tenantId, ct) is null) return Error.NotFound(ResourceNames.Tenant(tenantId));
 
         var key = NewKey();
-        var record = NewRecord(tenantId, displayName ?? "", key, now, expiresAt);
+        var record = NewRecord(tenantId, displayName ?? "", key, now, expiresAt is { } e ? Clock.ToMicroseconds(e) : null);
         keys.Add(record);
         events.Append(IssuerEvent.Create(tenantId, EventTypes.ApiKeyCreated, now, new EventDetails.ApiKeyChanged(record.Id, record.ExpiresAt)));
         await unit.SaveChangesAsync(ct);
@@ -70,7 +70,7 @@ public sealed class ApiKeyManagement(ITenantStore tenants, IApiKeyStore keys, IE
         if (key is null) return Error.NotFound(ResourceNames.Child(tenantId, ResourceNames.ApiKeys, keyId));
         // Revoking twice is harmless and keeps the first time.
         if (key.RevokedAt is not null) return key;
-        var now = clock.GetUtcNow();
+        var now = clock.UtcNow();
         key.RevokedAt = now;
         events.Append(IssuerEvent.Create(tenantId, EventTypes.ApiKeyRevoked, now, new EventDetails.ApiKeyChanged(key.Id)));
         await unit.SaveChangesAsync(ct);

@@ -3,11 +3,22 @@ namespace Issuer2.Core.Common;
 /// <summary>Commits every change and every appended event of one request in one transaction.</summary>
 public interface IUnitOfWork
 {
-    /// <summary>Commits; throws <see cref="UniqueConflictException"/> when a unique key was taken concurrently.</summary>
+    /// <summary>
+    /// Commits; throws <see cref="UniqueConflictException"/> when a unique key was taken concurrently, and
+    /// <see cref="ConcurrencyConflictException"/> when a guarded row was changed concurrently.
+    /// </summary>
     Task SaveChangesAsync(CancellationToken ct);
 
     /// <summary>Forgets every pending change, e.g. after a commit lost a race, so the request can read afresh.</summary>
     void Reset();
+}
+
+/// <summary>A row this request changed was changed first by a concurrent request (e.g. an offer revoked twice at once); nothing was written.</summary>
+public sealed class ConcurrencyConflictException(string message, Exception? inner = null) : Exception(message, inner)
+{
+    public ConcurrencyConflictException() : this("A row was changed concurrently.") { }
+
+    public ConcurrencyConflictException(string message) : this(message, null) { }
 }
 
 /// <summary>A unique key (an id, a request id, a version) was taken by a concurrent request; nothing was written.</summary>

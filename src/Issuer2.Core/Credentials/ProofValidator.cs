@@ -1,3 +1,4 @@
+using Issuer2.Core.Common;
 using System.Buffers.Text;
 using System.Text;
 using System.Text.Json;
@@ -93,7 +94,7 @@ public sealed class ProofValidator(TimeProvider clock)
         // Freshness: iat within the window; then the nonce must be there.
         if (!token.TryGetPayloadValue<long>("iat", out var iat)) return WalletError.InvalidProof("The proof has no iat.");
         var issuedAt = DateTimeOffset.FromUnixTimeSeconds(iat);
-        var now = clock.GetUtcNow();
+        var now = clock.UtcNow();
         if (issuedAt > now + ClockSkew) return WalletError.InvalidProof("The proof's iat lies in the future.");
         if (issuedAt < now - MaxAge) return WalletError.InvalidProof("The proof is too old; make a new one with a fresh c_nonce.");
         if (!token.TryGetPayloadValue<string>("nonce", out var nonce) || string.IsNullOrEmpty(nonce))

@@ -57,7 +57,7 @@ public sealed class EventFeed(IEventReader reader, IEventNotifier notifier, Time
             var wait = page.HeldBack ? HeldBackRetry : heartbeat - TimeProvider.System.GetElapsedTime(idleSince);
             if (wait > TimeSpan.Zero && await wakeup.WaitAsync(wait, ct)) continue;
             if (page.HeldBack && TimeProvider.System.GetElapsedTime(idleSince) < heartbeat) continue;
-            yield return new FeedItem.Heartbeat(cursor.ToString(), clock.GetUtcNow());
+            yield return new FeedItem.Heartbeat(cursor.ToString(), clock.UtcNow());
             idleSince = TimeProvider.System.GetTimestamp();
         }
     }

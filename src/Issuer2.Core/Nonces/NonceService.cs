@@ -1,3 +1,4 @@
+using Issuer2.Core.Common;
 using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.Security.Cryptography;
@@ -17,7 +18,7 @@ public sealed class NonceService(SecretProtector protector, TimeProvider clock)
     public string Mint(string tenantId)
     {
         Span<byte> payload = stackalloc byte[24];
-        BinaryPrimitives.WriteInt64BigEndian(payload, (clock.GetUtcNow() + Lifetime).UtcTicks);
+        BinaryPrimitives.WriteInt64BigEndian(payload, (clock.UtcNow() + Lifetime).UtcTicks);
         RandomNumberGenerator.Fill(payload[8..]);
         return Base64Url.EncodeToString(protector.Encrypt(payload, Context(tenantId)));
     }
@@ -31,7 +32,7 @@ public sealed class NonceService(SecretProtector protector, TimeProvider clock)
             var payload = protector.Decrypt(Base64Url.DecodeFromChars(nonce), Context(tenantId));
             if (payload.Length != 24) return null;
             var expiresAt = new DateTimeOffset(BinaryPrimitives.ReadInt64BigEndian(payload), TimeSpan.Zero);
-            return clock.GetUtcNow() < expiresAt ? expiresAt : null;
+            return clock.UtcNow() < expiresAt ? expiresAt : null;
         }
         catch (Exception e) when (e is FormatException or CryptographicException or ArgumentOutOfRangeException)
         {

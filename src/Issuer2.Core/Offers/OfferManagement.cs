@@ -48,7 +48,7 @@ public sealed class OfferManagement(
         var requestId = string.IsNullOrEmpty(command.RequestId) ? null : command.RequestId;
         if (requestId is not null && requestId.Length > 128) return Error.Invalid("request_id", "must be at most 128 characters");
         var fingerprint = Fingerprint(command);
-        var now = clock.GetUtcNow();
+        var now = clock.UtcNow();
         OfferRequest? expiredRequest = null;
         if (requestId is not null)
         {
@@ -177,7 +177,7 @@ public sealed class OfferManagement(
 
         var after = PageTokens.ParseTimeKey(position.Value);
         if (!after.IsSuccess) return after.Error;
-        var page = await offers.ListAsync(new OfferQuery(tenantId, state, profileId, clock.GetUtcNow(), after.Value, size.Value + 1), ct);
+        var page = await offers.ListAsync(new OfferQuery(tenantId, state, profileId, clock.UtcNow(), after.Value, size.Value + 1), ct);
         var items = page.Take(size.Value).ToList();
         var next = page.Count > size.Value ? PageTokens.Encode(scope, PageTokens.TimeKey(items[^1].CreatedAt, items[^1].Id)) : "";
         return new Page<Offer>(items, next);
@@ -190,9 +190,18 @@ public sealed class OfferManagement(
         var offer = await offers.FindAsync(tenantId, offerId, ct);
         if (offer is null) return Error.NotFound(name);
         if (offer.RevokedAt is not null) return Error.Precondition(ErrorReasons.OfferNotActive, "The offer is already revoked.");
-        var now = clock.GetUtcNow();
+        var now = clock.UtcNow();
         Revoke(events, offer, now, "revoked");
-        await unit.SaveChangesAsync(ct);
+        try
+        {
+            await unit.SaveChangesAsync(ct);
+        }
+        catch (ConcurrencyConflictException)
+        {
+            // Revoked by a concurrent request: once, with one event, which was not this one.
+            unit.Reset();
+            return Error.Precondition(ErrorReasons.OfferNotActive, "The offer is already revoked.");
+        }
         return offer;
     }
 
@@ -292,7 +301,7 @@ public sealed class OfferManagement(
         // Expiry: default and cap from the tenant; a BY_VALUE pre-authorized offer lives as long as its code.
         var byValuePreAuthorized = delivery == DeliveryMode.ByValue && method == AuthenticationMethod.PreAuthorized;
         var cap = byValuePreAuthorized ? tenant.PreAuthorizedCodeLifetime : tenant.MaxOfferLifetime;
-        var expiresAt = c.ExpireTime ?? now + (c.Lifetime ?? (byValuePreAuthorized ? tenant.PreAuthorizedCodeLifetime : tenant.DefaultOfferLifetime));
+        var expiresAt = Clock.ToMicroseconds(c.ExpireTime ?? now + (c.Lifetime ?? (byValuePreAuthorized ? tenant.PreAuthorizedCodeLifetime : tenant.DefaultOfferLifetime)));
         var expiryField = c.ExpireTime is null ? "lifetime" : "expire_time";
         if (expiresAt <= now) v.Add(expiryField, "must lie in the future");
         else if (expiresAt - now > cap)

@@ -42,7 +42,7 @@ public sealed class ProfileManagement(
         if (await profiles.ScopeTakenAsync(tenantId, definition.Scope, null, ct))
             return Error.AlreadyExists(ErrorReasons.ScopeInUse, $"Another profile of the tenant uses the scope \"{definition.Scope}\".");
 
-        var now = clock.GetUtcNow();
+        var now = clock.UtcNow();
         var profile = new Profile
         {
             Uid = Guid.NewGuid(), TenantId = tenantId, ProfileId = profileId!, Scope = definition.Scope, Version = 1,
@@ -110,7 +110,7 @@ public sealed class ProfileManagement(
             return Error.AlreadyExists(ErrorReasons.ScopeInUse, $"Another profile of the tenant uses the scope \"{definition.Scope}\".");
 
         // A new version; offers already made keep theirs. Two concurrent updates collide on the version's key.
-        var now = clock.GetUtcNow();
+        var now = clock.UtcNow();
         profile.Definition = definition;
         profile.Scope = definition.Scope;
         profile.Version++;
@@ -139,7 +139,7 @@ public sealed class ProfileManagement(
         if (tenant is null) return Error.NotFound(name);
 
         // Live offers would lose their credential: refuse unless the caller revokes them along with it.
-        var now = clock.GetUtcNow();
+        var now = clock.UtcNow();
         var active = await offers.ListActiveForProfileAsync(tenantId, profileId, now, ct);
         if (active.Count > 0 && !revokeOffers)
             return Error.Precondition(ErrorReasons.ProfileInUse,
@@ -150,7 +150,15 @@ public sealed class ProfileManagement(
         profiles.Remove(profile);
         tenant.MetadataVersion++;
         events.Append(IssuerEvent.Create(tenantId, EventTypes.ProfileDeleted, now, new EventDetails.ProfileChanged(profile.Version, active.Count), profileId: profileId));
-        await unit.SaveChangesAsync(ct);
+        try
+        {
+            await unit.SaveChangesAsync(ct);
+        }
+        catch (ConcurrencyConflictException)
+        {
+            unit.Reset();
+            return Error.ConcurrentUpdate(name);
+        }
         return active.Count;
     }
 

@@ -42,8 +42,10 @@ public static partial class ProfileRules
         v.Require(d.Format == CredentialFormats.SdJwtVc, prefix + "format", "must be DC_SD_JWT");
         v.Require(!string.IsNullOrWhiteSpace(d.Vct) && d.Vct.Length <= 2048, prefix + "vct", "is required for SD-JWT VC, at most 2048 characters");
         CheckDisplay(v, prefix + "display", d.Display);
+        // Defaults are checked against the claims, so only when the claims themselves are sound.
+        var before = v.Items.Count;
         CheckClaims(v, prefix + "claims", d.Claims);
-        if (!v.Any) CheckValues(v, prefix + "default_values", d.Claims, d.DefaultValues);
+        if (v.Items.Count == before) CheckValues(v, prefix + "default_values", d.Claims, d.DefaultValues);
         v.Require(d.CredentialValidity >= MinValidity && d.CredentialValidity <= MaxValidity, prefix + "credential_validity",
             "must be between 1 minute and 10 years");
     }

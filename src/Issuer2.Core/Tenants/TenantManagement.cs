@@ -27,7 +27,7 @@ public sealed class TenantManagement(
         TenantRules.CheckId(v, "tenant.tenant_id", tenantId);
         if (v.Any) return v.ToError();
 
-        var now = clock.GetUtcNow();
+        var now = clock.UtcNow();
         var tenant = new Tenant
         {
             Id = tenantId!,
@@ -99,7 +99,7 @@ public sealed class TenantManagement(
         TenantRules.Check(v, "tenant.", tenant);
         if (v.Any) return v.ToError();
 
-        var now = clock.GetUtcNow();
+        var now = clock.UtcNow();
         tenant.UpdatedAt = now;
         tenant.MetadataVersion++;
         events.Append(IssuerEvent.Create(tenant.Id, EventTypes.TenantUpdated, now, new EventDetails.TenantChanged(tenant.MetadataVersion)));
@@ -114,7 +114,7 @@ public sealed class TenantManagement(
         if (tenant is null) return Error.NotFound(ResourceNames.Tenant(tenantId));
 
         // A tombstone: keys stop authenticating and offers stop working because every path checks DeletedAt.
-        var now = clock.GetUtcNow();
+        var now = clock.UtcNow();
         tenant.DeletedAt = now;
         tenant.UpdatedAt = now;
         tenant.MetadataVersion++;

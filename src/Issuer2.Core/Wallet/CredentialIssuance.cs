@@ -33,7 +33,7 @@ public sealed class CredentialIssuance(
         var snapshot = await tenants.FindAsync(tenantId, ct);
         if (snapshot is null) return invalid;
         var access = await store.FindSessionByTokenAsync(tenantId, Secrets.Hash(accessToken), ct);
-        if (access is null || access.TokenExpiresAt <= clock.GetUtcNow() || access.Offer.RevokedAt is not null) return invalid;
+        if (access is null || access.TokenExpiresAt <= clock.UtcNow() || access.Offer.RevokedAt is not null) return invalid;
         return new AuthorizedSession(snapshot, access);
     }
 
@@ -47,7 +47,7 @@ public sealed class CredentialIssuance(
         var result = await IssueForSessionAsync(snapshot, access, body, ct);
         if (!result.IsSuccess)
         {
-            await store.AppendAsync(IssuerEvent.Create(tenantId, EventTypes.CredentialRefused, clock.GetUtcNow(),
+            await store.AppendAsync(IssuerEvent.Create(tenantId, EventTypes.CredentialRefused, clock.UtcNow(),
                 new EventDetails.CredentialRefused(result.Error.Code), session.OfferId, session.Id, session.ConfigurationId), ct);
         }
         return result;
@@ -112,7 +112,7 @@ public sealed class CredentialIssuance(
             : (await store.FindProfileVersionAsync(session.ProfileUid, session.ProfileVersion, ct))?.Definition)
             ?? throw new InvalidOperationException("A session names a profile version that does not exist.");
         var key = snapshot.ActiveKey ?? throw new InvalidOperationException("The tenant has no active signing key.");
-        var now = clock.GetUtcNow();
+        var now = clock.UtcNow();
         var expiresAt = now + definition.CredentialValidity;
         var credential = SdJwtVcIssuer.Issue(
             new SdJwtVcEnvelope(tenant.CredentialIssuer, definition.Vct, now, expiresAt, proof.Value.HolderKeyJson),

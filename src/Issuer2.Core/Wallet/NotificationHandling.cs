@@ -38,7 +38,7 @@ public sealed class NotificationHandling(CredentialIssuance credentials, IWallet
 
         var kind = eventElement.GetString()!;
         if (credential.NotificationEvent == kind) return true;
-        var now = clock.GetUtcNow();
+        var now = clock.UtcNow();
         credential.NotificationEvent = kind;
         credential.NotifiedAt = now;
         events.Append(IssuerEvent.Create(tenantId, EventTypes.NotificationReceived, now,

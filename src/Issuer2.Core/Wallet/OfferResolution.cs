@@ -1,3 +1,4 @@
+using Issuer2.Core.Common;
 using Issuer2.Core.Events;
 using Issuer2.Core.Metadata;
 using Issuer2.Core.Offers;
@@ -19,7 +20,7 @@ public sealed class OfferResolution(TenantDirectory tenants, IWalletStore store,
         var snapshot = await tenants.FindAsync(tenantId, ct);
         if (snapshot is null) return notFound;
         var offer = await store.FindOfferByUriTokenAsync(tenantId, Secrets.Hash(uriToken), ct);
-        var now = clock.GetUtcNow();
+        var now = clock.UtcNow();
         if (offer is null || offer.StateAt(now) != OfferState.Active) return notFound;
 
         var plainCode = Secrets.NewToken();

@@ -44,7 +44,7 @@ public sealed class TokenExchange(TenantDirectory tenants, IWalletStore store, S
         var found = await store.FindCodeAsync(tenantId, Secrets.Hash(request.PreAuthorizedCode), ct);
         if (found is null) return invalidCode;
         var (code, offer) = (found.Code, found.Offer);
-        var now = clock.GetUtcNow();
+        var now = clock.UtcNow();
 
         if (code.ConsumedAt is not null) return await RefuseAsync(offer, now, "code_used", invalidCode, ct);
         if (code.ExpiresAt <= now) return await RefuseAsync(offer, now, "code_expired", invalidCode, ct);
@@ -75,7 +75,8 @@ public sealed class TokenExchange(TenantDirectory tenants, IWalletStore store, S
         if (requested.Value is { Count: > 0 } details)
         {
             if (details.Any(id => id != offer.ProfileId))
-                return new WalletError(WalletErrors.InvalidAuthorizationDetails, "authorization_details asks for a credential configuration this offer does not grant.");
+                return await RefuseAsync(offer, now, "authorization_details_not_granted",
+                    new WalletError(WalletErrors.InvalidAuthorizationDetails, "authorization_details asks for a credential configuration this offer does not grant."), ct);
             credentialIdentifier = offer.ProfileId;
             grantedDetails =
             [

@@ -25,7 +25,7 @@ internal sealed partial class StartupTasks(
         if (await keys.AnyAdminKeyAsync(cancellationToken)) return;
 
         var key = ApiKeyManagement.NewKey();
-        keys.Add(ApiKeyManagement.NewRecord(null, "generated admin key", key, clock.GetUtcNow(), null, GeneratedAdminKeyId));
+        keys.Add(ApiKeyManagement.NewRecord(null, "generated admin key", key, clock.UtcNow(), null, GeneratedAdminKeyId));
         try
         {
             await scope.ServiceProvider.GetRequiredService<IUnitOfWork>().SaveChangesAsync(cancellationToken);

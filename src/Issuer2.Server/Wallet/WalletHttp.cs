@@ -98,16 +98,15 @@ public static class WalletHttp
         return buffer.ToArray();
     }
 
+    /// <summary>Decodes one form component; null when a '%' is not followed by two hex digits or the bytes are not UTF-8.</summary>
     private static string? Decode(string s)
     {
-        try
+        for (var i = s.IndexOf('%', StringComparison.Ordinal); i >= 0; i = s.IndexOf('%', i + 1))
         {
-            return Uri.UnescapeDataString(s.Replace('+', ' '));
+            if (i + 2 >= s.Length || !Uri.IsHexDigit(s[i + 1]) || !Uri.IsHexDigit(s[i + 2])) return null;
         }
-        catch (UriFormatException)
-        {
-            return null;
-        }
+        var decoded = Uri.UnescapeDataString(s.Replace('+', ' '));
+        return decoded.Contains('\uFFFD', StringComparison.Ordinal) ? null : decoded;
     }
 
     /// <summary>error_description may hold only %x20-21 / %x23-5B / %x5D-7E (RFC 6749 §5.2).</summary>

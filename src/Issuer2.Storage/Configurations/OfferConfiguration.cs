@@ -19,6 +19,8 @@ internal sealed class OfferConfiguration : IEntityTypeConfiguration<Offer>
         b.Property(o => o.RequestId).HasMaxLength(128);
         b.Property(o => o.Overrides).HasJsonConversion();
         b.Ignore(o => o.PinRequired);
+        // A revocation is guarded: UPDATE … WHERE revoked_at IS NULL, so two racing revokes make one change and one event.
+        b.Property(o => o.RevokedAt).IsConcurrencyToken();
         // Wallets find a BY_REFERENCE offer by its token's hash; lists page by (tenant, time, id).
         b.HasIndex(o => o.UriTokenHash).IsUnique();
         b.HasIndex(o => new { o.TenantId, o.CreatedAt, o.Id });

@@ -32,7 +32,32 @@ public sealed record TestHostSettings
 public sealed record Clients(
     TenantService.TenantServiceClient Tenants,
     ProfileService.ProfileServiceClient Profiles,
-    OfferService.OfferServiceClient Offers);
+    OfferService.OfferServiceClient Offers)
+{
+    /// <summary>Clients on this channel that send this authorization value (e.g. "Bearer i2_…"), or nothing when null.</summary>
+    public static Clients For(ChannelBase channel, string? authorization)
+    {
+        CallInvoker invoker = authorization is null
+            ? channel.CreateCallInvoker()
+            : channel.Intercept(metadata =>
+            {
+                metadata.Add("authorization", authorization);
+                return metadata;
+            });
+        return new Clients(
+            new TenantService.TenantServiceClient(invoker),
+            new ProfileService.ProfileServiceClient(invoker),
+            new OfferService.OfferServiceClient(invoker));
+    }
+
+    /// <summary>A native gRPC (h2c) channel to this URL.</summary>
+    public static GrpcChannel Channel(string grpcUrl) =>
+        GrpcChannel.ForAddress(grpcUrl, new GrpcChannelOptions
+        {
+            Credentials = ChannelCredentials.Insecure,
+            UnsafeUseInsecureChannelCallCredentials = true,
+        });
+}
 
 /// <summary>
 /// The real Issuer2 host, in this process, on two free loopback ports, with a fake clock and captured logs.
@@ -51,11 +76,7 @@ public sealed class IssuerTestHost : IAsyncDisposable
         Logs = logs;
         HttpUrl = httpUrl;
         GrpcUrl = grpcUrl;
-        _channel = GrpcChannel.ForAddress(grpcUrl, new GrpcChannelOptions
-        {
-            Credentials = ChannelCredentials.Insecure,
-            UnsafeUseInsecureChannelCallCredentials = true,
-        });
+        _channel = Clients.Channel(grpcUrl);
         Admin = ClientsFor("Bearer " + settings.AdminKey);
     }
 
@@ -142,20 +163,7 @@ public sealed class IssuerTestHost : IAsyncDisposable
     }
 
     /// <summary>Clients that send this authorization value (e.g. "Bearer i2_…"), or nothing when null.</summary>
-    public Clients ClientsFor(string? authorization)
-    {
-        CallInvoker invoker = authorization is null
-            ? _channel.CreateCallInvoker()
-            : _channel.Intercept(metadata =>
-            {
-                metadata.Add("authorization", authorization);
-                return metadata;
-            });
-        return new Clients(
-            new TenantService.TenantServiceClient(invoker),
-            new ProfileService.ProfileServiceClient(invoker),
-            new OfferService.OfferServiceClient(invoker));
-    }
+    public Clients ClientsFor(string? authorization) => Clients.For(_channel, authorization);
 
     /// <summary>Clients that send "Bearer {key}".</summary>
     public Clients ClientsForKey(string key) => ClientsFor("Bearer " + key);
@@ -169,16 +177,17 @@ public sealed class IssuerTestHost : IAsyncDisposable
     }
 
     /// <summary>
-    /// Reads the tenant's events until one satisfies <paramref name="until"/>. On PostgreSQL a reader may hold back
-    /// events while another transaction of the cluster is still open, so the newest write can show a moment later.
+    /// Reads the tenant's events until <paramref name="until"/> holds for the list (or 15 s have passed; the caller's
+    /// assertions then fail on what was read). On PostgreSQL a reader holds back events while an older transaction
+    /// of the cluster is still open, so the newest write can show a moment after it committed.
     /// </summary>
-    public async Task<IReadOnlyList<IssuerEvent>> ReadEventsUntilAsync(string tenantId, Func<IssuerEvent, bool> until)
+    public async Task<IReadOnlyList<IssuerEvent>> ReadEventsUntilAsync(string tenantId, Func<IReadOnlyList<IssuerEvent>, bool> until)
     {
         var deadline = DateTime.UtcNow.AddSeconds(15);
         while (true)
         {
             var events = await ReadEventsAsync(tenantId);
-            if (events.Any(until) || DateTime.UtcNow > deadline)
+            if (until(events) || DateTime.UtcNow > deadline)
             {
                 return events;
             }

@@ -42,6 +42,28 @@ public static class RpcAssert
         return badRequest;
     }
 
+    /// <summary>
+    /// A request naming a resource the caller cannot see in a field (not as its target): NOT_FOUND, or INVALID_ARGUMENT
+    /// naming that field. docs/management-api.md leaves the choice open; either way nothing is revealed.
+    /// </summary>
+    public static async Task<RpcException> UnknownReferenceAsync(Func<Task> call, string field)
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(call);
+        Assert.True(
+            ex.StatusCode is StatusCode.NotFound or StatusCode.InvalidArgument,
+            $"Expected NOT_FOUND or INVALID_ARGUMENT on {field} but got {ex.StatusCode}: {ex.Status.Detail}");
+        if (ex.StatusCode == StatusCode.InvalidArgument)
+        {
+            await InvalidAsync(() => Task.FromException(ex), field);
+        }
+        else
+        {
+            await NotFoundAsync(() => Task.FromException(ex));
+        }
+
+        return ex;
+    }
+
     public static Task<RpcException> UnauthenticatedAsync(Func<Task> call) =>
         FailsAsync(StatusCode.Unauthenticated, "UNAUTHENTICATED", call);
 

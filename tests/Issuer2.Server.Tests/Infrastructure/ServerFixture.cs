@@ -96,8 +96,13 @@ public abstract class ServerFixture : IAsyncLifetime
     public Task<IReadOnlyList<IssuerEvent>> ReadEventsAsync(string tenantId, string? afterCursor = null) =>
         Host.ReadEventsAsync(tenantId, afterCursor);
 
-    public Task<IReadOnlyList<IssuerEvent>> ReadEventsUntilAsync(string tenantId, Func<IssuerEvent, bool> until) =>
-        Host.ReadEventsUntilAsync(tenantId, until);
+    /// <summary>Reads the tenant's events until one satisfies <paramref name="any"/>.</summary>
+    public Task<IReadOnlyList<IssuerEvent>> ReadEventsUntilAsync(string tenantId, Func<IssuerEvent, bool> any) =>
+        Host.ReadEventsUntilAsync(tenantId, events => events.Any(any));
+
+    /// <summary>Reads the tenant's events until at least <paramref name="count"/> of them have this type.</summary>
+    public Task<IReadOnlyList<IssuerEvent>> ReadEventsUntilCountAsync(string tenantId, string type, int count) =>
+        Host.ReadEventsUntilAsync(tenantId, events => events.Count(e => e.Type == type) >= count);
 
     public Timestamp TimestampIn(TimeSpan fromNow) => Timestamp.FromDateTimeOffset(Now + fromNow);
 }

@@ -290,6 +290,7 @@ namespace Issuer2.Storage.Migrations.Postgres
                         .HasColumnName("resolution_count");
 
                     b.Property<DateTimeOffset?>("RevokedAt")
+                        .IsConcurrencyToken()
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("revoked_at");
 

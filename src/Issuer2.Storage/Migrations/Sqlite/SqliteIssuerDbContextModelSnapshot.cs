@@ -283,6 +283,7 @@ namespace Issuer2.Storage.Migrations.Sqlite
                         .HasColumnName("resolution_count");
 
                     b.Property<long?>("RevokedAt")
+                        .IsConcurrencyToken()
                         .HasColumnType("INTEGER")
                         .HasColumnName("revoked_at");
 

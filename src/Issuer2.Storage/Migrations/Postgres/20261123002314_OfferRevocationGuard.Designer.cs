@@ -12,8 +12,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Issuer2.Storage.Migrations.Postgres
 {
     [DbContext(typeof(PostgresIssuerDbContext))]
-    [Migration("20261123001615_EventFeed")]
-    partial class EventFeed
+    [Migration("20261123002314_OfferRevocationGuard")]
+    partial class OfferRevocationGuard
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -100,11 +100,6 @@ namespace Issuer2.Storage.Migrations.Postgres
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)")
                         .HasColumnName("offer_id");
-
-                    b.Property<string>("ProfileId")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("profile_id");
 
                     b.Property<string>("SessionId")
                         .HasMaxLength(32)
@@ -293,6 +288,7 @@ namespace Issuer2.Storage.Migrations.Postgres
                         .HasColumnName("resolution_count");
 
                     b.Property<DateTimeOffset?>("RevokedAt")
+                        .IsConcurrencyToken()
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("revoked_at");
 
@@ -742,26 +738,6 @@ namespace Issuer2.Storage.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.ToTable("tenants", (string)null);
-                });
-
-            modelBuilder.Entity("Issuer2.Storage.EventRetentionMark", b =>
-                {
-                    b.Property<string>("Id")
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
-                        .HasColumnName("id");
-
-                    b.Property<long>("Sequence")
-                        .HasColumnType("bigint")
-                        .HasColumnName("sequence");
-
-                    b.Property<long>("TransactionId")
-                        .HasColumnType("bigint")
-                        .HasColumnName("transaction_id");
-
-                    b.HasKey("Id");
-
-                    b.ToTable("event_retention", (string)null);
                 });
 
             modelBuilder.Entity("Issuer2.Core.Keys.SigningKey", b =>
