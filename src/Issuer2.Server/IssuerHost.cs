@@ -9,6 +9,7 @@ using Issuer2.Server.Grpc;
 using Issuer2.Server.Hosting;
 using Issuer2.Server.Wallet;
 using Issuer2.Core.Credentials;
+using Issuer2.Core.Events;
 using Issuer2.Core.Metadata;
 using Issuer2.Core.Nonces;
 using Issuer2.Core.Wallet;
@@ -81,6 +82,10 @@ public static class IssuerHost
         services.AddScoped<CredentialIssuance>();
         services.AddScoped<NotificationHandling>();
 
+        // Session events: the feed per call, the open-stream registry per host.
+        services.AddScoped<EventFeed>();
+        services.AddSingleton<EventStreams>();
+
         // gRPC: every call is authenticated by default (health and reflection aside) and errors are shaped in one place.
         services.AddGrpc(o =>
         {
@@ -116,6 +121,7 @@ public static class IssuerHost
         app.MapGrpcService<TenantGrpcService>();
         app.MapGrpcService<ProfileGrpcService>();
         app.MapGrpcService<OfferGrpcService>();
+        app.MapGrpcService<SessionEventsGrpcService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         app.MapHealthChecks("/healthz");

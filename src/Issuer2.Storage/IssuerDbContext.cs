@@ -29,6 +29,7 @@ public abstract class IssuerDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<AccessToken> AccessTokens => Set<AccessToken>();
     public DbSet<IssuedCredential> IssuedCredentials => Set<IssuedCredential>();
     public DbSet<ConsumedNonce> ConsumedNonces => Set<ConsumedNonce>();
+    public DbSet<EventRetentionMark> EventRetentionMarks => Set<EventRetentionMark>();
 
     /// <summary>True on PostgreSQL, where events carry the writing transaction's id.</summary>
     public abstract bool IsPostgres { get; }

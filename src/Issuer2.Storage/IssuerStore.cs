@@ -15,9 +15,11 @@ namespace Issuer2.Storage;
 /// The EF Core implementation of Core's ports, one per request: everything a use case adds or changes,
 /// events included, commits in the one <see cref="SaveChangesAsync"/> (the outbox).
 /// </summary>
-public sealed class IssuerStore(IssuerDbContext db)
+public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
     : ITenantStore, IApiKeyStore, IProfileStore, IOfferStore, IEventLog, IEventReader, IUnitOfWork
 {
+    private readonly HashSet<string> _eventTenants = new(StringComparer.Ordinal);
+
     public async Task SaveChangesAsync(CancellationToken ct)
     {
         try
@@ -32,9 +34,16 @@ public sealed class IssuerStore(IssuerDbContext db)
         {
             throw new UniqueConflictException("A unique key was taken by a concurrent request.", e);
         }
+        // After the commit, never inside it: a wake-up for events that are not yet visible would be wasted.
+        foreach (var tenant in _eventTenants) notifier.Committed(tenant);
+        _eventTenants.Clear();
     }
 
-    public void Reset() => db.ChangeTracker.Clear();
+    public void Reset()
+    {
+        db.ChangeTracker.Clear();
+        _eventTenants.Clear();
+    }
 
     internal static bool IsUniqueViolation(DbUpdateException e) => e.InnerException switch
     {
@@ -174,32 +183,94 @@ public sealed class IssuerStore(IssuerDbContext db)
 
     // Events
 
-    public void Append(IssuerEvent e) => db.Events.Add(e);
+    public void Append(IssuerEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        db.Events.Add(e);
+        _eventTenants.Add(e.TenantId);
+    }
 
     public async Task<IReadOnlyList<IssuerEvent>> ReadAfterAsync(string tenantId, string? afterCursor, int limit, CancellationToken ct)
     {
         EventCursor after = default;
         if (afterCursor is not null && !EventCursor.TryParse(afterCursor, out after))
             throw new ArgumentException("The cursor is not one this log issued.", nameof(afterCursor));
+        return (await ReadAsync(tenantId, after, EventFilter.All, limit, ct)).Events;
+    }
 
-        if (!db.IsPostgres)
+    public async Task<EventPage> ReadAsync(string tenantId, EventCursor after, EventFilter filter, int limit, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        // The horizon first. PostgreSQL: every transaction below xmin has ended, and every later one gets a higher
+        // id, so events below it can be delivered in (transaction id, sequence) order without ever skipping one that
+        // commits late. SQLite commits one writer at a time: the highest sequence now is the horizon.
+        var horizon = await HorizonAsync(ct);
+        var q = db.Events.AsNoTracking().Where(e => e.TenantId == tenantId
+            && (e.TransactionId > after.TransactionId || (e.TransactionId == after.TransactionId && e.Sequence > after.Sequence)));
+        if (!db.IsPostgres) q = q.Where(e => e.Sequence <= horizon.Sequence);
+        if (filter.OfferId is { } offerId) q = q.Where(e => e.OfferId == offerId);
+        if (filter.SessionId is { } sessionId) q = q.Where(e => e.SessionId == sessionId);
+        if (filter.ProfileId is { } profileId) q = q.Where(e => e.ProfileId == profileId);
+        if (filter.Types is { } types)
         {
-            // SQLite commits one transaction at a time, so sequence order is commit order.
-            return await db.Events.AsNoTracking()
-                .Where(e => e.TenantId == tenantId && e.Sequence > after.Sequence)
-                .OrderBy(e => e.Sequence).Take(limit).ToListAsync(ct);
+            var list = types.ToArray();
+            q = q.Where(e => list.Contains(e.Type));
         }
+        var rows = await q.OrderBy(e => e.TransactionId).ThenBy(e => e.Sequence).Take(limit + 1).ToListAsync(ct);
 
-        // PostgreSQL: order by (transaction id, sequence) and show only events of transactions older than every
-        // transaction still in flight, so an event that commits late is never passed over.
-        return await db.Events.FromSqlInterpolated($"""
-                SELECT * FROM events
-                WHERE tenant_id = {tenantId}
-                  AND (transaction_id, sequence) > ({after.TransactionId}, {after.Sequence})
-                  AND transaction_id < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint
-                ORDER BY transaction_id, sequence
-                LIMIT {limit}
-                """)
-            .AsNoTracking().ToListAsync(ct);
+        var deliverable = db.IsPostgres ? rows.TakeWhile(e => e.TransactionId < horizon.TransactionId + 1).ToList() : rows;
+        var heldBack = deliverable.Count < rows.Count && deliverable.Count <= limit;
+        var full = deliverable.Count > limit;
+        if (full) deliverable = deliverable.Take(limit).ToList();
+        var last = deliverable.Count > 0 ? new EventCursor(deliverable[^1].TransactionId, deliverable[^1].Sequence) : after;
+        var safe = full ? last : EventCursor.Max(last, horizon);
+        return new EventPage(deliverable, safe, full, heldBack);
+    }
+
+    public Task<EventCursor> HeadAsync(CancellationToken ct) => HorizonAsync(ct);
+
+    /// <summary>The position below which the log is complete: PostgreSQL (xmin - 1, ∞), SQLite (0, highest sequence).</summary>
+    private async Task<EventCursor> HorizonAsync(CancellationToken ct)
+    {
+        if (db.IsPostgres)
+        {
+            var xmin = await db.Database.SqlQuery<long>($"SELECT (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint AS \"Value\"").SingleAsync(ct);
+            return new EventCursor(xmin - 1, long.MaxValue);
+        }
+        var head = await db.Events.MaxAsync(e => (long?)e.Sequence, ct) ?? 0;
+        return new EventCursor(0, head);
+    }
+
+    public async Task<EventCursor?> PurgedThroughAsync(CancellationToken ct)
+    {
+        var mark = await db.EventRetentionMarks.AsNoTracking().FirstOrDefaultAsync(m => m.Id == EventRetentionMark.EventsId, ct);
+        return mark is null ? null : new EventCursor(mark.TransactionId, mark.Sequence);
+    }
+
+    public async Task<int> PurgeOlderThanAsync(DateTimeOffset cutoff, int batchSize, CancellationToken ct)
+    {
+        var batch = await db.Events.AsNoTracking().Where(e => e.OccurredAt < cutoff).OrderBy(e => e.Sequence).Take(batchSize)
+            .Select(e => new { e.Sequence, e.TransactionId }).ToListAsync(ct);
+        if (batch.Count == 0) return 0;
+        var newest = batch.Select(e => new EventCursor(e.TransactionId, e.Sequence)).Max();
+        var sequences = batch.Select(e => e.Sequence).ToArray();
+
+        // The rows and the mark move together, so a reader never misses that its cursor fell behind.
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var deleted = await db.Events.Where(e => sequences.Contains(e.Sequence)).ExecuteDeleteAsync(ct);
+        var mark = await db.EventRetentionMarks.FirstOrDefaultAsync(m => m.Id == EventRetentionMark.EventsId, ct);
+        if (mark is null)
+        {
+            db.EventRetentionMarks.Add(new EventRetentionMark { Id = EventRetentionMark.EventsId, TransactionId = newest.TransactionId, Sequence = newest.Sequence });
+        }
+        else if (newest > new EventCursor(mark.TransactionId, mark.Sequence))
+        {
+            mark.TransactionId = newest.TransactionId;
+            mark.Sequence = newest.Sequence;
+        }
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        db.ChangeTracker.Clear();
+        return deleted;
     }
 }

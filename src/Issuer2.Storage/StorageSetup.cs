@@ -8,6 +8,7 @@ using Issuer2.Core.Wallet;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Issuer2.Storage;
 
@@ -37,15 +38,23 @@ public static class StorageServiceCollectionExtensions
 {
     public static IServiceCollection AddIssuerStorage(this IServiceCollection services, string provider, string connectionString)
     {
+        services.AddSingleton<LocalEventNotifier>();
         if (DatabaseProviders.IsPostgres(provider))
         {
             services.AddDbContextPool<PostgresIssuerDbContext>(o => o.UseNpgsql(connectionString));
             services.AddScoped<IssuerDbContext>(sp => sp.GetRequiredService<PostgresIssuerDbContext>());
+            // LISTEN/NOTIFY across hosts, one listening connection per host.
+            services.AddSingleton(sp => new PostgresEventNotifier(
+                connectionString, sp.GetRequiredService<LocalEventNotifier>(), sp.GetRequiredService<ILogger<PostgresEventNotifier>>()));
+            services.AddSingleton<IEventNotifier>(sp => sp.GetRequiredService<PostgresEventNotifier>());
+            services.AddHostedService(sp => sp.GetRequiredService<PostgresEventNotifier>());
         }
         else
         {
             services.AddDbContextPool<SqliteIssuerDbContext>(o => o.UseSqlite(connectionString));
             services.AddScoped<IssuerDbContext>(sp => sp.GetRequiredService<SqliteIssuerDbContext>());
+            // One host: waking its own subscribers is all there is to do.
+            services.AddSingleton<IEventNotifier>(sp => sp.GetRequiredService<LocalEventNotifier>());
         }
         services.AddScoped<IssuerStore>();
         services.AddScoped<ITenantStore>(sp => sp.GetRequiredService<IssuerStore>());

@@ -16,7 +16,7 @@ namespace Issuer2.Storage;
 /// <c>… WHERE use_count &lt; max_uses</c>) and unique keys (consumed nonces, one credential per session), so they
 /// hold under concurrency on any number of hosts; each step and its events commit in one transaction.
 /// </summary>
-public sealed class WalletStore(IssuerDbContext db) : IWalletStore
+public sealed class WalletStore(IssuerDbContext db, IEventNotifier notifier) : IWalletStore
 {
     internal const string NonceUsedOnce = "pk_consumed_nonces";
     internal const string OneCredentialPerSession = "ux_issued_credentials_session_configuration";
@@ -45,6 +45,7 @@ public sealed class WalletStore(IssuerDbContext db) : IWalletStore
         await db.Offers.Where(o => o.Id == offer.Id).ExecuteUpdateAsync(s => s.SetProperty(o => o.ResolutionCount, o => o.ResolutionCount + 1), ct);
         await tx.CommitAsync(ct);
         db.ChangeTracker.Clear();
+        notifier.Committed(offer.TenantId);
     }
 
     public async Task<CodeWithOffer?> FindCodeAsync(string tenantId, byte[] codeHash, CancellationToken ct)
@@ -78,6 +79,7 @@ public sealed class WalletStore(IssuerDbContext db) : IWalletStore
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         db.ChangeTracker.Clear();
+        notifier.Committed(offer.TenantId);
         return outcome;
     }
 
@@ -99,6 +101,7 @@ public sealed class WalletStore(IssuerDbContext db) : IWalletStore
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         db.ChangeTracker.Clear();
+        notifier.Committed(offer.TenantId);
         return true;
     }
 
@@ -107,6 +110,7 @@ public sealed class WalletStore(IssuerDbContext db) : IWalletStore
         db.Events.Add(e);
         await db.SaveChangesAsync(ct);
         db.ChangeTracker.Clear();
+        notifier.Committed(e.TenantId);
     }
 
     public async Task<SessionAccess?> FindSessionByTokenAsync(string tenantId, byte[] tokenHash, CancellationToken ct)
@@ -153,6 +157,7 @@ public sealed class WalletStore(IssuerDbContext db) : IWalletStore
             .ExecuteUpdateAsync(s => s.SetProperty(o => o.IssuedCount, o => o.IssuedCount + 1), ct);
         await tx.CommitAsync(ct);
         db.ChangeTracker.Clear();
+        notifier.Committed(credential.TenantId);
         return IssueOutcome.Issued;
     }
 

@@ -11,6 +11,9 @@ public enum ErrorKind
     FailedPrecondition,
     Aborted,
     Unimplemented,
+    OutOfRange,
+    ResourceExhausted,
+    Unavailable,
 }
 
 /// <summary>One field a request got wrong, named by its proto field path.</summary>
@@ -58,4 +61,7 @@ public static class ErrorReasons
     public const string AuthorizationCodeFlowUnavailable = "AUTHORIZATION_CODE_FLOW_UNAVAILABLE";
     public const string ConcurrentUpdate = "CONCURRENT_UPDATE";
     public const string Internal = "INTERNAL";
+    public const string CursorExpired = "CURSOR_EXPIRED";
+    public const string TooManyStreams = "TOO_MANY_STREAMS";
+    public const string SubscriberLagging = "SUBSCRIBER_LAGGING";
 }

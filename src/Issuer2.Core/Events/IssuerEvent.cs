@@ -21,13 +21,17 @@ public sealed class IssuerEvent
     public string? OfferId { get; init; }
     public string? SessionId { get; init; }
 
+    /// <summary>The profile an offer, session or profile event concerns, so subscribers can follow one credential type.</summary>
+    public string? ProfileId { get; init; }
+
     /// <summary>The typed detail as JSON text.</summary>
     public required string Detail { get; init; }
 
     /// <summary>Where a reader resumes after this event; opaque to clients.</summary>
     public string Cursor => new EventCursor(TransactionId, Sequence).ToString();
 
-    public static IssuerEvent Create<TDetail>(string tenantId, string type, DateTimeOffset at, TDetail detail, string? offerId = null, string? sessionId = null) =>
+    public static IssuerEvent Create<TDetail>(
+        string tenantId, string type, DateTimeOffset at, TDetail detail, string? offerId = null, string? sessionId = null, string? profileId = null) =>
         new()
         {
             TenantId = tenantId,
@@ -35,6 +39,7 @@ public sealed class IssuerEvent
             OccurredAt = at,
             OfferId = offerId,
             SessionId = sessionId,
+            ProfileId = profileId,
             Detail = JsonSerializer.Serialize(detail, CoreJson.Options),
         };
 }
@@ -63,8 +68,21 @@ public static class EventTypes
 }
 
 /// <summary>A position in the log: (transaction id, sequence), the order in which events become visible.</summary>
-public readonly record struct EventCursor(long TransactionId, long Sequence)
+public readonly record struct EventCursor(long TransactionId, long Sequence) : IComparable<EventCursor>
 {
+    public int CompareTo(EventCursor other) =>
+        TransactionId != other.TransactionId ? TransactionId.CompareTo(other.TransactionId) : Sequence.CompareTo(other.Sequence);
+
+    public static EventCursor Max(EventCursor a, EventCursor b) => a.CompareTo(b) >= 0 ? a : b;
+
+    public static bool operator <(EventCursor left, EventCursor right) => left.CompareTo(right) < 0;
+
+    public static bool operator >(EventCursor left, EventCursor right) => left.CompareTo(right) > 0;
+
+    public static bool operator <=(EventCursor left, EventCursor right) => left.CompareTo(right) <= 0;
+
+    public static bool operator >=(EventCursor left, EventCursor right) => left.CompareTo(right) >= 0;
+
     public override string ToString() => $"{TransactionId:x}.{Sequence:x}";
 
     public static bool TryParse(string? text, out EventCursor cursor)
@@ -85,6 +103,25 @@ public interface IEventLog
     void Append(IssuerEvent e);
 }
 
+/// <summary>Which events a reader wants; null members match everything.</summary>
+public sealed record EventFilter(string? OfferId = null, string? SessionId = null, string? ProfileId = null, IReadOnlySet<string>? Types = null)
+{
+    public static readonly EventFilter All = new();
+
+    public bool Matches(IssuerEvent e) =>
+        (OfferId is null || e.OfferId == OfferId)
+        && (SessionId is null || e.SessionId == SessionId)
+        && (ProfileId is null || e.ProfileId == ProfileId)
+        && (Types is null || Types.Contains(e.Type));
+}
+
+/// <summary>
+/// One read of the log: the matching events after a cursor, and the cursor below which nothing more can
+/// appear for this reader (<see cref="SafeCursor"/>). <see cref="Full"/> says more may be waiting now;
+/// <see cref="HeldBack"/> says events exist that wait only for an older transaction to end.
+/// </summary>
+public sealed record EventPage(IReadOnlyList<IssuerEvent> Events, EventCursor SafeCursor, bool Full, bool HeldBack);
+
 /// <summary>Reads a tenant's events in commit-visibility order from a cursor.</summary>
 public interface IEventReader
 {
@@ -94,4 +131,36 @@ public interface IEventReader
     /// returned, so a reader that resumes from the last cursor never skips one that commits late.
     /// </summary>
     Task<IReadOnlyList<IssuerEvent>> ReadAfterAsync(string tenantId, string? afterCursor, int limit, CancellationToken ct);
+
+    /// <summary>Reads matching events after <paramref name="after"/>, at most <paramref name="limit"/>.</summary>
+    Task<EventPage> ReadAsync(string tenantId, EventCursor after, EventFilter filter, int limit, CancellationToken ct);
+
+    /// <summary>The cursor of "now": every event a reader starting here will see commits after this call, or was in flight during it.</summary>
+    Task<EventCursor> HeadAsync(CancellationToken ct);
+
+    /// <summary>The newest position retention has deleted; a cursor below it may have missed events.</summary>
+    Task<EventCursor?> PurgedThroughAsync(CancellationToken ct);
+
+    /// <summary>Deletes up to <paramref name="batchSize"/> events older than <paramref name="cutoff"/>, moving the purge mark; returns how many.</summary>
+    Task<int> PurgeOlderThanAsync(DateTimeOffset cutoff, int batchSize, CancellationToken ct);
+}
+
+/// <summary>
+/// Wakes readers when events commit. Only a wake-up: the log is the truth, so a lost notification delays an
+/// event but never loses it.
+/// </summary>
+public interface IEventNotifier
+{
+    /// <summary>Starts listening for commits of <paramref name="tenantId"/>; dispose to stop.</summary>
+    IEventWakeup Subscribe(string tenantId);
+
+    /// <summary>Called after a transaction that appended events of <paramref name="tenantId"/> committed.</summary>
+    void Committed(string tenantId);
+}
+
+/// <summary>One listener's wake-up signal; several commits before a wait collapse into one wake-up.</summary>
+public interface IEventWakeup : IDisposable
+{
+    /// <summary>True when woken, false when <paramref name="timeout"/> passed first.</summary>
+    Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct);
 }

@@ -138,16 +138,9 @@ public sealed class OfferManagement(
                 expiredRequest.ExpiresAt = now + RequestIdRetention;
             }
         }
-        events.Append(IssuerEvent.Create(tenantId, EventTypes.OfferCreated, now, new
-        {
-            ProfileId = profile.ProfileId,
-            profile.Version,
-            AuthenticationMethod = offer.Method,
-            DeliveryMode = offer.Delivery,
-            offer.MaxUses,
-            offer.PinRequired,
-            offer.ExpiresAt,
-        }, offerId));
+        events.Append(IssuerEvent.Create(tenantId, EventTypes.OfferCreated, now,
+            new EventDetails.OfferCreated(profile.Version, offer.Method, offer.Delivery, offer.MaxUses, offer.PinRequired, offer.ExpiresAt),
+            offerId, profileId: profile.ProfileId));
 
         try
         {
@@ -235,7 +228,7 @@ public sealed class OfferManagement(
     public static void Revoke(IEventLog events, Offer offer, DateTimeOffset now, string cause)
     {
         offer.RevokedAt = now;
-        events.Append(IssuerEvent.Create(offer.TenantId, EventTypes.OfferRevoked, now, new { Cause = cause }, offer.Id));
+        events.Append(IssuerEvent.Create(offer.TenantId, EventTypes.OfferRevoked, now, new EventDetails.OfferRevoked(cause), offer.Id, profileId: offer.ProfileId));
     }
 
     private sealed record Replay(string OfferUrl, string? Pin);

@@ -51,7 +51,7 @@ public sealed class ProfileManagement(
         profiles.Add(profile);
         profiles.Add(Snapshot(profile, now));
         tenant.MetadataVersion++;
-        events.Append(IssuerEvent.Create(tenantId, EventTypes.ProfileCreated, now, new { ProfileId = profile.ProfileId, profile.Version }));
+        events.Append(IssuerEvent.Create(tenantId, EventTypes.ProfileCreated, now, new EventDetails.ProfileChanged(profile.Version), profileId: profile.ProfileId));
         try
         {
             await unit.SaveChangesAsync(ct);
@@ -117,7 +117,7 @@ public sealed class ProfileManagement(
         profile.UpdatedAt = now;
         profiles.Add(Snapshot(profile, now));
         tenant.MetadataVersion++;
-        events.Append(IssuerEvent.Create(tenantId, EventTypes.ProfileUpdated, now, new { ProfileId = profile.ProfileId, profile.Version }));
+        events.Append(IssuerEvent.Create(tenantId, EventTypes.ProfileUpdated, now, new EventDetails.ProfileChanged(profile.Version), profileId: profile.ProfileId));
         try
         {
             await unit.SaveChangesAsync(ct);
@@ -149,7 +149,7 @@ public sealed class ProfileManagement(
         // The versions stay: offers made from them keep what they were made from.
         profiles.Remove(profile);
         tenant.MetadataVersion++;
-        events.Append(IssuerEvent.Create(tenantId, EventTypes.ProfileDeleted, now, new { ProfileId = profileId, RevokedOffers = active.Count }));
+        events.Append(IssuerEvent.Create(tenantId, EventTypes.ProfileDeleted, now, new EventDetails.ProfileChanged(profile.Version, active.Count), profileId: profileId));
         try
         {
             await unit.SaveChangesAsync(ct);

@@ -52,7 +52,7 @@ public sealed class TenantManagement(
         var key = signingKeys.Create(tenant.Id, now);
         tenants.Add(tenant);
         tenants.Add(key);
-        events.Append(IssuerEvent.Create(tenant.Id, EventTypes.TenantCreated, now, new { tenant.CredentialIssuer, SigningKeyKid = key.Kid }));
+        events.Append(IssuerEvent.Create(tenant.Id, EventTypes.TenantCreated, now, new EventDetails.TenantChanged(tenant.MetadataVersion, key.Kid)));
         try
         {
             await unit.SaveChangesAsync(ct);
@@ -102,7 +102,7 @@ public sealed class TenantManagement(
         var now = clock.UtcNow();
         tenant.UpdatedAt = now;
         tenant.MetadataVersion++;
-        events.Append(IssuerEvent.Create(tenant.Id, EventTypes.TenantUpdated, now, new { tenant.MetadataVersion }));
+        events.Append(IssuerEvent.Create(tenant.Id, EventTypes.TenantUpdated, now, new EventDetails.TenantChanged(tenant.MetadataVersion)));
         await unit.SaveChangesAsync(ct);
         return new TenantView(tenant, await tenants.ListSigningKeysAsync(tenantId, ct));
     }
@@ -118,7 +118,7 @@ public sealed class TenantManagement(
         tenant.DeletedAt = now;
         tenant.UpdatedAt = now;
         tenant.MetadataVersion++;
-        events.Append(IssuerEvent.Create(tenant.Id, EventTypes.TenantDeleted, now, new { }));
+        events.Append(IssuerEvent.Create(tenant.Id, EventTypes.TenantDeleted, now, new EventDetails.TenantChanged(tenant.MetadataVersion)));
         await unit.SaveChangesAsync(ct);
         return true;
     }

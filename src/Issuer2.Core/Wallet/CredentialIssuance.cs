@@ -48,7 +48,7 @@ public sealed class CredentialIssuance(
         if (!result.IsSuccess)
         {
             await store.AppendAsync(IssuerEvent.Create(tenantId, EventTypes.CredentialRefused, clock.UtcNow(),
-                new { Error = result.Error.Code }, session.OfferId, session.Id), ct);
+                new EventDetails.CredentialRefused(result.Error.Code), session.OfferId, session.Id, session.ConfigurationId), ct);
         }
         return result;
     }
@@ -135,8 +135,8 @@ public sealed class CredentialIssuance(
         IssuerEvent[] events =
         [
             IssuerEvent.Create(tenant.Id, EventTypes.CredentialIssued, now,
-                new { ConfigurationId = session.ConfigurationId, Format = CredentialFormats.SdJwtVc, CredentialId = record.Id }, session.OfferId, session.Id),
-            IssuerEvent.Create(tenant.Id, EventTypes.SessionCompleted, now, new { Credentials = 1 }, session.OfferId, session.Id),
+                new EventDetails.CredentialIssued(session.ConfigurationId, CredentialFormats.SdJwtVc, record.Id), session.OfferId, session.Id, session.ConfigurationId),
+            IssuerEvent.Create(tenant.Id, EventTypes.SessionCompleted, now, new EventDetails.SessionCompleted(1), session.OfferId, session.Id, session.ConfigurationId),
         ];
         var outcome = await store.IssueAsync(new ConsumedNonce { NonceHash = NonceService.ConsumedNonceKey(proof.Value.Nonce), ExpiresAt = nonceExpiresAt.Value },
             record, session, events, ct);

@@ -42,7 +42,7 @@ public sealed class NotificationHandling(CredentialIssuance credentials, IWallet
         credential.NotificationEvent = kind;
         credential.NotifiedAt = now;
         events.Append(IssuerEvent.Create(tenantId, EventTypes.NotificationReceived, now,
-            new { Event = kind, CredentialId = credential.Id }, session.OfferId, session.Id));
+            new EventDetails.NotificationReceived(kind, credential.Id), session.OfferId, session.Id, session.ConfigurationId));
         await unit.SaveChangesAsync(ct);
         return true;
     }

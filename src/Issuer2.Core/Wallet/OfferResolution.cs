@@ -27,7 +27,7 @@ public sealed class OfferResolution(TenantDirectory tenants, IWalletStore store,
         var expiresAt = Min(now + snapshot.Tenant.PreAuthorizedCodeLifetime, offer.ExpiresAt);
         var code = new PreAuthorizedCode { CodeHash = Secrets.Hash(plainCode), TenantId = tenantId, OfferId = offer.Id, CreatedAt = now, ExpiresAt = expiresAt };
         await store.RecordResolutionAsync(offer, code,
-            IssuerEvent.Create(tenantId, EventTypes.OfferResolved, now, new { CodeExpiresAt = expiresAt }, offer.Id), ct);
+            IssuerEvent.Create(tenantId, EventTypes.OfferResolved, now, new EventDetails.OfferResolved(expiresAt), offer.Id, profileId: offer.ProfileId), ct);
 
         var txCode = offer.PinRequired
             ? new CredentialOfferDocument.TxCode(offer.PinInputMode ?? TxCodeInputMode.Numeric, offer.PinLength ?? 0, offer.PinDescription)

@@ -103,7 +103,7 @@ public sealed class TokenExchange(TenantDirectory tenants, IWalletStore store, S
             CreatedAt = now,
         };
         var token = new AccessToken { TokenHash = Secrets.Hash(accessToken), TenantId = tenantId, SessionId = session.Id, ExpiresAt = now + AccessTokenLifetime };
-        var issued = IssuerEvent.Create(tenantId, EventTypes.TokenIssued, now, new { Use = offer.UseCount + 1, offer.MaxUses }, offer.Id, session.Id);
+        var issued = IssuerEvent.Create(tenantId, EventTypes.TokenIssued, now, new EventDetails.TokenIssued(offer.UseCount + 1, offer.MaxUses), offer.Id, session.Id, offer.ProfileId);
         if (!await store.RedeemAsync(code, offer, now, session, token, issued, ct))
             return await RefuseAsync(offer, now, "redeemed_concurrently", invalidCode, ct);
         return new TokenResponse(accessToken, (int)AccessTokenLifetime.TotalSeconds, grantedDetails);
@@ -116,9 +116,9 @@ public sealed class TokenExchange(TenantDirectory tenants, IWalletStore store, S
             if (!o.Counted) return [Refusal(offer, now, "offer_locked")];
             var events = new List<IssuerEvent>
             {
-                IssuerEvent.Create(offer.TenantId, EventTypes.TokenRefused, now, new { Reason = "wrong_pin", AttemptsLeft = Math.Max(0, limit - o.Attempts) }, offer.Id),
+                IssuerEvent.Create(offer.TenantId, EventTypes.TokenRefused, now, new EventDetails.TokenRefused("wrong_pin", Math.Max(0, limit - o.Attempts)), offer.Id, profileId: offer.ProfileId),
             };
-            if (o.LockedNow) events.Add(IssuerEvent.Create(offer.TenantId, EventTypes.OfferLocked, now, new { Attempts = o.Attempts }, offer.Id));
+            if (o.LockedNow) events.Add(IssuerEvent.Create(offer.TenantId, EventTypes.OfferLocked, now, new EventDetails.OfferLocked(o.Attempts), offer.Id, profileId: offer.ProfileId));
             return events;
         }, ct);
         if (!outcome.Counted) return WalletError.InvalidGrant("The offer is locked after too many wrong PINs.");
@@ -134,7 +134,7 @@ public sealed class TokenExchange(TenantDirectory tenants, IWalletStore store, S
     }
 
     private static IssuerEvent Refusal(Offer offer, DateTimeOffset now, string reason) =>
-        IssuerEvent.Create(offer.TenantId, EventTypes.TokenRefused, now, new { Reason = reason }, offer.Id);
+        IssuerEvent.Create(offer.TenantId, EventTypes.TokenRefused, now, new EventDetails.TokenRefused(reason), offer.Id, profileId: offer.ProfileId);
 
     /// <summary>RFC 9396 authorization_details of type openid_credential: the configuration ids asked for.</summary>
     private static WalletResult<IReadOnlyList<string>> ParseAuthorizationDetails(string? text)

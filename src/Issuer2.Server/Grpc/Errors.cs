@@ -19,6 +19,9 @@ public static class Errors
         ErrorKind.FailedPrecondition => StatusCode.FailedPrecondition,
         ErrorKind.Aborted => StatusCode.Aborted,
         ErrorKind.Unimplemented => StatusCode.Unimplemented,
+        ErrorKind.OutOfRange => StatusCode.OutOfRange,
+        ErrorKind.ResourceExhausted => StatusCode.ResourceExhausted,
+        ErrorKind.Unavailable => StatusCode.Unavailable,
         _ => StatusCode.Internal,
     };
 

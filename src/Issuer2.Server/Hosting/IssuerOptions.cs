@@ -28,10 +28,28 @@ public sealed class IssuerOptions
 
     public DatabaseOptions Database { get; set; } = new();
 
+    public EventOptions Events { get; set; } = new();
+
     /// <summary>How often expired one-time rows are purged, and how many per batch.</summary>
     public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     public int MaintenanceBatchSize { get; set; } = 500;
+}
+
+/// <summary>The "Issuer2:Events" section: the session event stream.</summary>
+public sealed class EventOptions
+{
+    /// <summary>How long the log keeps events; older cursors get OUT_OF_RANGE.</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>An idle stream sends a heartbeat (and re-reads the log) this often.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Concurrent streams one tenant may hold open on one host.</summary>
+    public int MaxStreamsPerTenant { get; set; } = 100;
+
+    /// <summary>Events buffered for one subscriber; a subscriber that falls further behind is told to resume.</summary>
+    public int StreamBuffer { get; set; } = 1000;
 }
 
 /// <summary>The "Issuer2:Database" section.</summary>

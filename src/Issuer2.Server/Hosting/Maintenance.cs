@@ -1,3 +1,4 @@
+using Issuer2.Core.Events;
 using Issuer2.Core.Offers;
 using Issuer2.Core.Wallet;
 using Microsoft.Extensions.Options;
@@ -25,6 +26,14 @@ internal sealed partial class Maintenance(IServiceScopeFactory scopes, IOptions<
                     // Expired create-request replays, pre-authorized codes, access tokens and consumed nonces.
                     var now = clock.GetUtcNow();
                     purged = await offers.PurgeExpiredRequestsAsync(now, batch, stoppingToken) + await wallet.PurgeExpiredAsync(now, batch, stoppingToken);
+                }
+                while (purged >= batch && !stoppingToken.IsCancellationRequested);
+
+                // Event retention, in the same short batches.
+                var events = scope.ServiceProvider.GetRequiredService<IEventReader>();
+                do
+                {
+                    purged = await events.PurgeOlderThanAsync(clock.GetUtcNow() - options.Value.Events.Retention, batch, stoppingToken);
                 }
                 while (purged >= batch && !stoppingToken.IsCancellationRequested);
             }

@@ -15,9 +15,20 @@ internal sealed class EventConfiguration : IEntityTypeConfiguration<IssuerEvent>
         b.Property(e => e.Type).HasMaxLength(64);
         b.Property(e => e.OfferId).HasMaxLength(32);
         b.Property(e => e.SessionId).HasMaxLength(32);
+        b.Property(e => e.ProfileId).HasMaxLength(64);
         b.Ignore(e => e.Cursor);
         // Readers follow one tenant in (transaction id, sequence) order; retention deletes by time.
         b.HasIndex(e => new { e.TenantId, e.TransactionId, e.Sequence });
         b.HasIndex(e => e.OccurredAt);
+    }
+}
+
+internal sealed class EventRetentionMarkConfiguration : IEntityTypeConfiguration<Storage.EventRetentionMark>
+{
+    public void Configure(EntityTypeBuilder<Storage.EventRetentionMark> b)
+    {
+        b.ToTable("event_retention");
+        b.HasKey(m => m.Id);
+        b.Property(m => m.Id).HasMaxLength(16);
     }
 }

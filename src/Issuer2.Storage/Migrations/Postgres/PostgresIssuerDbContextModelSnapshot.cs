@@ -98,6 +98,11 @@ namespace Issuer2.Storage.Migrations.Postgres
                         .HasColumnType("character varying(32)")
                         .HasColumnName("offer_id");
 
+                    b.Property<string>("ProfileId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("profile_id");
+
                     b.Property<string>("SessionId")
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)")
@@ -735,6 +740,26 @@ namespace Issuer2.Storage.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.ToTable("tenants", (string)null);
+                });
+
+            modelBuilder.Entity("Issuer2.Storage.EventRetentionMark", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("id");
+
+                    b.Property<long>("Sequence")
+                        .HasColumnType("bigint")
+                        .HasColumnName("sequence");
+
+                    b.Property<long>("TransactionId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("transaction_id");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("event_retention", (string)null);
                 });
 
             modelBuilder.Entity("Issuer2.Core.Keys.SigningKey", b =>

@@ -91,6 +91,11 @@ namespace Issuer2.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("offer_id");
 
+                    b.Property<string>("ProfileId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("profile_id");
+
                     b.Property<string>("SessionId")
                         .HasMaxLength(32)
                         .HasColumnType("TEXT")
@@ -728,6 +733,26 @@ namespace Issuer2.Storage.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.ToTable("tenants", (string)null);
+                });
+
+            modelBuilder.Entity("Issuer2.Storage.EventRetentionMark", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long>("Sequence")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("sequence");
+
+                    b.Property<long>("TransactionId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("transaction_id");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("event_retention", (string)null);
                 });
 
             modelBuilder.Entity("Issuer2.Core.Keys.SigningKey", b =>

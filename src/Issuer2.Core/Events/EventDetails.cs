@@ -1,0 +1,34 @@
+using Issuer2.Core.Offers;
+using Issuer2.Core.Tenants;
+
+namespace Issuer2.Core.Events;
+
+/// <summary>The typed details of events, one record per type; stored as JSON, read back by type.</summary>
+public static class EventDetails
+{
+    public sealed record OfferCreated(int ProfileVersion, AuthenticationMethod AuthenticationMethod, DeliveryMode DeliveryMode, int MaxUses, bool PinRequired, DateTimeOffset ExpiresAt);
+
+    public sealed record OfferResolved(DateTimeOffset CodeExpiresAt);
+
+    public sealed record OfferRevoked(string Cause);
+
+    public sealed record OfferLocked(int Attempts);
+
+    public sealed record TokenIssued(int Use, int MaxUses);
+
+    public sealed record TokenRefused(string Reason, int? AttemptsLeft = null);
+
+    public sealed record CredentialIssued(string ConfigurationId, string Format, string CredentialId);
+
+    public sealed record CredentialRefused(string Error);
+
+    public sealed record NotificationReceived(string Event, string CredentialId);
+
+    public sealed record SessionCompleted(int Credentials);
+
+    public sealed record ProfileChanged(int Version, int RevokedOffers = 0);
+
+    public sealed record TenantChanged(long MetadataVersion, string? SigningKeyKid = null);
+
+    public sealed record ApiKeyChanged(string ApiKeyId, DateTimeOffset? ExpiresAt = null);
+}

@@ -1,0 +1,49 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+
+namespace Issuer2.Server.Grpc;
+
+/// <summary>
+/// The event streams open on this host: a per-tenant limit, and the count as a gauge
+/// (<c>issuer2.event_streams.active</c>) and a property tests read.
+/// </summary>
+public sealed class EventStreams : IDisposable
+{
+    public const string MeterName = "Issuer2";
+
+    private readonly ConcurrentDictionary<string, int> _perTenant = new(StringComparer.Ordinal);
+    private readonly Meter _meter;
+    private int _active;
+
+    public EventStreams(IMeterFactory meters)
+    {
+        ArgumentNullException.ThrowIfNull(meters);
+        _meter = meters.Create(MeterName);
+        _meter.CreateObservableGauge("issuer2.event_streams.active", () => Volatile.Read(ref _active), unit: "{stream}",
+            description: "Session event streams open on this host.");
+    }
+
+    /// <summary>Streams open on this host now.</summary>
+    public int Active => Volatile.Read(ref _active);
+
+    /// <summary>Takes a place for one stream of the tenant, or returns false at the limit.</summary>
+    public bool TryOpen(string tenantId, int limit)
+    {
+        while (true)
+        {
+            var current = _perTenant.GetOrAdd(tenantId, 0);
+            if (current >= limit) return false;
+            if (_perTenant.TryUpdate(tenantId, current + 1, current)) break;
+        }
+        Interlocked.Increment(ref _active);
+        return true;
+    }
+
+    public void Close(string tenantId)
+    {
+        _perTenant.AddOrUpdate(tenantId, 0, (_, n) => Math.Max(0, n - 1));
+        Interlocked.Decrement(ref _active);
+    }
+
+    public void Dispose() => _meter.Dispose();
+}

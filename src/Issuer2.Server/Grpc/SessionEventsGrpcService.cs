@@ -1,0 +1,252 @@
+using System.Text.Json;
+using System.Threading.Channels;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Issuer2.Core.Common;
+using Issuer2.Core.Events;
+using Issuer2.Grpc.V1;
+using Issuer2.Server.Auth;
+using Issuer2.Server.Hosting;
+using Microsoft.Extensions.Options;
+using CoreEventFilter = Issuer2.Core.Events.EventFilter;
+using Error = Issuer2.Core.Common.Error;
+using EventFilter = Issuer2.Grpc.V1.EventFilter;
+
+namespace Issuer2.Server.Grpc;
+
+/// <summary>SessionEventsService: proto ↔ Core for the event log, and the stream's buffer and limits.</summary>
+public sealed class SessionEventsGrpcService(
+    EventFeed feed, IEventReader reader, EventStreams streams, IOptions<IssuerOptions> options) : SessionEventsService.SessionEventsServiceBase
+{
+    public const int MaxListPageSize = 500;
+
+    public override async Task SubscribeEvents(SubscribeEventsRequest request, IServerStreamWriter<SubscribeEventsResponse> responseStream, ServerCallContext context)
+    {
+        var tenantId = ProtoMapping.TenantIdOf(request.Parent, "parent");
+        if (Access.RequireTenant(context.Caller(), tenantId, ResourceNames.Tenant(tenantId)) is { } denied) throw denied.ToRpcException();
+        var filter = ToCore(request.Filter, tenantId);
+        var start = (await feed.StartAsync(new FeedStart(ProtoMapping.NullIfEmpty(request.AfterCursor), request.FromOldestRetained), context.CancellationToken)).Unwrap();
+
+        var settings = options.Value.Events;
+        if (!streams.TryOpen(tenantId, settings.MaxStreamsPerTenant))
+            throw new Error(ErrorKind.ResourceExhausted, ErrorReasons.TooManyStreams,
+                $"This tenant has {settings.MaxStreamsPerTenant} event streams open on this host; close one or try another host.", []).ToRpcException();
+        try
+        {
+            // The reader fills a bounded buffer; the writer drains it at the client's pace. A client that falls a whole
+            // buffer behind is told to resume from its cursor, instead of the host holding its backlog in memory.
+            var buffer = Channel.CreateBounded<FeedItem>(new BoundedChannelOptions(settings.StreamBuffer) { SingleReader = true, SingleWriter = true });
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+            var overflowed = false;
+            var producer = Task.Run(async () =>
+            {
+                try
+                {
+                    await foreach (var item in feed.FollowAsync(tenantId, filter, start, settings.HeartbeatInterval, stop.Token))
+                    {
+                        if (buffer.Writer.TryWrite(item)) continue;
+                        overflowed = true;
+                        break;
+                    }
+                    buffer.Writer.TryComplete();
+                }
+                catch (Exception e)
+                {
+                    buffer.Writer.TryComplete(e);
+                }
+            }, CancellationToken.None);
+
+            try
+            {
+                await foreach (var item in buffer.Reader.ReadAllAsync(stop.Token))
+                    await responseStream.WriteAsync(ToProto(item), stop.Token);
+            }
+            catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+            {
+                // The client went away: end at once.
+            }
+            finally
+            {
+                await stop.CancelAsync();
+                await producer;
+            }
+            if (overflowed)
+                throw new Error(ErrorKind.Unavailable, ErrorReasons.SubscriberLagging,
+                    "The subscriber read too slowly and fell a whole buffer behind; resume from the last cursor received.", []).ToRpcException();
+        }
+        finally
+        {
+            streams.Close(tenantId);
+        }
+    }
+
+    public override async Task<ListEventsResponse> ListEvents(ListEventsRequest request, ServerCallContext context)
+    {
+        var tenantId = ProtoMapping.TenantIdOf(request.Parent, "parent");
+        if (Access.RequireTenant(context.Caller(), tenantId, ResourceNames.Tenant(tenantId)) is { } denied) throw denied.ToRpcException();
+        var filter = ToCore(request.Filter, tenantId);
+        if (request.PageSize < 0) throw Errors.Invalid("page_size", "must not be negative");
+        var size = request.PageSize == 0 ? PageTokens.DefaultPageSize : Math.Min(request.PageSize, MaxListPageSize);
+        var scope = $"events/{tenantId}/{request.Filter}";
+        var position = PageTokens.Decode(ProtoMapping.NullIfEmpty(request.PageToken), scope).Unwrap();
+        var startCursor = position ?? ProtoMapping.NullIfEmpty(request.AfterCursor);
+        var start = startCursor is null
+            ? default
+            : (await feed.StartAsync(new FeedStart(startCursor, false), context.CancellationToken)).Unwrap();
+
+        var page = await reader.ReadAsync(tenantId, start, filter, size, context.CancellationToken);
+        var response = new ListEventsResponse();
+        response.Events.AddRange(page.Events.Select(e => ToProto(e)));
+        if (page.Full) response.NextPageToken = PageTokens.Encode(scope, page.SafeCursor.ToString());
+        return response;
+    }
+
+    private static CoreEventFilter ToCore(EventFilter? filter, string tenantId)
+    {
+        if (filter is null) return CoreEventFilter.All;
+        string? offerId = null, sessionId = null, profileId = null;
+        if (!string.IsNullOrEmpty(filter.Offer))
+        {
+            var (t, id) = ProtoMapping.ChildOf(filter.Offer, ResourceNames.Offers, "filter.offer");
+            offerId = t == tenantId ? id : throw Errors.Invalid("filter.offer", "must be an offer of the parent tenant");
+        }
+        if (!string.IsNullOrEmpty(filter.Session))
+        {
+            var parts = filter.Session.Split('/');
+            if (parts is not [ "tenants", var t, "offers", _, "sessions", var id ] || t != tenantId || id.Length == 0)
+                throw Errors.Invalid("filter.session", "must be \"tenants/{tenant_id}/offers/{offer_id}/sessions/{session_id}\" of the parent tenant");
+            sessionId = id;
+        }
+        if (!string.IsNullOrEmpty(filter.Profile))
+        {
+            var (t, id) = ProtoMapping.ChildOf(filter.Profile, ResourceNames.Profiles, "filter.profile");
+            profileId = t == tenantId ? id : throw Errors.Invalid("filter.profile", "must be a profile of the parent tenant");
+        }
+        HashSet<string>? types = null;
+        if (filter.EventTypes.Count > 0)
+        {
+            types = new HashSet<string>(StringComparer.Ordinal);
+            for (var i = 0; i < filter.EventTypes.Count; i++)
+                types.Add(EventTypeNames.ToCore(filter.EventTypes[i]) ?? throw Errors.Invalid($"filter.event_types[{i}]", "is not a known event type"));
+        }
+        return new CoreEventFilter(offerId, sessionId, profileId, types);
+    }
+
+    private static SubscribeEventsResponse ToProto(FeedItem item) => item switch
+    {
+        FeedItem.Event e => new SubscribeEventsResponse { Event = ToProto(e.Value) },
+        FeedItem.Heartbeat h => new SubscribeEventsResponse { Heartbeat = new Heartbeat { Cursor = h.Cursor, Time = Timestamp.FromDateTimeOffset(h.At) } },
+        _ => throw new InvalidOperationException("Unknown feed item."),
+    };
+
+    internal static Event ToProto(IssuerEvent e)
+    {
+        var proto = new Event
+        {
+            Cursor = e.Cursor,
+            Type = EventTypeNames.ToProto(e.Type),
+            Time = Timestamp.FromDateTimeOffset(e.OccurredAt),
+            Offer = e.OfferId is null ? "" : ResourceNames.Child(e.TenantId, ResourceNames.Offers, e.OfferId),
+            Session = e.OfferId is null || e.SessionId is null ? "" : $"{ResourceNames.Child(e.TenantId, ResourceNames.Offers, e.OfferId)}/sessions/{e.SessionId}",
+            Profile = e.ProfileId is null ? "" : ResourceNames.Child(e.TenantId, ResourceNames.Profiles, e.ProfileId),
+        };
+        EventTypeNames.FillDetail(proto, e);
+        return proto;
+    }
+}
+
+/// <summary>Core event type names ↔ the proto enum, and the typed details.</summary>
+internal static class EventTypeNames
+{
+    private static readonly Dictionary<string, EventType> ToProtoMap = new(StringComparer.Ordinal)
+    {
+        [EventTypes.OfferCreated] = EventType.OfferCreated,
+        [EventTypes.OfferResolved] = EventType.OfferResolved,
+        [EventTypes.OfferRevoked] = EventType.OfferRevoked,
+        [EventTypes.OfferLocked] = EventType.OfferLocked,
+        [EventTypes.TokenIssued] = EventType.TokenIssued,
+        [EventTypes.TokenRefused] = EventType.TokenRefused,
+        [EventTypes.CredentialIssued] = EventType.CredentialIssued,
+        [EventTypes.CredentialRefused] = EventType.CredentialRefused,
+        [EventTypes.NotificationReceived] = EventType.NotificationReceived,
+        [EventTypes.SessionCompleted] = EventType.SessionCompleted,
+        [EventTypes.ProfileCreated] = EventType.ProfileCreated,
+        [EventTypes.ProfileUpdated] = EventType.ProfileUpdated,
+        [EventTypes.ProfileDeleted] = EventType.ProfileDeleted,
+        [EventTypes.TenantCreated] = EventType.TenantCreated,
+        [EventTypes.TenantUpdated] = EventType.TenantUpdated,
+        [EventTypes.ApiKeyCreated] = EventType.ApiKeyCreated,
+        [EventTypes.ApiKeyRevoked] = EventType.ApiKeyRevoked,
+    };
+
+    private static readonly Dictionary<EventType, string> ToCoreMap = ToProtoMap.ToDictionary(p => p.Value, p => p.Key);
+
+    public static EventType ToProto(string type) => ToProtoMap.GetValueOrDefault(type, EventType.Unspecified);
+
+    public static string? ToCore(EventType type) => ToCoreMap.GetValueOrDefault(type);
+
+    private static T Detail<T>(IssuerEvent e) => JsonSerializer.Deserialize<T>(e.Detail, CoreJson.Options)!;
+
+    public static void FillDetail(Event proto, IssuerEvent e)
+    {
+        switch (e.Type)
+        {
+            case EventTypes.OfferCreated:
+                var created = Detail<EventDetails.OfferCreated>(e);
+                proto.OfferCreated = new OfferCreatedDetail
+                {
+                    ProfileVersion = created.ProfileVersion,
+                    AuthenticationMethod = created.AuthenticationMethod.ToProto(),
+                    DeliveryMode = created.DeliveryMode == Core.Offers.DeliveryMode.ByReference ? "BY_REFERENCE" : "BY_VALUE",
+                    MaxUses = created.MaxUses,
+                    PinRequired = created.PinRequired,
+                    ExpireTime = Timestamp.FromDateTimeOffset(created.ExpiresAt),
+                };
+                break;
+            case EventTypes.OfferResolved:
+                proto.OfferResolved = new OfferResolvedDetail { CodeExpireTime = Timestamp.FromDateTimeOffset(Detail<EventDetails.OfferResolved>(e).CodeExpiresAt) };
+                break;
+            case EventTypes.OfferRevoked:
+                proto.OfferRevoked = new OfferRevokedDetail { Cause = Detail<EventDetails.OfferRevoked>(e).Cause };
+                break;
+            case EventTypes.OfferLocked:
+                proto.OfferLocked = new OfferLockedDetail { Attempts = Detail<EventDetails.OfferLocked>(e).Attempts };
+                break;
+            case EventTypes.TokenIssued:
+                var issued = Detail<EventDetails.TokenIssued>(e);
+                proto.TokenIssued = new TokenIssuedDetail { Use = issued.Use, MaxUses = issued.MaxUses };
+                break;
+            case EventTypes.TokenRefused:
+                var refused = Detail<EventDetails.TokenRefused>(e);
+                proto.TokenRefused = new TokenRefusedDetail { Reason = refused.Reason, AttemptsLeft = refused.AttemptsLeft ?? 0 };
+                break;
+            case EventTypes.CredentialIssued:
+                var credential = Detail<EventDetails.CredentialIssued>(e);
+                proto.CredentialIssued = new CredentialIssuedDetail
+                {
+                    CredentialConfigurationId = credential.ConfigurationId, Format = credential.Format, CredentialId = credential.CredentialId,
+                };
+                break;
+            case EventTypes.CredentialRefused:
+                proto.CredentialRefused = new CredentialRefusedDetail { Error = Detail<EventDetails.CredentialRefused>(e).Error };
+                break;
+            case EventTypes.NotificationReceived:
+                var notification = Detail<EventDetails.NotificationReceived>(e);
+                proto.NotificationReceived = new NotificationReceivedDetail { Event = notification.Event, CredentialId = notification.CredentialId };
+                break;
+            case EventTypes.SessionCompleted:
+                proto.SessionCompleted = new SessionCompletedDetail { CredentialCount = Detail<EventDetails.SessionCompleted>(e).Credentials };
+                break;
+            case EventTypes.ProfileCreated or EventTypes.ProfileUpdated or EventTypes.ProfileDeleted:
+                var profile = Detail<EventDetails.ProfileChanged>(e);
+                proto.ProfileChanged = new ProfileChangedDetail { Version = profile.Version, RevokedOfferCount = profile.RevokedOffers };
+                break;
+            case EventTypes.TenantCreated or EventTypes.TenantUpdated or EventTypes.TenantDeleted:
+                proto.TenantChanged = new TenantChangedDetail { MetadataVersion = Detail<EventDetails.TenantChanged>(e).MetadataVersion };
+                break;
+            case EventTypes.ApiKeyCreated or EventTypes.ApiKeyRevoked:
+                proto.ApiKeyChanged = new ApiKeyChangedDetail { ApiKey = ResourceNames.Child(e.TenantId, ResourceNames.ApiKeys, Detail<EventDetails.ApiKeyChanged>(e).ApiKeyId) };
+                break;
+        }
+    }
+}
