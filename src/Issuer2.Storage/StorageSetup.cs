@@ -34,10 +34,11 @@ public static class IssuerDbContextFactory
 }
 
 /// <summary>Registers the storage and Core's ports for one provider.</summary>
-public static class StorageServiceCollectionExtensions
+public static partial class StorageServiceCollectionExtensions
 {
     public static IServiceCollection AddIssuerStorage(this IServiceCollection services, string provider, string connectionString)
     {
+        if (DatabaseProviders.IsPostgres(provider)) connectionString = TunePostgres(connectionString);
         services.AddSingleton<LocalEventNotifier>();
         if (DatabaseProviders.IsPostgres(provider))
         {
@@ -66,6 +67,23 @@ public static class StorageServiceCollectionExtensions
         services.AddScoped<IUnitOfWork>(sp => sp.GetRequiredService<IssuerStore>());
         services.AddScoped<IWalletStore, WalletStore>();
         return services;
+    }
+}
+
+public static partial class StorageServiceCollectionExtensions
+{
+    /// <summary>
+    /// Defaults for the hot path, unless the operator set them: no <c>DISCARD ALL</c> each time a pooled connection
+    /// returns (Issuer2 keeps no session state on pooled connections), and server-side prepared statements for the
+    /// statements every request repeats.
+    /// </summary>
+    public static string TunePostgres(string connectionString)
+    {
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        var given = new HashSet<string>(connectionString.Split(';').Select(p => p.Split('=')[0].Trim()), StringComparer.OrdinalIgnoreCase);
+        if (!given.Contains("No Reset On Close") && !given.Contains("NoResetOnClose")) builder.NoResetOnClose = true;
+        if (!given.Contains("Max Auto Prepare") && !given.Contains("MaxAutoPrepare")) builder.MaxAutoPrepare = 64;
+        return builder.ConnectionString;
     }
 }
 

@@ -21,8 +21,41 @@ public sealed class WalletStore(IssuerDbContext db, IEventNotifier notifier) : I
     internal const string NonceUsedOnce = "pk_consumed_nonces";
     internal const string OneCredentialPerSession = "ux_issued_credentials_session_configuration";
 
-    public Task<long?> FindTenantVersionAsync(string tenantId, CancellationToken ct) =>
-        db.Tenants.AsNoTracking().Where(t => t.Id == tenantId && t.DeletedAt == null).Select(t => (long?)t.MetadataVersion).FirstOrDefaultAsync(ct);
+    // Hot-path reads are compiled once: EF then skips translating the expression tree on every request.
+    // (EF recompiles a compiled query when it meets another model, so SQLite and PostgreSQL contexts can share them.)
+    private static readonly Func<IssuerDbContext, string, CancellationToken, Task<long?>> TenantVersion =
+        EF.CompileAsyncQuery((IssuerDbContext db, string tenantId, CancellationToken ct) =>
+            db.Tenants.AsNoTracking().Where(t => t.Id == tenantId && t.DeletedAt == null).Select(t => (long?)t.MetadataVersion).FirstOrDefault());
+
+    private static readonly Func<IssuerDbContext, string, byte[], CancellationToken, Task<OfferWithTenant?>> OfferByUriToken =
+        EF.CompileAsyncQuery((IssuerDbContext db, string tenantId, byte[] uriTokenHash, CancellationToken ct) =>
+            (from o in db.Offers.AsNoTracking()
+             where o.UriTokenHash == uriTokenHash && o.TenantId == tenantId
+             join t in db.Tenants.AsNoTracking() on o.TenantId equals t.Id
+             where t.DeletedAt == null
+             select new OfferWithTenant(o, t.MetadataVersion)).FirstOrDefault());
+
+    private static readonly Func<IssuerDbContext, string, byte[], CancellationToken, Task<CodeWithOffer?>> CodeByHash =
+        EF.CompileAsyncQuery((IssuerDbContext db, string tenantId, byte[] codeHash, CancellationToken ct) =>
+            (from c in db.PreAuthorizedCodes.AsNoTracking()
+             where c.CodeHash == codeHash && c.TenantId == tenantId
+             join o in db.Offers.AsNoTracking() on c.OfferId equals o.Id
+             join t in db.Tenants.AsNoTracking() on c.TenantId equals t.Id
+             where t.DeletedAt == null
+             select new CodeWithOffer(c, o, t.MetadataVersion)).FirstOrDefault());
+
+    private static readonly Func<IssuerDbContext, string, byte[], CancellationToken, Task<SessionAccess?>> SessionByToken =
+        EF.CompileAsyncQuery((IssuerDbContext db, string tenantId, byte[] tokenHash, CancellationToken ct) =>
+            (from t in db.AccessTokens.AsNoTracking()
+             where t.TokenHash == tokenHash && t.TenantId == tenantId
+             join s in db.Sessions.AsNoTracking() on t.SessionId equals s.Id
+             join o in db.Offers.AsNoTracking() on s.OfferId equals o.Id
+             join tenant in db.Tenants.AsNoTracking() on t.TenantId equals tenant.Id
+             where tenant.DeletedAt == null
+             select new SessionAccess(s, o, t.ExpiresAt, tenant.MetadataVersion,
+                 db.IssuedCredentials.Any(c => c.SessionId == s.Id && c.ConfigurationId == s.ConfigurationId))).FirstOrDefault());
+
+    public Task<long?> FindTenantVersionAsync(string tenantId, CancellationToken ct) => TenantVersion(db, tenantId, ct);
 
     public async Task<(Tenant Tenant, IReadOnlyList<Profile> Profiles, IReadOnlyList<SigningKey> Keys)?> LoadTenantAsync(string tenantId, CancellationToken ct)
     {
@@ -33,12 +66,12 @@ public sealed class WalletStore(IssuerDbContext db, IEventNotifier notifier) : I
         return (tenant, profiles, keys);
     }
 
-    public Task<Offer?> FindOfferByUriTokenAsync(string tenantId, byte[] uriTokenHash, CancellationToken ct) =>
-        db.Offers.AsNoTracking().FirstOrDefaultAsync(o => o.UriTokenHash == uriTokenHash && o.TenantId == tenantId, ct);
+    public Task<OfferWithTenant?> FindOfferByUriTokenAsync(string tenantId, byte[] uriTokenHash, CancellationToken ct) =>
+        OfferByUriToken(db, tenantId, uriTokenHash, ct);
 
     public async Task RecordResolutionAsync(Offer offer, PreAuthorizedCode code, IssuerEvent resolved, CancellationToken ct)
     {
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await BeginAsync(ct);
         db.PreAuthorizedCodes.Add(code);
         db.Events.Add(resolved);
         await db.SaveChangesAsync(ct);
@@ -48,21 +81,12 @@ public sealed class WalletStore(IssuerDbContext db, IEventNotifier notifier) : I
         notifier.Committed(offer.TenantId);
     }
 
-    public async Task<CodeWithOffer?> FindCodeAsync(string tenantId, byte[] codeHash, CancellationToken ct)
-    {
-        var row = await (
-                from c in db.PreAuthorizedCodes.AsNoTracking()
-                where c.CodeHash == codeHash && c.TenantId == tenantId
-                join o in db.Offers.AsNoTracking() on c.OfferId equals o.Id
-                select new { Code = c, Offer = o })
-            .FirstOrDefaultAsync(ct);
-        return row is null ? null : new CodeWithOffer(row.Code, row.Offer);
-    }
+    public Task<CodeWithOffer?> FindCodeAsync(string tenantId, byte[] codeHash, CancellationToken ct) => CodeByHash(db, tenantId, codeHash, ct);
 
     public async Task<WrongPinOutcome> RecordWrongPinAsync(
         Offer offer, int limit, DateTimeOffset now, Func<WrongPinOutcome, IEnumerable<IssuerEvent>> events, CancellationToken ct)
     {
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await BeginAsync(ct);
         // Counted only while the offer is unlocked and under its limit; the attempt that reaches the limit locks it.
         var nowValue = TimeValue(now);
         var attempts = await db.Database.SqlQuery<int>($"""
@@ -86,7 +110,7 @@ public sealed class WalletStore(IssuerDbContext db, IEventNotifier notifier) : I
     public async Task<bool> RedeemAsync(
         PreAuthorizedCode code, Offer offer, DateTimeOffset now, IssuanceSession session, AccessToken token, IssuerEvent issued, CancellationToken ct)
     {
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await BeginAsync(ct);
         var codeTaken = await db.PreAuthorizedCodes
             .Where(c => c.CodeHash == code.CodeHash && c.ConsumedAt == null && c.ExpiresAt > now)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.ConsumedAt, (DateTimeOffset?)now), ct);
@@ -113,20 +137,8 @@ public sealed class WalletStore(IssuerDbContext db, IEventNotifier notifier) : I
         notifier.Committed(e.TenantId);
     }
 
-    public async Task<SessionAccess?> FindSessionByTokenAsync(string tenantId, byte[] tokenHash, CancellationToken ct)
-    {
-        var row = await (
-                from t in db.AccessTokens.AsNoTracking()
-                where t.TokenHash == tokenHash && t.TenantId == tenantId
-                join s in db.Sessions.AsNoTracking() on t.SessionId equals s.Id
-                join o in db.Offers.AsNoTracking() on s.OfferId equals o.Id
-                select new { Session = s, Offer = o, t.ExpiresAt })
-            .FirstOrDefaultAsync(ct);
-        return row is null ? null : new SessionAccess(row.Session, row.Offer, row.ExpiresAt);
-    }
-
-    public Task<bool> HasIssuedAsync(string sessionId, string configurationId, CancellationToken ct) =>
-        db.IssuedCredentials.AnyAsync(c => c.SessionId == sessionId && c.ConfigurationId == configurationId, ct);
+    public Task<SessionAccess?> FindSessionByTokenAsync(string tenantId, byte[] tokenHash, CancellationToken ct) =>
+        SessionByToken(db, tenantId, tokenHash, ct);
 
     public Task<bool> ProfileExistsAsync(string tenantId, string profileId, CancellationToken ct) =>
         db.Profiles.AnyAsync(p => p.TenantId == tenantId && p.ProfileId == profileId, ct);
@@ -137,7 +149,7 @@ public sealed class WalletStore(IssuerDbContext db, IEventNotifier notifier) : I
     public async Task<IssueOutcome> IssueAsync(
         ConsumedNonce nonce, IssuedCredential credential, IssuanceSession session, IReadOnlyList<IssuerEvent> events, CancellationToken ct)
     {
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await BeginAsync(ct);
         db.ConsumedNonces.Add(nonce);
         db.IssuedCredentials.Add(credential);
         db.Events.AddRange(events);
@@ -180,6 +192,13 @@ public sealed class WalletStore(IssuerDbContext db, IEventNotifier notifier) : I
         var filter = System.Linq.Expressions.Expression.Lambda<Func<T, bool>>(
             System.Linq.Expressions.Expression.LessThanOrEqual(expiry.Body, System.Linq.Expressions.Expression.Constant(last)), parameter);
         return await set.Where(filter).ExecuteDeleteAsync(ct);
+    }
+
+    /// <summary>A transaction without EF's automatic savepoints: each SaveChanges inside is all or nothing with the rest anyway.</summary>
+    private Task<Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction> BeginAsync(CancellationToken ct)
+    {
+        db.Database.AutoSavepointsEnabled = false;
+        return db.Database.BeginTransactionAsync(ct);
     }
 
     private object TimeValue(DateTimeOffset t) => db.IsPostgres ? t : t.UtcTicks;

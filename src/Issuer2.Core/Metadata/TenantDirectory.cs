@@ -50,20 +50,49 @@ public sealed class TenantSnapshotCache
 
     internal void Put(TenantSnapshot snapshot) =>
         _snapshots.AddOrUpdate(snapshot.Tenant.Id, snapshot, (_, old) => old.Version > snapshot.Version ? old : snapshot);
+
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
+
+    internal bool SeenRecently(string tenantId, DateTimeOffset now, TimeSpan within) =>
+        _seen.TryGetValue(tenantId, out var at) && now - at < within;
+
+    internal void MarkSeen(string tenantId, DateTimeOffset now) => _seen[tenantId] = now;
 }
 
 /// <summary>
-/// Finds a live tenant for a wallet request: one read of its version stamp, so a change made on any host
-/// is seen at once on every host, and the snapshot is rebuilt only when the stamp moved.
+/// Finds a live tenant for a wallet request by its version stamp, so a change made on any host is seen at once on
+/// every host, and the snapshot is rebuilt only when the stamp moved. Endpoints that already read a row joined with
+/// the tenant pass the stamp they got and make no extra read.
 /// </summary>
-public sealed class TenantDirectory(IWalletStore store, TenantSnapshotCache cache)
+public sealed class TenantDirectory(IWalletStore store, TenantSnapshotCache cache, TimeProvider clock)
 {
+    /// <summary>How long this host trusts that a tenant exists, for the anonymous nonce endpoint only.</summary>
+    public static readonly TimeSpan ExistenceCacheTime = TimeSpan.FromSeconds(5);
+
+    /// <summary>Reads the tenant's stamp, then the snapshot: for metadata, which must change at once.</summary>
     public async Task<TenantSnapshot?> FindAsync(string tenantId, CancellationToken ct)
     {
         if (tenantId.Length is 0 or > 63) return null;
         var version = await store.FindTenantVersionAsync(tenantId, ct);
-        if (version is null) return null;
-        if (cache.TryGet(tenantId, version.Value, out var snapshot)) return snapshot;
+        return version is null ? null : await GetAsync(tenantId, version.Value, ct);
+    }
+
+    /// <summary>
+    /// Whether the tenant exists, trusting a recent positive answer: a nonce is useless without an access token of
+    /// the tenant, so minting one a few seconds after its tenant was deleted gives nothing away.
+    /// </summary>
+    public async Task<bool> ExistsAsync(string tenantId, CancellationToken ct)
+    {
+        if (cache.SeenRecently(tenantId, clock.GetUtcNow(), ExistenceCacheTime)) return true;
+        var found = await FindAsync(tenantId, ct) is not null;
+        if (found) cache.MarkSeen(tenantId, clock.GetUtcNow());
+        return found;
+    }
+
+    /// <summary>The snapshot at a version the caller just read from the database.</summary>
+    public async Task<TenantSnapshot?> GetAsync(string tenantId, long version, CancellationToken ct)
+    {
+        if (cache.TryGet(tenantId, version, out var snapshot)) return snapshot;
 
         var loaded = await store.LoadTenantAsync(tenantId, ct);
         if (loaded is null) return null;

@@ -30,19 +30,20 @@ public sealed class CredentialIssuance(
     {
         var invalid = WalletError.InvalidToken("The access token is missing, unknown, expired or revoked.");
         if (string.IsNullOrEmpty(accessToken) || accessToken.Length > 128) return invalid;
-        var snapshot = await tenants.FindAsync(tenantId, ct);
-        if (snapshot is null) return invalid;
         var access = await store.FindSessionByTokenAsync(tenantId, Secrets.Hash(accessToken), ct);
         if (access is null || access.TokenExpiresAt <= clock.UtcNow() || access.Offer.RevokedAt is not null) return invalid;
+        var snapshot = await tenants.GetAsync(tenantId, access.TenantVersion, ct);
+        if (snapshot is null) return invalid;
         return new AuthorizedSession(snapshot, access);
     }
 
-    public async Task<WalletResult<CredentialResponse>> IssueAsync(string tenantId, string? accessToken, JsonElement body, CancellationToken ct)
+    /// <summary>Issues for a session <see cref="AuthorizeAsync"/> found; a refusal is recorded on the session.</summary>
+    public async Task<WalletResult<CredentialResponse>> IssueAsync(AuthorizedSession authorized, JsonElement body, CancellationToken ct)
     {
-        var authorized = await AuthorizeAsync(tenantId, accessToken, ct);
-        if (!authorized.IsSuccess) return authorized.Error;
-        var (snapshot, access) = (authorized.Value.Tenant, authorized.Value.Access);
+        ArgumentNullException.ThrowIfNull(authorized);
+        var (snapshot, access) = (authorized.Tenant, authorized.Access);
         var session = access.Session;
+        var tenantId = snapshot.Tenant.Id;
 
         var result = await IssueForSessionAsync(snapshot, access, body, ct);
         if (!result.IsSuccess)
@@ -97,8 +98,7 @@ public sealed class CredentialIssuance(
         if (proofElement.ValueKind != JsonValueKind.String) return WalletError.InvalidProof("proofs.jwt must hold compact JWT strings.");
 
         // One credential response per session and configuration: a lost response is not sent again.
-        if (await store.HasIssuedAsync(session.Id, session.ConfigurationId, ct))
-            return WalletError.Denied("The credential of this session was already issued.");
+        if (access.AlreadyIssued) return WalletError.Denied("The credential of this session was already issued.");
 
         // The proof, then its nonce: checked before it is consumed.
         var proof = await proofs.ValidateAsync(proofElement.GetString(), tenant.CredentialIssuer);

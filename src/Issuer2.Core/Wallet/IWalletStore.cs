@@ -6,11 +6,17 @@ using Issuer2.Core.Tenants;
 
 namespace Issuer2.Core.Wallet;
 
-/// <summary>A pre-authorized code with its offer, as the token endpoint finds them.</summary>
-public sealed record CodeWithOffer(PreAuthorizedCode Code, Offer Offer);
+/// <summary>A pre-authorized code with its offer and its live tenant's version stamp, as the token endpoint finds them.</summary>
+public sealed record CodeWithOffer(PreAuthorizedCode Code, Offer Offer, long TenantVersion);
 
-/// <summary>What an access token opens: its session and offer, and whether it still may.</summary>
-public sealed record SessionAccess(IssuanceSession Session, Offer Offer, DateTimeOffset TokenExpiresAt);
+/// <summary>An offer with its live tenant's version stamp.</summary>
+public sealed record OfferWithTenant(Offer Offer, long TenantVersion);
+
+/// <summary>
+/// What an access token opens: its session and offer, whether it still may, the live tenant's version stamp, and
+/// whether the session already received its credential — all in the one read the credential endpoint makes.
+/// </summary>
+public sealed record SessionAccess(IssuanceSession Session, Offer Offer, DateTimeOffset TokenExpiresAt, long TenantVersion, bool AlreadyIssued);
 
 /// <summary>The outcome of counting a wrong PIN: whether this request counted it, the count, and whether it locked the offer.</summary>
 public sealed record WrongPinOutcome(bool Counted, int Attempts, bool LockedNow);
@@ -35,11 +41,13 @@ public interface IWalletStore
     /// <summary>The live tenant with its profiles and signing keys, untracked.</summary>
     Task<(Tenant Tenant, IReadOnlyList<Profile> Profiles, IReadOnlyList<Keys.SigningKey> Keys)?> LoadTenantAsync(string tenantId, CancellationToken ct);
 
-    Task<Offer?> FindOfferByUriTokenAsync(string tenantId, byte[] uriTokenHash, CancellationToken ct);
+    /// <summary>The offer of a URI token, when its tenant is live.</summary>
+    Task<OfferWithTenant?> FindOfferByUriTokenAsync(string tenantId, byte[] uriTokenHash, CancellationToken ct);
 
     /// <summary>One transaction: the new code, the offer's resolution count, the event.</summary>
     Task RecordResolutionAsync(Offer offer, PreAuthorizedCode code, IssuerEvent resolved, CancellationToken ct);
 
+    /// <summary>A code with its offer, when its tenant is live.</summary>
     Task<CodeWithOffer?> FindCodeAsync(string tenantId, byte[] codeHash, CancellationToken ct);
 
     /// <summary>
@@ -57,9 +65,8 @@ public interface IWalletStore
     /// <summary>Appends one event on its own (a refusal).</summary>
     Task AppendAsync(IssuerEvent e, CancellationToken ct);
 
+    /// <summary>The session an access token opens, when its tenant is live.</summary>
     Task<SessionAccess?> FindSessionByTokenAsync(string tenantId, byte[] tokenHash, CancellationToken ct);
-
-    Task<bool> HasIssuedAsync(string sessionId, string configurationId, CancellationToken ct);
 
     Task<bool> ProfileExistsAsync(string tenantId, string profileId, CancellationToken ct);
 

@@ -8,18 +8,19 @@ namespace Issuer2.Core.Wallet;
 /// The notification endpoint (OID4VCI 1.0 §11): the wallet says what became of a credential. Recorded on the
 /// issued credential; repeating the same notification changes nothing (idempotent).
 /// </summary>
-public sealed class NotificationHandling(CredentialIssuance credentials, IWalletStore store, IUnitOfWork unit, IEventLog events, TimeProvider clock)
+public sealed class NotificationHandling(IWalletStore store, IUnitOfWork unit, IEventLog events, TimeProvider clock)
 {
     public static readonly IReadOnlySet<string> Events = new HashSet<string>(StringComparer.Ordinal)
     {
         "credential_accepted", "credential_failure", "credential_deleted",
     };
 
-    public async Task<WalletResult<bool>> NotifyAsync(string tenantId, string? accessToken, JsonElement body, CancellationToken ct)
+    /// <summary>Records a notification for a session <see cref="CredentialIssuance.AuthorizeAsync"/> found.</summary>
+    public async Task<WalletResult<bool>> NotifyAsync(AuthorizedSession authorized, JsonElement body, CancellationToken ct)
     {
-        var authorized = await credentials.AuthorizeAsync(tenantId, accessToken, ct);
-        if (!authorized.IsSuccess) return authorized.Error;
-        var session = authorized.Value.Access.Session;
+        ArgumentNullException.ThrowIfNull(authorized);
+        var session = authorized.Access.Session;
+        var tenantId = session.TenantId;
 
         // The body: notification_id, event, and an optional ASCII event_description.
         var invalid = new WalletError(WalletErrors.InvalidNotificationRequest,

@@ -17,11 +17,12 @@ public sealed class OfferResolution(TenantDirectory tenants, IWalletStore store,
         // Unknown, expired, revoked, locked and used-up offers all look the same: not found.
         var notFound = WalletError.NotFound("There is no active credential offer at this URI.");
         if (uriToken.Length is 0 or > 128) return notFound;
-        var snapshot = await tenants.FindAsync(tenantId, ct);
-        if (snapshot is null) return notFound;
-        var offer = await store.FindOfferByUriTokenAsync(tenantId, Secrets.Hash(uriToken), ct);
+        var found = await store.FindOfferByUriTokenAsync(tenantId, Secrets.Hash(uriToken), ct);
         var now = clock.UtcNow();
-        if (offer is null || offer.StateAt(now) != OfferState.Active) return notFound;
+        if (found is null || found.Offer.StateAt(now) != OfferState.Active) return notFound;
+        var offer = found.Offer;
+        var snapshot = await tenants.GetAsync(tenantId, found.TenantVersion, ct);
+        if (snapshot is null) return notFound;
 
         var plainCode = Secrets.NewToken();
         var expiresAt = Min(now + snapshot.Tenant.PreAuthorizedCodeLifetime, offer.ExpiresAt);

@@ -39,10 +39,10 @@ public sealed class TokenExchange(TenantDirectory tenants, IWalletStore store, S
         // The code: unknown codes (and other tenants') name nothing known and write nothing.
         var invalidCode = WalletError.InvalidGrant("The pre-authorized code is unknown, used or expired.");
         if (request.PreAuthorizedCode.Length > 128) return invalidCode;
-        var snapshot = await tenants.FindAsync(tenantId, ct);
-        if (snapshot is null) return invalidCode;
         var found = await store.FindCodeAsync(tenantId, Secrets.Hash(request.PreAuthorizedCode), ct);
         if (found is null) return invalidCode;
+        var snapshot = await tenants.GetAsync(tenantId, found.TenantVersion, ct);
+        if (snapshot is null) return invalidCode;
         var (code, offer) = (found.Code, found.Offer);
         var now = clock.UtcNow();
 

@@ -84,7 +84,7 @@ public static class WalletEndpoints
     private static async Task<IResult> NonceAsync(string tenant, TenantDirectory tenants, NonceService nonces, CancellationToken ct)
     {
         // Anonymous and write-free: the nonce carries its own expiry, authenticated.
-        if (await tenants.FindAsync(tenant, ct) is null)
+        if (!await tenants.ExistsAsync(tenant, ct))
             return WalletHttp.Error(WalletEndpointKind.Other, WalletError.NotFound("There is no credential issuer here."));
         return WalletHttp.Json(new JsonObject { ["c_nonce"] = nonces.Mint(tenant) }.ToJsonString());
     }
@@ -99,7 +99,7 @@ public static class WalletEndpoints
         if (document is null) return WalletHttp.Error(WalletEndpointKind.Resource, WalletError.InvalidCredentialRequest(problem!));
         using (document)
         {
-            var result = await issuance.IssueAsync(tenant, accessToken, document.RootElement, ct);
+            var result = await issuance.IssueAsync(authorized.Value, document.RootElement, ct);
             if (!result.IsSuccess) return WalletHttp.Error(WalletEndpointKind.Resource, result.Error);
             var response = new JsonObject
             {
@@ -119,7 +119,7 @@ public static class WalletEndpoints
         if (document is null) return WalletHttp.Error(WalletEndpointKind.Resource, new WalletError(WalletErrors.InvalidNotificationRequest, problem!));
         using (document)
         {
-            var result = await notifications.NotifyAsync(tenant, accessToken, document.RootElement, ct);
+            var result = await notifications.NotifyAsync(authorized.Value, document.RootElement, ct);
             return result.IsSuccess ? WalletHttp.NoContent() : WalletHttp.Error(WalletEndpointKind.Resource, result.Error);
         }
     }
