@@ -21,41 +21,12 @@ public sealed class WalletStore(IssuerDbContext db, IEventNotifier notifier) : I
     internal const string NonceUsedOnce = "pk_consumed_nonces";
     internal const string OneCredentialPerSession = "ux_issued_credentials_session_configuration";
 
-    // Hot-path reads are compiled once: EF then skips translating the expression tree on every request.
-    // (EF recompiles a compiled query when it meets another model, so SQLite and PostgreSQL contexts can share them.)
-    private static readonly Func<IssuerDbContext, string, CancellationToken, Task<long?>> TenantVersion =
-        EF.CompileAsyncQuery((IssuerDbContext db, string tenantId, CancellationToken ct) =>
-            db.Tenants.AsNoTracking().Where(t => t.Id == tenantId && t.DeletedAt == null).Select(t => (long?)t.MetadataVersion).FirstOrDefault());
-
-    private static readonly Func<IssuerDbContext, string, byte[], CancellationToken, Task<OfferWithTenant?>> OfferByUriToken =
-        EF.CompileAsyncQuery((IssuerDbContext db, string tenantId, byte[] uriTokenHash, CancellationToken ct) =>
-            (from o in db.Offers.AsNoTracking()
-             where o.UriTokenHash == uriTokenHash && o.TenantId == tenantId
-             join t in db.Tenants.AsNoTracking() on o.TenantId equals t.Id
-             where t.DeletedAt == null
-             select new OfferWithTenant(o, t.MetadataVersion)).FirstOrDefault());
-
-    private static readonly Func<IssuerDbContext, string, byte[], CancellationToken, Task<CodeWithOffer?>> CodeByHash =
-        EF.CompileAsyncQuery((IssuerDbContext db, string tenantId, byte[] codeHash, CancellationToken ct) =>
-            (from c in db.PreAuthorizedCodes.AsNoTracking()
-             where c.CodeHash == codeHash && c.TenantId == tenantId
-             join o in db.Offers.AsNoTracking() on c.OfferId equals o.Id
-             join t in db.Tenants.AsNoTracking() on c.TenantId equals t.Id
-             where t.DeletedAt == null
-             select new CodeWithOffer(c, o, t.MetadataVersion)).FirstOrDefault());
-
-    private static readonly Func<IssuerDbContext, string, byte[], CancellationToken, Task<SessionAccess?>> SessionByToken =
-        EF.CompileAsyncQuery((IssuerDbContext db, string tenantId, byte[] tokenHash, CancellationToken ct) =>
-            (from t in db.AccessTokens.AsNoTracking()
-             where t.TokenHash == tokenHash && t.TenantId == tenantId
-             join s in db.Sessions.AsNoTracking() on t.SessionId equals s.Id
-             join o in db.Offers.AsNoTracking() on s.OfferId equals o.Id
-             join tenant in db.Tenants.AsNoTracking() on t.TenantId equals tenant.Id
-             where tenant.DeletedAt == null
-             select new SessionAccess(s, o, t.ExpiresAt, tenant.MetadataVersion,
-                 db.IssuedCredentials.Any(c => c.SessionId == s.Id && c.ConfigurationId == s.ConfigurationId))).FirstOrDefault());
-
-    public Task<long?> FindTenantVersionAsync(string tenantId, CancellationToken ct) => TenantVersion(db, tenantId, ct);
+    public Task<long?> FindTenantVersionAsync(string tenantId, CancellationToken ct) => db switch
+    {
+        PostgresIssuerDbContext pg => HotQueries<PostgresIssuerDbContext>.TenantVersion(pg, tenantId, ct),
+        SqliteIssuerDbContext lite => HotQueries<SqliteIssuerDbContext>.TenantVersion(lite, tenantId, ct),
+        _ => throw new InvalidOperationException("Unknown database context."),
+    };
 
     public async Task<(Tenant Tenant, IReadOnlyList<Profile> Profiles, IReadOnlyList<SigningKey> Keys)?> LoadTenantAsync(string tenantId, CancellationToken ct)
     {
@@ -66,8 +37,12 @@ public sealed class WalletStore(IssuerDbContext db, IEventNotifier notifier) : I
         return (tenant, profiles, keys);
     }
 
-    public Task<OfferWithTenant?> FindOfferByUriTokenAsync(string tenantId, byte[] uriTokenHash, CancellationToken ct) =>
-        OfferByUriToken(db, tenantId, uriTokenHash, ct);
+    public Task<OfferWithTenant?> FindOfferByUriTokenAsync(string tenantId, byte[] uriTokenHash, CancellationToken ct) => db switch
+    {
+        PostgresIssuerDbContext pg => HotQueries<PostgresIssuerDbContext>.OfferByUriToken(pg, tenantId, uriTokenHash, ct),
+        SqliteIssuerDbContext lite => HotQueries<SqliteIssuerDbContext>.OfferByUriToken(lite, tenantId, uriTokenHash, ct),
+        _ => throw new InvalidOperationException("Unknown database context."),
+    };
 
     public async Task RecordResolutionAsync(Offer offer, PreAuthorizedCode code, IssuerEvent resolved, CancellationToken ct)
     {
@@ -81,7 +56,12 @@ public sealed class WalletStore(IssuerDbContext db, IEventNotifier notifier) : I
         notifier.Committed(offer.TenantId);
     }
 
-    public Task<CodeWithOffer?> FindCodeAsync(string tenantId, byte[] codeHash, CancellationToken ct) => CodeByHash(db, tenantId, codeHash, ct);
+    public Task<CodeWithOffer?> FindCodeAsync(string tenantId, byte[] codeHash, CancellationToken ct) => db switch
+    {
+        PostgresIssuerDbContext pg => HotQueries<PostgresIssuerDbContext>.CodeByHash(pg, tenantId, codeHash, ct),
+        SqliteIssuerDbContext lite => HotQueries<SqliteIssuerDbContext>.CodeByHash(lite, tenantId, codeHash, ct),
+        _ => throw new InvalidOperationException("Unknown database context."),
+    };
 
     public async Task<WrongPinOutcome> RecordWrongPinAsync(
         Offer offer, int limit, DateTimeOffset now, Func<WrongPinOutcome, IEnumerable<IssuerEvent>> events, CancellationToken ct)
@@ -137,8 +117,12 @@ public sealed class WalletStore(IssuerDbContext db, IEventNotifier notifier) : I
         notifier.Committed(e.TenantId);
     }
 
-    public Task<SessionAccess?> FindSessionByTokenAsync(string tenantId, byte[] tokenHash, CancellationToken ct) =>
-        SessionByToken(db, tenantId, tokenHash, ct);
+    public Task<SessionAccess?> FindSessionByTokenAsync(string tenantId, byte[] tokenHash, CancellationToken ct) => db switch
+    {
+        PostgresIssuerDbContext pg => HotQueries<PostgresIssuerDbContext>.SessionByToken(pg, tenantId, tokenHash, ct),
+        SqliteIssuerDbContext lite => HotQueries<SqliteIssuerDbContext>.SessionByToken(lite, tenantId, tokenHash, ct),
+        _ => throw new InvalidOperationException("Unknown database context."),
+    };
 
     public Task<bool> ProfileExistsAsync(string tenantId, string profileId, CancellationToken ct) =>
         db.Profiles.AnyAsync(p => p.TenantId == tenantId && p.ProfileId == profileId, ct);
