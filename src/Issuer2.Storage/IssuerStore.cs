@@ -45,7 +45,9 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
         _eventTenants.Clear();
     }
 
-    internal static bool IsUniqueViolation(DbUpdateException e) => e.InnerException switch
+    internal static bool IsUniqueViolation(DbUpdateException e) => e.InnerException is System.Data.Common.DbException inner && IsUniqueViolation(inner);
+
+    internal static bool IsUniqueViolation(System.Data.Common.DbException e) => e switch
     {
         PostgresException pg => pg.SqlState == PostgresErrorCodes.UniqueViolation,
         SqliteException lite => lite.SqliteErrorCode == 19 && lite.SqliteExtendedErrorCode is 2067 or 1555,

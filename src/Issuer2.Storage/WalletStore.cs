@@ -5,6 +5,7 @@ using Issuer2.Core.Profiles;
 using Issuer2.Core.Sessions;
 using Issuer2.Core.Tenants;
 using Issuer2.Core.Wallet;
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -46,13 +47,14 @@ public sealed class WalletStore(IssuerDbContext db, IEventNotifier notifier) : I
 
     public async Task RecordResolutionAsync(Offer offer, PreAuthorizedCode code, IssuerEvent resolved, CancellationToken ct)
     {
+        // One round trip: the new code, the count and the event, all or nothing.
         await using var tx = await BeginAsync(ct);
-        db.PreAuthorizedCodes.Add(code);
-        db.Events.Add(resolved);
-        await db.SaveChangesAsync(ct);
-        await db.Offers.Where(o => o.Id == offer.Id).ExecuteUpdateAsync(s => s.SetProperty(o => o.ResolutionCount, o => o.ResolutionCount + 1), ct);
+        var sql = new SqlBatch(db);
+        sql.Add($"INSERT INTO pre_authorized_codes (code_hash, tenant_id, offer_id, created_at, expires_at) VALUES ({sql.P(code.CodeHash)}, {sql.P(code.TenantId)}, {sql.P(code.OfferId)}, {sql.Time(code.CreatedAt)}, {sql.Time(code.ExpiresAt)})");
+        sql.Add($"UPDATE offers SET resolution_count = resolution_count + 1 WHERE id = {sql.P(offer.Id)}");
+        sql.AddEvent(resolved);
+        await sql.ExecuteAsync(ct);
         await tx.CommitAsync(ct);
-        db.ChangeTracker.Clear();
         notifier.Committed(offer.TenantId);
     }
 
@@ -91,20 +93,20 @@ public sealed class WalletStore(IssuerDbContext db, IEventNotifier notifier) : I
         PreAuthorizedCode code, Offer offer, DateTimeOffset now, IssuanceSession session, AccessToken token, IssuerEvent issued, CancellationToken ct)
     {
         await using var tx = await BeginAsync(ct);
-        var codeTaken = await db.PreAuthorizedCodes
-            .Where(c => c.CodeHash == code.CodeHash && c.ConsumedAt == null && c.ExpiresAt > now)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.ConsumedAt, (DateTimeOffset?)now), ct);
-        if (codeTaken == 0) return false;
-        var useTaken = await db.Offers
-            .Where(o => o.Id == offer.Id && o.UseCount < o.MaxUses && o.RevokedAt == null && o.LockedAt == null && o.ExpiresAt > now)
-            .ExecuteUpdateAsync(s => s.SetProperty(o => o.UseCount, o => o.UseCount + 1), ct);
-        if (useTaken == 0) return false;
-        db.Sessions.Add(session);
-        db.AccessTokens.Add(token);
-        db.Events.Add(issued);
-        await db.SaveChangesAsync(ct);
+        // Both conditional updates in one round trip; each says by its returned row whether it took.
+        var take = new SqlBatch(db);
+        var at = take.Time(now);
+        take.Add($"UPDATE pre_authorized_codes SET consumed_at = {at} WHERE code_hash = {take.P(code.CodeHash)} AND consumed_at IS NULL AND expires_at > {at} RETURNING 1");
+        take.Add($"UPDATE offers SET use_count = use_count + 1 WHERE id = {take.P(offer.Id)} AND use_count < max_uses AND revoked_at IS NULL AND locked_at IS NULL AND expires_at > {at} RETURNING 1");
+        var taken = await take.RowsPerStatementAsync(ct);
+        if (taken[0] == 0 || taken[1] == 0) return false;
+
+        var write = new SqlBatch(db);
+        write.Add($"INSERT INTO issuance_sessions (id, tenant_id, offer_id, configuration_id, profile_uid, profile_version, credential_identifier, created_at) VALUES ({write.P(session.Id)}, {write.P(session.TenantId)}, {write.P(session.OfferId)}, {write.P(session.ConfigurationId)}, {write.Guid(session.ProfileUid)}, {write.P(session.ProfileVersion)}, {write.P(session.CredentialIdentifier)}, {write.Time(session.CreatedAt)})");
+        write.Add($"INSERT INTO access_tokens (token_hash, tenant_id, session_id, expires_at) VALUES ({write.P(token.TokenHash)}, {write.P(token.TenantId)}, {write.P(token.SessionId)}, {write.Time(token.ExpiresAt)})");
+        write.AddEvent(issued);
+        await write.ExecuteAsync(ct);
         await tx.CommitAsync(ct);
-        db.ChangeTracker.Clear();
         notifier.Committed(offer.TenantId);
         return true;
     }
@@ -133,26 +135,23 @@ public sealed class WalletStore(IssuerDbContext db, IEventNotifier notifier) : I
     public async Task<IssueOutcome> IssueAsync(
         ConsumedNonce nonce, IssuedCredential credential, IssuanceSession session, IReadOnlyList<IssuerEvent> events, CancellationToken ct)
     {
+        // One round trip and the commit: the nonce's and the credential's unique keys decide, the rest follows.
         await using var tx = await BeginAsync(ct);
-        db.ConsumedNonces.Add(nonce);
-        db.IssuedCredentials.Add(credential);
-        db.Events.AddRange(events);
+        var sql = new SqlBatch(db);
+        sql.Add($"INSERT INTO consumed_nonces (nonce_hash, expires_at) VALUES ({sql.P(nonce.NonceHash)}, {sql.Time(nonce.ExpiresAt)})");
+        sql.Add($"INSERT INTO issued_credentials (id, tenant_id, session_id, offer_id, configuration_id, format, holder_key_thumbprint, issued_at, expires_at, notification_id) VALUES ({sql.P(credential.Id)}, {sql.P(credential.TenantId)}, {sql.P(credential.SessionId)}, {sql.P(credential.OfferId)}, {sql.P(credential.ConfigurationId)}, {sql.P(credential.Format)}, {sql.P(credential.HolderKeyThumbprint)}, {sql.Time(credential.IssuedAt)}, {sql.Time(credential.ExpiresAt)}, {sql.P(credential.NotificationId)})");
+        sql.Add($"UPDATE issuance_sessions SET completed_at = {sql.Time(credential.IssuedAt)} WHERE id = {sql.P(session.Id)}");
+        sql.Add($"UPDATE offers SET issued_count = issued_count + 1 WHERE id = {sql.P(credential.OfferId)}");
+        foreach (var e in events) sql.AddEvent(e);
         try
         {
-            await db.SaveChangesAsync(ct);
+            await sql.ExecuteAsync(ct);
         }
-        catch (DbUpdateException e) when (IssuerStore.IsUniqueViolation(e))
+        catch (DbException e) when (IssuerStore.IsUniqueViolation(e))
         {
-            db.ChangeTracker.Clear();
             return ViolatedNonce(e) ? IssueOutcome.NonceAlreadyUsed : IssueOutcome.AlreadyIssued;
         }
-        var completedAt = credential.IssuedAt;
-        await db.Sessions.Where(s => s.Id == session.Id)
-            .ExecuteUpdateAsync(s => s.SetProperty(x => x.CompletedAt, (DateTimeOffset?)completedAt), ct);
-        await db.Offers.Where(o => o.Id == credential.OfferId)
-            .ExecuteUpdateAsync(s => s.SetProperty(o => o.IssuedCount, o => o.IssuedCount + 1), ct);
         await tx.CommitAsync(ct);
-        db.ChangeTracker.Clear();
         notifier.Committed(credential.TenantId);
         return IssueOutcome.Issued;
     }
@@ -187,7 +186,7 @@ public sealed class WalletStore(IssuerDbContext db, IEventNotifier notifier) : I
 
     private object TimeValue(DateTimeOffset t) => db.IsPostgres ? t : t.UtcTicks;
 
-    private static bool ViolatedNonce(DbUpdateException e) => e.InnerException switch
+    private static bool ViolatedNonce(DbException e) => e switch
     {
         PostgresException pg => pg.ConstraintName == NonceUsedOnce,
         SqliteException lite => lite.Message.Contains("consumed_nonces", StringComparison.Ordinal),

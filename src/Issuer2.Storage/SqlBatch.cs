@@ -1,0 +1,78 @@
+using System.Data.Common;
+using System.Text;
+using Issuer2.Core.Events;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+
+namespace Issuer2.Storage;
+
+/// <summary>
+/// A few plain SQL statements sent as one command on the context's connection and transaction: the wallet
+/// flow's writes in one round trip instead of one per statement. Values are always parameters; times and ids are
+/// bound the way each provider's EF mapping stores them (SQLite: UTC ticks and upper-case GUID text).
+/// </summary>
+internal sealed class SqlBatch
+{
+    private readonly IssuerDbContext _db;
+    private readonly DbCommand _command;
+    private readonly StringBuilder _sql = new();
+    private int _statements;
+
+    public SqlBatch(IssuerDbContext db)
+    {
+        _db = db;
+        _command = db.Database.GetDbConnection().CreateCommand();
+        _command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+    }
+
+    /// <summary>Adds a parameter and returns its placeholder.</summary>
+    public string P(object? value)
+    {
+        var parameter = _command.CreateParameter();
+        parameter.ParameterName = $"@p{_command.Parameters.Count}";
+        parameter.Value = value ?? DBNull.Value;
+        _command.Parameters.Add(parameter);
+        return parameter.ParameterName;
+    }
+
+    public string Time(DateTimeOffset value) => P(_db.IsPostgres ? value : value.UtcTicks);
+
+    public string Guid(Guid value) => P(_db.IsPostgres ? value : value.ToString().ToUpperInvariant());
+
+    public void Add(string statement)
+    {
+        _sql.Append(statement).Append(";\n");
+        _statements++;
+    }
+
+    /// <summary>Appends an event; on PostgreSQL its transaction id comes from the column's default.</summary>
+    public void AddEvent(IssuerEvent e) =>
+        Add($"INSERT INTO events (tenant_id, type, occurred_at, offer_id, session_id, profile_id, detail) VALUES ({P(e.TenantId)}, {P(e.Type)}, {Time(e.OccurredAt)}, {P(e.OfferId)}, {P(e.SessionId)}, {P(e.ProfileId)}, {P(e.Detail)})");
+
+    public async Task ExecuteAsync(CancellationToken ct)
+    {
+        await OpenAsync(ct);
+        _command.CommandText = _sql.ToString();
+        await _command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Runs statements that each end in RETURNING; returns how many rows each returned.</summary>
+    public async Task<int[]> RowsPerStatementAsync(CancellationToken ct)
+    {
+        await OpenAsync(ct);
+        _command.CommandText = _sql.ToString();
+        var rows = new int[_statements];
+        await using var reader = await _command.ExecuteReaderAsync(ct);
+        for (var i = 0; i < _statements; i++)
+        {
+            while (await reader.ReadAsync(ct)) rows[i]++;
+            if (!await reader.NextResultAsync(ct)) break;
+        }
+        return rows;
+    }
+
+    private async Task OpenAsync(CancellationToken ct)
+    {
+        if (_command.Connection!.State != System.Data.ConnectionState.Open) await _db.Database.OpenConnectionAsync(ct);
+    }
+}
