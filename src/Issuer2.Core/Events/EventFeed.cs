@@ -22,8 +22,13 @@ public sealed class EventFeed(IEventReader reader, IEventNotifier notifier, Time
 {
     public const int BatchSize = 500;
 
-    /// <summary>When a read finds events waiting for an older transaction, how soon to look again.</summary>
+    /// <summary>
+    /// When a read finds events waiting for an older transaction, how soon to look again: at first soon (Issuer2's
+    /// own transactions last milliseconds), then less and less often (a long transaction elsewhere on the cluster).
+    /// </summary>
     public static readonly TimeSpan HeldBackRetry = TimeSpan.FromMilliseconds(5);
+
+    public static readonly TimeSpan HeldBackRetryMax = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Where a feed starts: OUT_OF_RANGE when the cursor is older than retention, INVALID_ARGUMENT when it is not one of ours.</summary>
     public async Task<Result<EventCursor>> StartAsync(FeedStart start, CancellationToken ct)
@@ -45,6 +50,7 @@ public sealed class EventFeed(IEventReader reader, IEventNotifier notifier, Time
         using var wakeup = notifier.Subscribe(tenantId);
         var cursor = from;
         var idleSince = TimeProvider.System.GetTimestamp();
+        var heldBackRetry = HeldBackRetry;
         while (!ct.IsCancellationRequested)
         {
             var page = await reader.ReadAsync(tenantId, cursor, filter, BatchSize, ct);
@@ -54,7 +60,9 @@ public sealed class EventFeed(IEventReader reader, IEventNotifier notifier, Time
             cursor = page.SafeCursor;
             if (page.Full) continue;
 
-            var wait = page.HeldBack ? HeldBackRetry : heartbeat - TimeProvider.System.GetElapsedTime(idleSince);
+            if (page.Events.Count > 0 || !page.HeldBack) heldBackRetry = HeldBackRetry;
+            else heldBackRetry = TimeSpan.FromTicks(Math.Min(heldBackRetry.Ticks * 2, HeldBackRetryMax.Ticks));
+            var wait = page.HeldBack ? heldBackRetry : heartbeat - TimeProvider.System.GetElapsedTime(idleSince);
             if (wait > TimeSpan.Zero && await wakeup.WaitAsync(wait, ct)) continue;
             if (page.HeldBack && TimeProvider.System.GetElapsedTime(idleSince) < heartbeat) continue;
             yield return new FeedItem.Heartbeat(cursor.ToString(), clock.UtcNow());

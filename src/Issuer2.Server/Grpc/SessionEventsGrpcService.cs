@@ -33,8 +33,9 @@ public sealed class SessionEventsGrpcService(
                 $"This tenant has {settings.MaxStreamsPerTenant} event streams open on this host; close one or try another host.", []).ToRpcException();
         try
         {
-            // The reader fills a bounded buffer; the writer drains it at the client's pace. A client that falls a whole
-            // buffer behind is told to resume from its cursor, instead of the host holding its backlog in memory.
+            // The reader fills a bounded buffer; the writer drains it at the client's pace, and the reader waits for room
+            // (the log is pulled, so waiting costs nothing). A client that takes nothing from a full buffer for the lag
+            // timeout is told to resume from its cursor, instead of the host holding its backlog in memory.
             var buffer = Channel.CreateBounded<FeedItem>(new BoundedChannelOptions(settings.StreamBuffer) { SingleReader = true, SingleWriter = true });
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
             var overflowed = false;
@@ -45,8 +46,17 @@ public sealed class SessionEventsGrpcService(
                     await foreach (var item in feed.FollowAsync(tenantId, filter, start, settings.HeartbeatInterval, stop.Token))
                     {
                         if (buffer.Writer.TryWrite(item)) continue;
-                        overflowed = true;
-                        break;
+                        using var lag = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
+                        lag.CancelAfter(settings.LagTimeout);
+                        try
+                        {
+                            await buffer.Writer.WriteAsync(item, lag.Token);
+                        }
+                        catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+                        {
+                            overflowed = true;
+                            break;
+                        }
                     }
                     buffer.Writer.TryComplete();
                 }
@@ -72,7 +82,7 @@ public sealed class SessionEventsGrpcService(
             }
             if (overflowed)
                 throw new Error(ErrorKind.Unavailable, ErrorReasons.SubscriberLagging,
-                    "The subscriber read too slowly and fell a whole buffer behind; resume from the last cursor received.", []).ToRpcException();
+                    "The subscriber took no event from a full buffer within the lag timeout; resume from the last cursor received.", []).ToRpcException();
         }
         finally
         {

@@ -48,8 +48,11 @@ public sealed class EventOptions
     /// <summary>Concurrent streams one tenant may hold open on one host.</summary>
     public int MaxStreamsPerTenant { get; set; } = 100;
 
-    /// <summary>Events buffered for one subscriber; a subscriber that falls further behind is told to resume.</summary>
+    /// <summary>Events buffered for one subscriber.</summary>
     public int StreamBuffer { get; set; } = 1000;
+
+    /// <summary>How long a full buffer waits for the client to take an event before the stream ends as lagging.</summary>
+    public TimeSpan LagTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>The "Issuer2:Database" section.</summary>
