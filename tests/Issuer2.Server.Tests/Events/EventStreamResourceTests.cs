@@ -1,3 +1,4 @@
+using Grpc.Net.Client;
 using Grpc.Core;
 using Issuer2.Grpc.V1;
 using Issuer2.Server.Tests.Infrastructure;
@@ -87,9 +88,17 @@ public abstract class EventStreamLimitTests(LimitedStreamsFixture fixture)
         var client = EventClients.For(fixture.Host.Channel, tenant.ApiKey);
         var start = (await EventClients.ListAllAsync(client, tenant.Name))[^1].Cursor;
 
-        // Opened, and not read until the events are in: HTTP/2 flow control stops the server's writes, the buffer fills.
-        using var call = client.SubscribeEvents(EventClients.After(tenant.Name, start));
+        // A client that really does not read: the smallest HTTP/2 window, so flow control stops the server's writes
+        // after a few dozen kilobytes instead of the client's stack buffering megabytes for it.
+        using var slowChannel = GrpcChannel.ForAddress(fixture.Host.GrpcUrl, new GrpcChannelOptions
+        {
+            HttpHandler = new SocketsHttpHandler { InitialHttp2StreamWindowSize = 65535 },
+        });
+        var slowClient = EventClients.For(slowChannel, tenant.ApiKey);
+        using var call = slowClient.SubscribeEvents(EventClients.After(tenant.Name, start));
         await EventWorld.AppendAsync(fixture.Host, tenant.TenantId, Count, causeLength: 400);
+        // Not reading for longer than the lag timeout: the server's buffer stays full without progress.
+        await Task.Delay(LimitedStreamsFixture.LagTimeout * 3);
 
         var received = new List<Event>();
         var ended = await Assert.ThrowsAsync<RpcException>(async () =>
