@@ -1,6 +1,5 @@
 using Issuer2.Core.Common;
 using System.Buffers.Text;
-using System.Text;
 using System.Text.Json;
 using Issuer2.Core.Wallet;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -51,8 +50,7 @@ public sealed class ProofValidator(TimeProvider clock)
         if (token.Typ != ProofType) return WalletError.InvalidProof($"The proof's typ must be {ProofType}.");
         if (!SupportedAlgorithms.Contains(token.Alg, StringComparer.Ordinal))
             return WalletError.InvalidProof($"The proof's alg must be one of: {string.Join(", ", SupportedAlgorithms)}.");
-        var headerJson = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(token.EncodedHeader));
-        using var header = JsonDocument.Parse(headerJson);
+        using var header = JsonDocument.Parse(Base64Url.DecodeFromChars(token.EncodedHeader));
         var hasJwk = header.RootElement.TryGetProperty("jwk", out var jwkElement);
         var hasKid = header.RootElement.TryGetProperty("kid", out var kidElement);
         if (header.RootElement.TryGetProperty("x5c", out _) || header.RootElement.TryGetProperty("key_attestation", out _))
@@ -70,7 +68,7 @@ public sealed class ProofValidator(TimeProvider clock)
             return WalletError.InvalidProof("The proof's key must be a P-256 EC public key.");
 
         // Signature and audience, by Microsoft.IdentityModel.
-        var result = await Handler.ValidateTokenAsync(proof, new TokenValidationParameters
+        var result = await Handler.ValidateTokenAsync(token, new TokenValidationParameters
         {
             IssuerSigningKey = holderKey,
             TryAllIssuerSigningKeys = true,

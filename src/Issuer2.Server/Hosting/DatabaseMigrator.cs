@@ -28,6 +28,14 @@ public static class DatabaseMigrator
             await take.ExecuteNonQueryAsync(ct);
         try
         {
+            // EF's own history table DDL, made first: otherwise EF's first look at it fails on an empty database and
+            // logs that expected failure as an error.
+            await using (var history = new NpgsqlCommand(
+                "CREATE TABLE IF NOT EXISTS \"__EFMigrationsHistory\" (\"MigrationId\" character varying(150) NOT NULL, " +
+                "\"ProductVersion\" character varying(32) NOT NULL, CONSTRAINT \"PK___EFMigrationsHistory\" PRIMARY KEY (\"MigrationId\"))", lockConnection))
+            {
+                await history.ExecuteNonQueryAsync(ct);
+            }
             await db.Database.MigrateAsync(ct);
         }
         finally
