@@ -49,9 +49,7 @@ public sealed class ProfileManagement(
             Definition = definition, CreatedAt = now, UpdatedAt = now,
         };
         profiles.Add(profile);
-        profiles.Add(Snapshot(profile, now));
-        tenant.MetadataVersion++;
-        events.Append(IssuerEvent.Create(tenantId, EventTypes.ProfileCreated, now, new EventDetails.ProfileChanged(profile.Version), profileId: profile.ProfileId));
+        PublishVersion(profile, tenant, EventTypes.ProfileCreated, now);
         try
         {
             await unit.SaveChangesAsync(ct);
@@ -115,9 +113,7 @@ public sealed class ProfileManagement(
         profile.Scope = definition.Scope;
         profile.Version++;
         profile.UpdatedAt = now;
-        profiles.Add(Snapshot(profile, now));
-        tenant.MetadataVersion++;
-        events.Append(IssuerEvent.Create(tenantId, EventTypes.ProfileUpdated, now, new EventDetails.ProfileChanged(profile.Version), profileId: profile.ProfileId));
+        PublishVersion(profile, tenant, EventTypes.ProfileUpdated, now);
         try
         {
             await unit.SaveChangesAsync(ct);
@@ -162,8 +158,14 @@ public sealed class ProfileManagement(
         return active.Count;
     }
 
-    private static ProfileVersion Snapshot(Profile p, DateTimeOffset now) => new()
+    /// <summary>A profile's new version: its immutable snapshot, a new metadata stamp for the tenant, and the event.</summary>
+    private void PublishVersion(Profile p, Tenant tenant, string eventType, DateTimeOffset now)
     {
-        ProfileUid = p.Uid, Version = p.Version, TenantId = p.TenantId, ProfileId = p.ProfileId, Definition = p.Definition, CreatedAt = now,
-    };
+        profiles.Add(new ProfileVersion
+        {
+            ProfileUid = p.Uid, Version = p.Version, TenantId = p.TenantId, ProfileId = p.ProfileId, Definition = p.Definition, CreatedAt = now,
+        });
+        tenant.MetadataVersion++;
+        events.Append(IssuerEvent.Create(p.TenantId, eventType, now, new EventDetails.ProfileChanged(p.Version), profileId: p.ProfileId));
+    }
 }
