@@ -10,6 +10,9 @@
 //       [--flows 2000] [--concurrency 16] [--server-pid PID] [--postgres-pid POSTMASTER_PID]
 //       [--database sqlite] [--clk-tck 100] [--warmup]
 //
+// Session-event modes (Events.cs): --mode events-latency (cross-host event latency at a fixed flow rate) and
+// --mode idle-subscribers (memory and CPU of many idle SubscribeEvents streams); see bench/README.md.
+//
 // Exit codes: 0 all flows succeeded; 1 some flows failed (reported); 2 bad arguments or setup failed.
 using System.Buffers.Text;
 using System.Collections.Concurrent;
@@ -44,38 +47,31 @@ internal static class Program
             return 2;
         }
 
-        using var http = new HttpClient(new SocketsHttpHandler
+        switch (options.Mode)
         {
-            MaxConnectionsPerServer = Math.Max(256, options.Concurrency * 2),
-            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
-            UseCookies = false,
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-        })
-        {
-            Timeout = TimeSpan.FromSeconds(options.TimeoutSeconds),
-            DefaultRequestVersion = HttpVersion.Version11,
-        };
+            case "events-latency": return await EventsLatency.RunAsync(options);
+            case "idle-subscribers": return await IdleSubscribers.RunAsync(options);
+        }
+
+        using var http = CreateHttpClient(options, options.Concurrency);
 
         using var channel = GrpcChannel.ForAddress(options.GrpcUrl, new GrpcChannelOptions
         {
             HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, UseProxy = false },
         });
 
-        IReadOnlyList<string> allUris;
+        string[] allUris;
         var setupWatch = Stopwatch.StartNew();
         try
         {
-            allUris = await Setup.RunAsync(channel, options, options.Flows + options.ClientWarmup);
+            allUris = (await Setup.RunAsync(channel, options, options.Flows + options.ClientWarmup)).OfferUris;
         }
         catch (Exception e) when (e is RpcException or InvalidOperationException or HttpRequestException)
         {
             await Console.Error.WriteLineAsync($"bench: setup failed: {e.Message}");
             return 2;
         }
-        Console.Error.WriteLine(Invariant($"bench: setup ({options.Database}, {(options.Warmup ? "warm-up" : "timed")}): tenant, API key, profile and {allUris.Count} offers in {setupWatch.Elapsed.TotalSeconds:F1} s"));
+        Console.Error.WriteLine(Invariant($"bench: setup ({options.Database}, {(options.Warmup ? "warm-up" : "timed")}): tenant, API key, profile and {allUris.Length} offers in {setupWatch.Elapsed.TotalSeconds:F1} s"));
 
         var wallet = new Wallet(http);
         var failures = new FailureLog();
@@ -152,6 +148,23 @@ internal static class Program
     }
 
     internal static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The wallets' HTTP/1.1 client: a connection pool large enough for every concurrent flow.</summary>
+    internal static HttpClient CreateHttpClient(BenchOptions options, int concurrency) =>
+        new(new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = Math.Max(256, concurrency * 2),
+            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+            UseCookies = false,
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+        })
+        {
+            Timeout = TimeSpan.FromSeconds(options.TimeoutSeconds),
+            DefaultRequestVersion = HttpVersion.Version11,
+        };
 }
 
 /// <summary>Command-line options.</summary>
@@ -159,7 +172,22 @@ internal sealed class BenchOptions
 {
     public const string Usage =
         "usage: Issuer2.Bench --grpc URL --http URL --admin-key KEY [--flows N] [--concurrency C] [--server-pid PID] " +
-        "[--postgres-pid PID] [--database NAME] [--clk-tck N] [--setup-parallelism N] [--timeout-seconds S] [--client-warmup N] [--warmup | --breakdown]";
+        "[--postgres-pid PID] [--database NAME] [--clk-tck N] [--setup-parallelism N] [--timeout-seconds S] [--client-warmup N] [--warmup | --breakdown]\n" +
+        "       Issuer2.Bench --mode events-latency --grpc URL_A --http URL_A --subscribe-grpc URL_B --admin-key KEY [--rate 50] [--flows 1500] " +
+        "[--server-pid PID_A] [--subscriber-pid PID_B] [--postgres-pid PID]\n" +
+        "       Issuer2.Bench --mode idle-subscribers --grpc URL_B --http URL_B --admin-key KEY [--streams 1000] [--tenants 10] [--hold-seconds 60] " +
+        "[--heartbeat-seconds 15] [--server-pid PID_B] [--baseline-pid PID_A] [--postgres-pid PID]";
+
+    public string Mode { get; init; } = "flows";
+    public Uri? SubscribeGrpcUrl { get; init; }
+    public int Rate { get; init; } = 50;
+    public int? SubscriberPid { get; init; }
+    public int? BaselinePid { get; init; }
+    public int Streams { get; init; } = 1000;
+    public int Tenants { get; init; } = 10;
+    public int HoldSeconds { get; init; } = 60;
+    public int HeartbeatSeconds { get; init; } = 15;
+    public int DrainSeconds { get; init; } = 15;
 
     public required Uri GrpcUrl { get; init; }
     public required Uri HttpUrl { get; init; }
@@ -201,8 +229,21 @@ internal sealed class BenchOptions
         int? Pid(string key) => values.ContainsKey(key) ? Int(key, 0, 1) : null;
         Uri Url(string key) => Uri.TryCreate(Required(key), UriKind.Absolute, out var u) ? u : throw new ArgumentException($"--{key} must be an absolute URL");
 
+        var mode = values.GetValueOrDefault("mode", "flows");
+        if (mode is not ("flows" or "events-latency" or "idle-subscribers"))
+            throw new ArgumentException("--mode must be flows, events-latency or idle-subscribers");
         return new BenchOptions
         {
+            Mode = mode,
+            SubscribeGrpcUrl = mode == "events-latency" ? Url("subscribe-grpc") : null,
+            Rate = Int("rate", 50, 1),
+            SubscriberPid = Pid("subscriber-pid"),
+            BaselinePid = Pid("baseline-pid"),
+            Streams = Int("streams", 1000, 1),
+            Tenants = Int("tenants", 10, 1),
+            HoldSeconds = Int("hold-seconds", 60, 1),
+            HeartbeatSeconds = Int("heartbeat-seconds", 15, 1),
+            DrainSeconds = Int("drain-seconds", 15, 1),
             GrpcUrl = Url("grpc"),
             HttpUrl = Url("http"),
             AdminKey = Required("admin-key"),
@@ -226,19 +267,45 @@ internal static class Setup
 {
     public const string ProfileId = "bench-card";
 
-    public static async Task<IReadOnlyList<string>> RunAsync(GrpcChannel channel, BenchOptions options, int count)
+    /// <summary>What the setup made: the tenant ("tenants/{id}"), its API key, and each offer's URI and resource name.</summary>
+    public sealed record Result(string Parent, string ApiKey, string[] OfferUris, string[] OfferNames);
+
+    /// <summary>A new tenant and an API key for it, with the admin key.</summary>
+    public static async Task<(string Parent, string ApiKey)> TenantAsync(GrpcChannel channel, BenchOptions options)
     {
         var tenants = new TenantService.TenantServiceClient(channel);
-        var profiles = new ProfileService.ProfileServiceClient(channel);
-        var offers = new OfferService.OfferServiceClient(channel);
         var admin = Bearer(options.AdminKey);
-
         var tenantId = "bench-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
         var tenant = new Tenant { TenantId = tenantId };
         tenant.Display.Add(new IssuerDisplay { Locale = "en", Name = "Issuer2 benchmark" });
         await tenants.CreateTenantAsync(new CreateTenantRequest { Tenant = tenant }, admin);
         var parent = "tenants/" + tenantId;
         var key = (await tenants.CreateApiKeyAsync(new CreateApiKeyRequest { Parent = parent, DisplayName = "bench" }, admin)).Key;
+        return (parent, key);
+    }
+
+    /// <summary>One more offer of the setup's profile (the event benchmark's markers); returns its resource name.</summary>
+    public static async Task<string> OfferAsync(GrpcChannel channel, Result setup)
+    {
+        var offers = new OfferService.OfferServiceClient(channel);
+        var response = await offers.CreateOfferAsync(new CreateOfferRequest
+        {
+            Parent = setup.Parent,
+            Profile = setup.Parent + "/profiles/" + ProfileId,
+            AuthenticationMethod = AuthenticationMethod.PreAuthorized,
+            DeliveryMode = DeliveryMode.ByReference,
+            MaxUses = 1,
+        }, Bearer(setup.ApiKey));
+        return response.Offer.Name;
+    }
+
+    public static CallOptions Bearer(string key) => new(new Metadata { { "authorization", "Bearer " + key } });
+
+    public static async Task<Result> RunAsync(GrpcChannel channel, BenchOptions options, int count)
+    {
+        var profiles = new ProfileService.ProfileServiceClient(channel);
+        var offers = new OfferService.OfferServiceClient(channel);
+        var (parent, key) = await TenantAsync(channel, options);
         var auth = Bearer(key);
 
         var profile = new Profile
@@ -259,6 +326,7 @@ internal static class Setup
         await profiles.CreateProfileAsync(new CreateProfileRequest { Parent = parent, Profile = profile }, auth);
 
         var uris = new string[count];
+        var names = new string[count];
         await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = options.SetupParallelism },
             async (i, ct) =>
             {
@@ -274,11 +342,10 @@ internal static class Setup
                 request.Overrides.Add(Value("given_name", Google.Protobuf.WellKnownTypes.Value.ForString(Program.Invariant($"Holder {i}"))));
                 var response = await offers.CreateOfferAsync(request, auth.WithCancellationToken(ct));
                 uris[i] = OfferUri(response.OfferUrl);
+                names[i] = response.Offer.Name;
             });
-        return uris;
+        return new Result(parent, key, uris, names);
     }
-
-    private static CallOptions Bearer(string key) => new(new Metadata { { "authorization", "Bearer " + key } });
 
     private static ClaimDefinition Claim(string name, ClaimValueType type, bool disclosable, bool mandatory, string label)
     {
@@ -332,14 +399,15 @@ internal sealed class Wallet(HttpClient http)
         ("credential", (w, s) => w.CredentialAsync(s)),
     ];
 
-    /// <summary>One full flow; with stepMs, each step's latency in ms.</summary>
-    public async Task ClaimAsync(string offerUri, double[]? stepMs = null)
+    /// <summary>One full flow; with stepMs, each step's latency in ms; with stepDoneUtc, the wall-clock time each step's response was read.</summary>
+    public async Task ClaimAsync(string offerUri, double[]? stepMs = null, DateTime[]? stepDoneUtc = null)
     {
         var state = new FlowState(offerUri);
         for (var i = 0; i < Steps.Length; i++)
         {
             var start = Stopwatch.GetTimestamp();
             await Steps[i].Run(this, state);
+            if (stepDoneUtc is not null) stepDoneUtc[i] = DateTime.UtcNow;
             if (stepMs is not null) stepMs[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
     }
@@ -594,7 +662,7 @@ internal sealed record CpuSample(long? Server, long? Postgres, TimeSpan Client, 
     /// utime + stime of a process (all its threads); with includeChildren also cutime + cstime, the CPU time of its
     /// children that exited and were reaped (PostgreSQL backends that ended during the run).
     /// </summary>
-    private static long ProcTicks(int pid, bool includeChildren)
+    internal static long ProcTicks(int pid, bool includeChildren)
     {
         var fields = StatFields(pid) ?? throw new InvalidOperationException(Program.Invariant($"/proc/{pid}/stat is not readable"));
         var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
@@ -603,7 +671,7 @@ internal sealed record CpuSample(long? Server, long? Postgres, TimeSpan Client, 
     }
 
     /// <summary>The postmaster (with its reaped children) plus every live process whose parent is the postmaster.</summary>
-    private static long ClusterTicks(int postmaster)
+    internal static long ClusterTicks(int postmaster)
     {
         var ticks = ProcTicks(postmaster, includeChildren: true);
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
@@ -633,7 +701,7 @@ internal sealed record CpuSample(long? Server, long? Postgres, TimeSpan Client, 
     }
 
     /// <summary>The machine's busy and total ticks over all CPUs (first line of /proc/stat).</summary>
-    private static (long Busy, long Total) MachineTicks()
+    internal static (long Busy, long Total) MachineTicks()
     {
         var line = File.ReadLines("/proc/stat").First();
         var values = line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(v => long.Parse(v, CultureInfo.InvariantCulture)).ToArray();
