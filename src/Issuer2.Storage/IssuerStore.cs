@@ -66,8 +66,11 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
             .Where(t => t.DeletedAt == null && (afterId == null || string.Compare(t.Id, afterId) > 0))
             .OrderBy(t => t.Id).Take(limit).ToListAsync(ct);
 
-    public async Task<IReadOnlyList<SigningKey>> ListSigningKeysAsync(string tenantId, CancellationToken ct) =>
-        await db.SigningKeys.AsNoTracking().Where(k => k.TenantId == tenantId).OrderBy(k => k.CreatedAt).ToListAsync(ct);
+    public async Task<IReadOnlyList<SigningKey>> ListSigningKeysAsync(IReadOnlyCollection<string> tenantIds, CancellationToken ct)
+    {
+        var ids = tenantIds.ToArray();
+        return await db.SigningKeys.AsNoTracking().Where(k => ids.Contains(k.TenantId)).OrderBy(k => k.CreatedAt).ToListAsync(ct);
+    }
 
     public void Add(Tenant tenant) => db.Tenants.Add(tenant);
 
@@ -110,9 +113,6 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
 
     public Task<bool> ScopeTakenAsync(string tenantId, string scope, Guid? exceptUid, CancellationToken ct) =>
         db.Profiles.AnyAsync(p => p.TenantId == tenantId && p.Scope == scope && (exceptUid == null || p.Uid != exceptUid), ct);
-
-    public Task<ProfileVersion?> FindVersionAsync(Guid profileUid, int version, CancellationToken ct) =>
-        db.ProfileVersions.AsNoTracking().FirstOrDefaultAsync(v => v.ProfileUid == profileUid && v.Version == version, ct);
 
     public void Add(Profile profile) => db.Profiles.Add(profile);
 

@@ -126,9 +126,6 @@ public sealed class WalletStore(IssuerDbContext db, IEventNotifier notifier) : I
         _ => throw new InvalidOperationException("Unknown database context."),
     };
 
-    public Task<bool> ProfileExistsAsync(string tenantId, string profileId, CancellationToken ct) =>
-        db.Profiles.AnyAsync(p => p.TenantId == tenantId && p.ProfileId == profileId, ct);
-
     public Task<ProfileVersion?> FindProfileVersionAsync(Guid profileUid, int version, CancellationToken ct) =>
         db.ProfileVersions.AsNoTracking().FirstOrDefaultAsync(v => v.ProfileUid == profileUid && v.Version == version, ct);
 

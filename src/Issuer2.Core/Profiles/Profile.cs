@@ -62,8 +62,6 @@ public interface IProfileStore
 
     Task<bool> ScopeTakenAsync(string tenantId, string scope, Guid? exceptUid, CancellationToken ct);
 
-    Task<ProfileVersion?> FindVersionAsync(Guid profileUid, int version, CancellationToken ct);
-
     void Add(Profile profile);
 
     void Add(ProfileVersion version);

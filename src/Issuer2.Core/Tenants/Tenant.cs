@@ -66,7 +66,8 @@ public interface ITenantStore
     /// <summary>Live tenants with ids after <paramref name="afterId"/>, in id order.</summary>
     Task<IReadOnlyList<Tenant>> ListAsync(string? afterId, int limit, CancellationToken ct);
 
-    Task<IReadOnlyList<Keys.SigningKey>> ListSigningKeysAsync(string tenantId, CancellationToken ct);
+    /// <summary>The signing keys of the given tenants, oldest first, in one read.</summary>
+    Task<IReadOnlyList<Keys.SigningKey>> ListSigningKeysAsync(IReadOnlyCollection<string> tenantIds, CancellationToken ct);
 
     void Add(Tenant tenant);
 

@@ -70,7 +70,7 @@ public sealed class TenantManagement(
         if (Access.RequireReadTenant(caller, tenantId) is { } denied) return denied;
         var tenant = await tenants.FindAsync(tenantId, ct);
         if (tenant is null) return Error.NotFound(ResourceNames.Tenant(tenantId));
-        return new TenantView(tenant, await tenants.ListSigningKeysAsync(tenantId, ct));
+        return new TenantView(tenant, await tenants.ListSigningKeysAsync([tenantId], ct));
     }
 
     public async Task<Result<Page<TenantView>>> ListAsync(Caller caller, int pageSize, string? pageToken, CancellationToken ct)
@@ -82,8 +82,9 @@ public sealed class TenantManagement(
         if (!after.IsSuccess) return after.Error;
 
         var page = await tenants.ListAsync(after.Value, size.Value + 1, ct);
-        var items = new List<TenantView>();
-        foreach (var t in page.Take(size.Value)) items.Add(new TenantView(t, await tenants.ListSigningKeysAsync(t.Id, ct)));
+        var pageTenants = page.Take(size.Value).ToList();
+        var keys = await tenants.ListSigningKeysAsync([.. pageTenants.Select(t => t.Id)], ct);
+        var items = pageTenants.Select(t => new TenantView(t, [.. keys.Where(k => k.TenantId == t.Id)])).ToList();
         var next = page.Count > size.Value ? PageTokens.Encode("tenants", items[^1].Tenant.Id) : "";
         return new Page<TenantView>(items, next);
     }
@@ -104,7 +105,7 @@ public sealed class TenantManagement(
         tenant.MetadataVersion++;
         events.Append(IssuerEvent.Create(tenant.Id, EventTypes.TenantUpdated, now, new EventDetails.TenantChanged(tenant.MetadataVersion)));
         await unit.SaveChangesAsync(ct);
-        return new TenantView(tenant, await tenants.ListSigningKeysAsync(tenantId, ct));
+        return new TenantView(tenant, await tenants.ListSigningKeysAsync([tenantId], ct));
     }
 
     public async Task<Result<bool>> DeleteAsync(Caller caller, string tenantId, CancellationToken ct)

@@ -68,8 +68,6 @@ public interface IWalletStore
     /// <summary>The session an access token opens, when its tenant is live.</summary>
     Task<SessionAccess?> FindSessionByTokenAsync(string tenantId, byte[] tokenHash, CancellationToken ct);
 
-    Task<bool> ProfileExistsAsync(string tenantId, string profileId, CancellationToken ct);
-
     Task<ProfileVersion?> FindProfileVersionAsync(Guid profileUid, int version, CancellationToken ct);
 
     /// <summary>

@@ -74,8 +74,8 @@ internal sealed class InMemoryTenantStore(InMemoryDatabase db) : ITenantStore
             .Take(limit)
             .ToList());
 
-    public Task<IReadOnlyList<SigningKey>> ListSigningKeysAsync(string tenantId, CancellationToken ct) =>
-        Task.FromResult<IReadOnlyList<SigningKey>>(db.SigningKeys.Where(k => k.TenantId == tenantId).ToList());
+    public Task<IReadOnlyList<SigningKey>> ListSigningKeysAsync(IReadOnlyCollection<string> tenantIds, CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<SigningKey>>(db.SigningKeys.Where(k => tenantIds.Contains(k.TenantId)).ToList());
 
     public void Add(Tenant tenant) => db.Stage(() => db.Tenants.Add(tenant));
 
@@ -96,9 +96,6 @@ internal sealed class InMemoryProfileStore(InMemoryDatabase db) : IProfileStore
 
     public Task<bool> ScopeTakenAsync(string tenantId, string scope, Guid? exceptUid, CancellationToken ct) =>
         Task.FromResult(db.Profiles.Any(p => p.TenantId == tenantId && p.Scope == scope && p.Uid != exceptUid));
-
-    public Task<ProfileVersion?> FindVersionAsync(Guid profileUid, int version, CancellationToken ct) =>
-        Task.FromResult(db.ProfileVersions.FirstOrDefault(v => v.ProfileUid == profileUid && v.Version == version));
 
     public void Add(Profile profile) => db.Stage(() => db.Profiles.Add(profile));
 
