@@ -12,7 +12,9 @@ using Issuer2.Core.Credentials;
 using Issuer2.Core.Events;
 using Issuer2.Core.Metadata;
 using Issuer2.Core.Nonces;
-using Issuer2.Core.Wallet;
+using Issuer2.Core.Notifications;
+using Issuer2.Core.Sessions;
+using Issuer2.Core.Tokens;
 using Issuer2.Storage;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
@@ -77,14 +79,18 @@ public static class IssuerHost
         services.AddSingleton<NonceService>();
         services.AddSingleton<ProofValidator>();
         services.AddScoped<TenantDirectory>();
-        services.AddScoped<OfferResolution>();
-        services.AddScoped<TokenExchange>();
-        services.AddScoped<CredentialIssuance>();
-        services.AddScoped<NotificationHandling>();
+        services.AddScoped<ResolveOffer>();
+        services.AddScoped<IssueToken>();
+        services.AddScoped<RedeemPreAuthorizedCode>();
+        services.AddScoped<IssueNonce>();
+        services.AddScoped<AuthorizeAccessToken>();
+        services.AddScoped<IssueCredential>();
+        services.AddScoped<RecordNotification>();
 
         // Session events: the feed per call, the open-stream registry per host.
         services.AddScoped<EventFeed>();
         services.AddSingleton<EventStreams>();
+        services.AddScoped<SessionEvents>();
 
         // gRPC: every call is authenticated by default (health and reflection aside) and errors are shaped in one place.
         services.AddGrpc(o =>

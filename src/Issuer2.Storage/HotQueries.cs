@@ -1,19 +1,36 @@
-using Issuer2.Core.Wallet;
+using Issuer2.Core.Offers;
+using Issuer2.Core.Sessions;
+using Issuer2.Core.Tokens;
 using Microsoft.EntityFrameworkCore;
 
 namespace Issuer2.Storage;
 
-/// <summary>
-/// The wallet flow's hot reads, compiled once so EF skips translating them on every request. One set per context
-/// type: a compiled query keeps the SQL of the first model it met, and SQLite and PostgreSQL can share a process.
-/// </summary>
-internal static class HotQueries<TContext> where TContext : IssuerDbContext
+/// <summary>The wallet flow's hot reads, each compiled once per provider so EF skips translating it on every request.</summary>
+internal interface IHotQueries
 {
-    public static readonly Func<TContext, string, CancellationToken, Task<long?>> TenantVersion =
+    Task<long?> TenantVersion(IssuerDbContext db, string tenantId, CancellationToken ct);
+
+    Task<OfferWithTenant?> OfferByUriToken(IssuerDbContext db, string tenantId, byte[] uriTokenHash, CancellationToken ct);
+
+    Task<CodeWithOffer?> CodeByHash(IssuerDbContext db, string tenantId, byte[] codeHash, CancellationToken ct);
+
+    Task<SessionAccess?> SessionByToken(IssuerDbContext db, string tenantId, byte[] tokenHash, CancellationToken ct);
+}
+
+/// <summary>
+/// The hot reads of one context type. A compiled query keeps the SQL of the first model it met, so each provider
+/// has its own set (SQLite and PostgreSQL can share a process); each context hands out its set, so callers never
+/// switch on the provider.
+/// </summary>
+internal sealed class HotQueries<TContext> : IHotQueries where TContext : IssuerDbContext
+{
+    public static readonly HotQueries<TContext> Instance = new();
+
+    private static readonly Func<TContext, string, CancellationToken, Task<long?>> TenantVersionQuery =
         EF.CompileAsyncQuery((TContext db, string tenantId, CancellationToken ct) =>
             db.Tenants.AsNoTracking().Where(t => t.Id == tenantId && t.DeletedAt == null).Select(t => (long?)t.MetadataVersion).FirstOrDefault());
 
-    public static readonly Func<TContext, string, byte[], CancellationToken, Task<OfferWithTenant?>> OfferByUriToken =
+    private static readonly Func<TContext, string, byte[], CancellationToken, Task<OfferWithTenant?>> OfferByUriTokenQuery =
         EF.CompileAsyncQuery((TContext db, string tenantId, byte[] uriTokenHash, CancellationToken ct) =>
             (from o in db.Offers.AsNoTracking()
              where o.UriTokenHash == uriTokenHash && o.TenantId == tenantId
@@ -21,7 +38,7 @@ internal static class HotQueries<TContext> where TContext : IssuerDbContext
              where t.DeletedAt == null
              select new OfferWithTenant(o, t.MetadataVersion)).FirstOrDefault());
 
-    public static readonly Func<TContext, string, byte[], CancellationToken, Task<CodeWithOffer?>> CodeByHash =
+    private static readonly Func<TContext, string, byte[], CancellationToken, Task<CodeWithOffer?>> CodeByHashQuery =
         EF.CompileAsyncQuery((TContext db, string tenantId, byte[] codeHash, CancellationToken ct) =>
             (from c in db.PreAuthorizedCodes.AsNoTracking()
              where c.CodeHash == codeHash && c.TenantId == tenantId
@@ -30,7 +47,7 @@ internal static class HotQueries<TContext> where TContext : IssuerDbContext
              where t.DeletedAt == null
              select new CodeWithOffer(c, o, t.MetadataVersion)).FirstOrDefault());
 
-    public static readonly Func<TContext, string, byte[], CancellationToken, Task<SessionAccess?>> SessionByToken =
+    private static readonly Func<TContext, string, byte[], CancellationToken, Task<SessionAccess?>> SessionByTokenQuery =
         EF.CompileAsyncQuery((TContext db, string tenantId, byte[] tokenHash, CancellationToken ct) =>
             (from t in db.AccessTokens.AsNoTracking()
              where t.TokenHash == tokenHash && t.TenantId == tenantId
@@ -40,4 +57,19 @@ internal static class HotQueries<TContext> where TContext : IssuerDbContext
              where tenant.DeletedAt == null
              select new SessionAccess(s, o, t.ExpiresAt, tenant.MetadataVersion,
                  db.IssuedCredentials.Any(c => c.SessionId == s.Id && c.ConfigurationId == s.ConfigurationId))).FirstOrDefault());
+
+    private HotQueries()
+    {
+    }
+
+    public Task<long?> TenantVersion(IssuerDbContext db, string tenantId, CancellationToken ct) => TenantVersionQuery((TContext)db, tenantId, ct);
+
+    public Task<OfferWithTenant?> OfferByUriToken(IssuerDbContext db, string tenantId, byte[] uriTokenHash, CancellationToken ct) =>
+        OfferByUriTokenQuery((TContext)db, tenantId, uriTokenHash, ct);
+
+    public Task<CodeWithOffer?> CodeByHash(IssuerDbContext db, string tenantId, byte[] codeHash, CancellationToken ct) =>
+        CodeByHashQuery((TContext)db, tenantId, codeHash, ct);
+
+    public Task<SessionAccess?> SessionByToken(IssuerDbContext db, string tenantId, byte[] tokenHash, CancellationToken ct) =>
+        SessionByTokenQuery((TContext)db, tenantId, tokenHash, ct);
 }

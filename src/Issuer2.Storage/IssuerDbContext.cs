@@ -34,6 +34,9 @@ public abstract class IssuerDbContext(DbContextOptions options) : DbContext(opti
     /// <summary>True on PostgreSQL, where events carry the writing transaction's id.</summary>
     public abstract bool IsPostgres { get; }
 
+    /// <summary>The wallet flow's compiled hot reads for this provider.</summary>
+    internal abstract IHotQueries Queries { get; }
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         ArgumentNullException.ThrowIfNull(configurationBuilder);
@@ -76,6 +79,8 @@ public sealed class SqliteIssuerDbContext(DbContextOptions<SqliteIssuerDbContext
 {
     public override bool IsPostgres => false;
 
+    internal override IHotQueries Queries => HotQueries<SqliteIssuerDbContext>.Instance;
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         base.ConfigureConventions(configurationBuilder);
@@ -88,4 +93,6 @@ public sealed class SqliteIssuerDbContext(DbContextOptions<SqliteIssuerDbContext
 public sealed class PostgresIssuerDbContext(DbContextOptions<PostgresIssuerDbContext> options) : IssuerDbContext(options)
 {
     public override bool IsPostgres => true;
+
+    internal override IHotQueries Queries => HotQueries<PostgresIssuerDbContext>.Instance;
 }

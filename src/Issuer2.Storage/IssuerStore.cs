@@ -50,7 +50,7 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
     internal static bool IsUniqueViolation(System.Data.Common.DbException e) => e switch
     {
         PostgresException pg => pg.SqlState == PostgresErrorCodes.UniqueViolation,
-        SqliteException lite => lite.SqliteErrorCode == 19 && lite.SqliteExtendedErrorCode is 2067 or 1555,
+        SqliteException lite => lite.SqliteErrorCode == SqliteErrors.Constraint && lite.SqliteExtendedErrorCode is SqliteErrors.UniqueViolation or SqliteErrors.PrimaryKeyViolation,
         _ => false,
     };
 
@@ -130,25 +130,13 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
         var now = query.Now;
         var q = db.Offers.AsNoTracking().Where(o => o.TenantId == query.TenantId);
         if (query.ProfileId is not null) q = q.Where(o => o.ProfileId == query.ProfileId);
-        // The same precedence as Offer.StateAt: revoked, locked, used up, expired, active.
-        q = query.State switch
-        {
-            OfferState.Revoked => q.Where(o => o.RevokedAt != null),
-            OfferState.Locked => q.Where(o => o.RevokedAt == null && o.LockedAt != null),
-            OfferState.UsedUp => q.Where(o => o.RevokedAt == null && o.LockedAt == null && o.UseCount >= o.MaxUses),
-            OfferState.Expired => q.Where(o => o.RevokedAt == null && o.LockedAt == null && o.UseCount < o.MaxUses && o.ExpiresAt <= now),
-            OfferState.Active => q.Where(o => o.RevokedAt == null && o.LockedAt == null && o.UseCount < o.MaxUses && o.ExpiresAt > now),
-            _ => q,
-        };
+        if (query.State is { } state) q = q.Where(OfferRules.InState(state).Bind(now));
         if (query.After is { } a) q = q.Where(o => o.CreatedAt < a.CreatedAt || (o.CreatedAt == a.CreatedAt && string.Compare(o.Id, a.Id) < 0));
         return await q.OrderByDescending(o => o.CreatedAt).ThenByDescending(o => o.Id).Take(query.Limit).ToListAsync(ct);
     }
 
     public async Task<IReadOnlyList<Offer>> ListActiveForProfileAsync(string tenantId, string profileId, DateTimeOffset now, CancellationToken ct) =>
-        await db.Offers
-            .Where(o => o.TenantId == tenantId && o.ProfileId == profileId
-                && o.RevokedAt == null && o.LockedAt == null && o.UseCount < o.MaxUses && o.ExpiresAt > now)
-            .ToListAsync(ct);
+        await db.Offers.Where(o => o.TenantId == tenantId && o.ProfileId == profileId).Where(OfferRules.Usable.Bind(now)).ToListAsync(ct);
 
     public Task<OfferRequest?> FindRequestAsync(string tenantId, string requestId, CancellationToken ct) =>
         db.OfferRequests.FirstOrDefaultAsync(r => r.TenantId == tenantId && r.RequestId == requestId, ct);
@@ -275,4 +263,12 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
         db.ChangeTracker.Clear();
         return deleted;
     }
+}
+
+/// <summary>The SQLite result codes Issuer2 tells apart (https://www.sqlite.org/rescode.html).</summary>
+internal static class SqliteErrors
+{
+    public const int Constraint = 19;
+    public const int PrimaryKeyViolation = 1555;
+    public const int UniqueViolation = 2067;
 }

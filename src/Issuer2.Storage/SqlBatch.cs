@@ -11,7 +11,7 @@ namespace Issuer2.Storage;
 /// flow's writes in one round trip instead of one per statement. Values are always parameters; times and ids are
 /// bound the way each provider's EF mapping stores them (SQLite: UTC ticks and upper-case GUID text).
 /// </summary>
-internal sealed class SqlBatch
+internal sealed class SqlBatch : IAsyncDisposable
 {
     private readonly IssuerDbContext _db;
     private readonly DbCommand _command;
@@ -56,6 +56,20 @@ internal sealed class SqlBatch
         await _command.ExecuteNonQueryAsync(ct);
     }
 
+    /// <summary>Runs the batch; true when its first statement (one ending in RETURNING) returned a row. Every statement runs.</summary>
+    public async Task<bool> FirstStatementTookAsync(CancellationToken ct)
+    {
+        await OpenAsync(ct);
+        _command.CommandText = _sql.ToString();
+        await using var reader = await _command.ExecuteReaderAsync(ct);
+        var took = await reader.ReadAsync(ct);
+        while (await reader.NextResultAsync(ct))
+        {
+            // Note: SQLite runs a batch's statements as the reader advances; reading to the end runs them all.
+        }
+        return took;
+    }
+
     /// <summary>Runs statements that each end in RETURNING; returns how many rows each returned.</summary>
     public async Task<int[]> RowsPerStatementAsync(CancellationToken ct)
     {
@@ -70,6 +84,8 @@ internal sealed class SqlBatch
         }
         return rows;
     }
+
+    public ValueTask DisposeAsync() => _command.DisposeAsync();
 
     private async Task OpenAsync(CancellationToken ct)
     {

@@ -4,7 +4,13 @@ using Issuer2.Core.Events;
 using Issuer2.Core.Offers;
 using Issuer2.Core.Profiles;
 using Issuer2.Core.Tenants;
+using Issuer2.Core.Credentials;
+using Issuer2.Core.Metadata;
+using Issuer2.Core.Notifications;
+using Issuer2.Core.Sessions;
+using Issuer2.Core.Tokens;
 using Issuer2.Core.Wallet;
+using Issuer2.Storage.Wallet;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.Extensions.DependencyInjection;
@@ -65,7 +71,16 @@ public static partial class StorageServiceCollectionExtensions
         services.AddScoped<IEventLog>(sp => sp.GetRequiredService<IssuerStore>());
         services.AddScoped<IEventReader>(sp => sp.GetRequiredService<IssuerStore>());
         services.AddScoped<IUnitOfWork>(sp => sp.GetRequiredService<IssuerStore>());
-        services.AddScoped<IWalletStore, WalletStore>();
+        // The wallet flow: one adapter per feature port.
+        services.AddScoped<WalletWrites>();
+        services.AddScoped<ITenantSnapshotStore, TenantSnapshotStore>();
+        services.AddScoped<IOfferResolutionStore, OfferResolutionStore>();
+        services.AddScoped<ITokenRedemptionStore, TokenRedemptionStore>();
+        services.AddScoped<ISessionAccessStore, SessionAccessStore>();
+        services.AddScoped<ICredentialIssuanceStore, CredentialIssuanceStore>();
+        services.AddScoped<INotificationStore, NotificationStore>();
+        services.AddScoped<IEventJournal, EventJournal>();
+        services.AddScoped<IWalletRetention, WalletRetention>();
         return services;
     }
 }

@@ -12,7 +12,7 @@ public sealed class ApiKeyAuthenticator(IApiKeyStore keys, ConfiguredAdminKey ad
 {
     private const string Bearer = "Bearer ";
 
-    public async Task<Result<Caller>> AuthenticateAsync(string? authorization, CancellationToken ct)
+    public async Task<Result<Caller, Error>> AuthenticateAsync(string? authorization, CancellationToken ct)
     {
         // Only "Bearer <key>" with a key of our shape is looked up at all.
         if (authorization is null || !authorization.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase))

@@ -27,7 +27,7 @@ public sealed class ApiKeyManagement(ITenantStore tenants, IApiKeyStore keys, IE
         ExpiresAt = expiresAt,
     };
 
-    public async Task<Result<CreatedApiKey>> CreateAsync(Caller caller, string tenantId, string? displayName, DateTimeOffset? expiresAt, CancellationToken ct)
+    public async Task<Result<CreatedApiKey, Error>> CreateAsync(Caller caller, string tenantId, string? displayName, DateTimeOffset? expiresAt, CancellationToken ct)
     {
         if (Access.RequireAdmin(caller) is { } denied) return denied;
         var now = clock.UtcNow();
@@ -45,10 +45,10 @@ public sealed class ApiKeyManagement(ITenantStore tenants, IApiKeyStore keys, IE
         return new CreatedApiKey(record, key);
     }
 
-    public async Task<Result<Page<ApiKey>>> ListAsync(Caller caller, string tenantId, int pageSize, string? pageToken, CancellationToken ct)
+    public async Task<Result<Page<ApiKey>, Error>> ListAsync(Caller caller, string tenantId, int pageSize, string? pageToken, CancellationToken ct)
     {
         if (Access.RequireAdmin(caller) is { } denied) return denied;
-        var size = PageTokens.PageSize(pageSize);
+        var size = PageSizes.Of(ListKind.ApiKeys, pageSize);
         if (!size.IsSuccess) return size.Error;
         var scope = $"apiKeys/{tenantId}";
         var position = PageTokens.Decode(pageToken, scope);
@@ -63,7 +63,7 @@ public sealed class ApiKeyManagement(ITenantStore tenants, IApiKeyStore keys, IE
         return new Page<ApiKey>(items, next);
     }
 
-    public async Task<Result<ApiKey>> RevokeAsync(Caller caller, string tenantId, string keyId, CancellationToken ct)
+    public async Task<Result<ApiKey, Error>> RevokeAsync(Caller caller, string tenantId, string keyId, CancellationToken ct)
     {
         if (Access.RequireAdmin(caller) is { } denied) return denied;
         var key = await keys.FindAsync(tenantId, keyId, ct);

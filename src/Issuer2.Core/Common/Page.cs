@@ -7,22 +7,44 @@ namespace Issuer2.Core.Common;
 /// <summary>One page of a keyset-paged list.</summary>
 public sealed record Page<T>(IReadOnlyList<T> Items, string NextPageToken);
 
+/// <summary>The lists of the API, each with its page-size policy in <see cref="PageSizes"/>.</summary>
+public enum ListKind
+{
+    Tenants,
+    ApiKeys,
+    Profiles,
+    Offers,
+    OfferSessions,
+    Events,
+}
+
+/// <summary>The one page-size policy of every list (AIP-158).</summary>
+public static class PageSizes
+{
+    public const int Default = 50;
+
+    /// <summary>The largest page of a list; a larger request is coerced to it.</summary>
+    public static int MaxOf(ListKind list) => list switch
+    {
+        ListKind.Tenants or ListKind.ApiKeys or ListKind.Profiles or ListKind.Offers or ListKind.OfferSessions => 200,
+        // Events are small and read in bulk by integrators catching up.
+        ListKind.Events => 500,
+    };
+
+    /// <summary>0 means the default; larger than the maximum is coerced; negative is invalid.</summary>
+    public static Result<int, Error> Of(ListKind list, int requested, string field = "page_size")
+    {
+        if (requested < 0) return Error.Invalid(field, "must not be negative");
+        return requested == 0 ? Default : Math.Min(requested, MaxOf(list));
+    }
+}
+
 /// <summary>
 /// Opaque keyset page tokens. A token names the list it belongs to (tenant and filters), so it cannot be
 /// replayed against another tenant or other filters.
 /// </summary>
 public static class PageTokens
 {
-    public const int DefaultPageSize = 50;
-    public const int MaxPageSize = 200;
-
-    /// <summary>0 means the default; larger than the maximum is coerced (AIP-158); negative is invalid.</summary>
-    public static Result<int> PageSize(int requested, string field = "page_size")
-    {
-        if (requested < 0) return Error.Invalid(field, "must not be negative");
-        return requested == 0 ? DefaultPageSize : Math.Min(requested, MaxPageSize);
-    }
-
     public static string Encode(string scope, string position)
     {
         var json = JsonSerializer.SerializeToUtf8Bytes(new Token(scope, position), CoreJson.Options);
@@ -30,7 +52,7 @@ public static class PageTokens
     }
 
     /// <summary>Returns the position in the list, null for the first page, or an error when the token is not of this list.</summary>
-    public static Result<string?> Decode(string? token, string scope, string field = "page_token")
+    public static Result<string?, Error> Decode(string? token, string scope, string field = "page_token")
     {
         if (string.IsNullOrEmpty(token)) return (string?)null;
         try
@@ -50,7 +72,7 @@ public static class PageTokens
     public static string TimeKey(DateTimeOffset time, string id) => $"{time.UtcTicks.ToString(CultureInfo.InvariantCulture)} {id}";
 
     /// <summary>Reads a <see cref="TimeKey"/>; a token that decodes but holds no such position is refused like any bad token.</summary>
-    public static Result<(DateTimeOffset Time, string Id)?> ParseTimeKey(string? position, string field = "page_token")
+    public static Result<(DateTimeOffset Time, string Id)?, Error> ParseTimeKey(string? position, string field = "page_token")
     {
         if (position is null) return ((DateTimeOffset, string)?)null;
         var space = position.IndexOf(' ', StringComparison.Ordinal);

@@ -31,7 +31,7 @@ public sealed class ProofValidator(TimeProvider clock)
     private static readonly string[] PrivateJwkMembers = ["d", "p", "q", "dp", "dq", "qi", "k", "oth"];
     private static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false };
 
-    public async Task<WalletResult<ValidatedProof>> ValidateAsync(string? proof, string credentialIssuer)
+    public async Task<Result<ValidatedProof, WalletError>> ValidateAsync(string? proof, string credentialIssuer)
     {
         // Shape first: a compact JWS of three parts.
         if (string.IsNullOrEmpty(proof) || proof.Length > 16_384 || !Handler.CanReadToken(proof))

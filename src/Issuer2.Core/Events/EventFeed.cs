@@ -31,7 +31,7 @@ public sealed class EventFeed(IEventReader reader, IEventNotifier notifier, Time
     public static readonly TimeSpan HeldBackRetryMax = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Where a feed starts: OUT_OF_RANGE when the cursor is older than retention, INVALID_ARGUMENT when it is not one of ours.</summary>
-    public async Task<Result<EventCursor>> StartAsync(FeedStart start, CancellationToken ct)
+    public async Task<Result<EventCursor, Error>> StartAsync(FeedStart start, CancellationToken ct)
     {
         if (start.FromOldestRetained) return default(EventCursor);
         if (string.IsNullOrEmpty(start.AfterCursor)) return await reader.HeadAsync(ct);

@@ -64,10 +64,13 @@ public sealed class TenantSnapshotCache
 /// every host, and the snapshot is rebuilt only when the stamp moved. Endpoints that already read a row joined with
 /// the tenant pass the stamp they got and make no extra read.
 /// </summary>
-public sealed class TenantDirectory(IWalletStore store, TenantSnapshotCache cache, TimeProvider clock)
+public sealed class TenantDirectory(ITenantSnapshotStore store, TenantSnapshotCache cache, TimeProvider clock)
 {
     /// <summary>How long this host trusts that a tenant exists, for the anonymous nonce endpoint only.</summary>
     public static readonly TimeSpan ExistenceCacheTime = TimeSpan.FromSeconds(5);
+
+    /// <summary>What a wallet is told at a tenant URL that names no live tenant.</summary>
+    public static WalletError NoIssuerHere() => WalletError.NotFound("There is no credential issuer here.");
 
     /// <summary>Reads the tenant's stamp, then the snapshot: for metadata, which must change at once.</summary>
     public async Task<TenantSnapshot?> FindAsync(string tenantId, CancellationToken ct)
@@ -137,19 +140,16 @@ public static class IssuerMetadata
             }
             if (claims.Count > 0) metadata["claims"] = claims;
 
-            configurations[profile.ProfileId] = new JsonObject
+            var configuration = new JsonObject { ["format"] = d.Format, ["scope"] = d.Scope };
+            CredentialFormats.Of(d).WriteMetadata(configuration, d);
+            configuration["cryptographic_binding_methods_supported"] = new JsonArray("jwk");
+            configuration["credential_signing_alg_values_supported"] = new JsonArray(SigningKeys.Es256);
+            configuration["proof_types_supported"] = new JsonObject
             {
-                ["format"] = d.Format,
-                ["scope"] = d.Scope,
-                ["vct"] = d.Vct,
-                ["cryptographic_binding_methods_supported"] = new JsonArray("jwk"),
-                ["credential_signing_alg_values_supported"] = new JsonArray("ES256"),
-                ["proof_types_supported"] = new JsonObject
-                {
-                    ["jwt"] = new JsonObject { ["proof_signing_alg_values_supported"] = new JsonArray([.. ProofValidator.SupportedAlgorithms.Select(a => (JsonNode)a!)]) },
-                },
-                ["credential_metadata"] = metadata,
+                [Oid4vci.JwtProofType] = new JsonObject { ["proof_signing_alg_values_supported"] = new JsonArray([.. ProofValidator.SupportedAlgorithms.Select(a => (JsonNode)a!)]) },
             };
+            configuration["credential_metadata"] = metadata;
+            configurations[profile.ProfileId] = configuration;
         }
 
         var document = new JsonObject
@@ -180,7 +180,7 @@ public static class IssuerMetadata
         ["grant_types_supported"] = new JsonArray(Offers.CredentialOfferDocument.PreAuthorizedGrant),
         ["token_endpoint_auth_methods_supported"] = new JsonArray("none"),
         ["pre-authorized_grant_anonymous_access_supported"] = true,
-        ["authorization_details_types_supported"] = new JsonArray("openid_credential"),
+        ["authorization_details_types_supported"] = new JsonArray(Oid4vci.AuthorizationDetailsType),
     };
 
     /// <summary>SD-JWT VC issuer metadata: the keys a verifier finds by iss and kid.</summary>

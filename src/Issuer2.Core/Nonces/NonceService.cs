@@ -45,3 +45,10 @@ public sealed class NonceService(SecretProtector protector, TimeProvider clock)
 
     private static string Context(string tenantId) => $"c_nonce/{tenantId}";
 }
+
+/// <summary>The nonce endpoint (OID4VCI 1.0 §7): anonymous and write-free, a fresh c_nonce of a live tenant.</summary>
+public sealed class IssueNonce(Metadata.TenantDirectory tenants, NonceService nonces)
+{
+    public async Task<Result<string, Wallet.WalletError>> ExecuteAsync(string tenantId, CancellationToken ct) =>
+        await tenants.ExistsAsync(tenantId, ct) ? nonces.Mint(tenantId) : Metadata.TenantDirectory.NoIssuerHere();
+}

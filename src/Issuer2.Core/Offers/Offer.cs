@@ -24,7 +24,7 @@ public enum TxCodeInputMode
     Text,
 }
 
-/// <summary>The state of an offer, computed from its record and the time; first match wins in this order.</summary>
+/// <summary>The state of an offer, computed from its record and the time by <see cref="OfferRules"/>; first match wins in this order.</summary>
 public enum OfferState
 {
     Revoked,
@@ -76,12 +76,8 @@ public sealed class Offer
 
     public bool PinRequired => PinHash is not null;
 
-    public OfferState StateAt(DateTimeOffset now) =>
-        RevokedAt is not null ? OfferState.Revoked
-        : LockedAt is not null ? OfferState.Locked
-        : UseCount >= MaxUses ? OfferState.UsedUp
-        : now >= ExpiresAt ? OfferState.Expired
-        : OfferState.Active;
+    /// <summary>The state at <paramref name="now"/>, by <see cref="OfferRules"/>.</summary>
+    public OfferState StateAt(DateTimeOffset now) => OfferRules.StateOf(this, now);
 
     /// <summary>The context PIN hashes are keyed under: a hash copied to another offer does not verify.</summary>
     public static string PinContext(string tenantId, string offerId) => $"pin/{tenantId}/{offerId}";

@@ -38,7 +38,7 @@ public sealed class OfferManagement(
     public const int MaxUsesLimit = 10_000;
     public const int DefaultPinLength = 6;
 
-    public async Task<Result<CreatedOffer>> CreateAsync(Caller caller, string tenantId, CreateOfferCommand command, CancellationToken ct)
+    public async Task<Result<CreatedOffer, Error>> CreateAsync(Caller caller, string tenantId, CreateOfferCommand command, CancellationToken ct)
     {
         if (Access.RequireTenant(caller, tenantId, ResourceNames.Tenant(tenantId)) is { } denied) return denied;
         var tenant = await tenants.FindAsync(tenantId, ct);
@@ -157,7 +157,7 @@ public sealed class OfferManagement(
         return new CreatedOffer(offer, offerUrl, pin);
     }
 
-    public async Task<Result<Offer>> GetAsync(Caller caller, string tenantId, string offerId, CancellationToken ct)
+    public async Task<Result<Offer, Error>> GetAsync(Caller caller, string tenantId, string offerId, CancellationToken ct)
     {
         var name = ResourceNames.Child(tenantId, ResourceNames.Offers, offerId);
         if (Access.RequireTenant(caller, tenantId, name) is { } denied) return denied;
@@ -165,11 +165,11 @@ public sealed class OfferManagement(
         return offer is null ? Error.NotFound(name) : offer;
     }
 
-    public async Task<Result<Page<Offer>>> ListAsync(
+    public async Task<Result<Page<Offer>, Error>> ListAsync(
         Caller caller, string tenantId, OfferState? state, string? profileId, int pageSize, string? pageToken, CancellationToken ct)
     {
         if (Access.RequireTenant(caller, tenantId, ResourceNames.Tenant(tenantId)) is { } denied) return denied;
-        var size = PageTokens.PageSize(pageSize);
+        var size = PageSizes.Of(ListKind.Offers, pageSize);
         if (!size.IsSuccess) return size.Error;
         var scope = $"offers/{tenantId}/{state}/{profileId}";
         var position = PageTokens.Decode(pageToken, scope);
@@ -183,7 +183,7 @@ public sealed class OfferManagement(
         return new Page<Offer>(items, next);
     }
 
-    public async Task<Result<Offer>> RevokeAsync(Caller caller, string tenantId, string offerId, CancellationToken ct)
+    public async Task<Result<Offer, Error>> RevokeAsync(Caller caller, string tenantId, string offerId, CancellationToken ct)
     {
         var name = ResourceNames.Child(tenantId, ResourceNames.Offers, offerId);
         if (Access.RequireTenant(caller, tenantId, name) is { } denied) return denied;
@@ -205,11 +205,11 @@ public sealed class OfferManagement(
         return offer;
     }
 
-    public async Task<Result<Page<SessionView>>> ListSessionsAsync(Caller caller, string tenantId, string offerId, int pageSize, string? pageToken, CancellationToken ct)
+    public async Task<Result<Page<SessionView>, Error>> ListSessionsAsync(Caller caller, string tenantId, string offerId, int pageSize, string? pageToken, CancellationToken ct)
     {
         var name = ResourceNames.Child(tenantId, ResourceNames.Offers, offerId);
         if (Access.RequireTenant(caller, tenantId, name) is { } denied) return denied;
-        var size = PageTokens.PageSize(pageSize);
+        var size = PageSizes.Of(ListKind.OfferSessions, pageSize);
         if (!size.IsSuccess) return size.Error;
         var scope = $"sessions/{tenantId}/{offerId}";
         var position = PageTokens.Decode(pageToken, scope);
@@ -239,7 +239,7 @@ public sealed class OfferManagement(
 
     private static string ReplayContext(string tenantId, string requestId) => $"offer-request/{tenantId}/{requestId}";
 
-    private async Task<Result<CreatedOffer>> ReplayAsync(string tenantId, OfferRequest previous, byte[] fingerprint, CancellationToken ct)
+    private async Task<Result<CreatedOffer, Error>> ReplayAsync(string tenantId, OfferRequest previous, byte[] fingerprint, CancellationToken ct)
     {
         if (!CryptographicOperations.FixedTimeEquals(previous.Fingerprint, fingerprint))
             return Error.AlreadyExists(ErrorReasons.RequestIdConflict, "This request_id was used with other parameters within the last 24 hours.");
@@ -261,7 +261,7 @@ public sealed class OfferManagement(
         return SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(canonical, CoreJson.Options));
     }
 
-    private static Result<CheckedCommand> Check(Tenant tenant, ProfileDefinition profile, CreateOfferCommand c, DateTimeOffset now)
+    private static Result<CheckedCommand, Error> Check(Tenant tenant, ProfileDefinition profile, CreateOfferCommand c, DateTimeOffset now)
     {
         var method = c.Method ?? AuthenticationMethod.PreAuthorized;
         var delivery = c.Delivery ?? DeliveryMode.ByReference;

@@ -3,16 +3,14 @@ using Issuer2.Core.Common;
 
 namespace Issuer2.Core.Profiles;
 
-/// <summary>The credential formats Issuer2 issues (OID4VCI 1.0 Appendix A format identifiers).</summary>
-public static class CredentialFormats
-{
-    public const string SdJwtVc = "dc+sd-jwt";
-}
-
 /// <summary>How a wallet shows the credential in one locale.</summary>
 public sealed record CredentialDisplay(string? Locale, string Name, string? Description, Logo? Logo, string? BackgroundColor, string? TextColor);
 
-/// <summary>Everything a profile version says about the credential; an offer keeps the version it was made from.</summary>
+/// <summary>
+/// Everything a profile version says about the credential; an offer keeps the version it was made from. The
+/// format's own members: <see cref="Vct"/> for SD-JWT VC; <see cref="Doctype"/> (mso_mdoc) and
+/// <see cref="CredentialTypes"/> (jwt_vc_json) for the formats to come, refused until they are issued.
+/// </summary>
 public sealed record ProfileDefinition(
     string Scope,
     string Format,
@@ -20,7 +18,9 @@ public sealed record ProfileDefinition(
     IReadOnlyList<CredentialDisplay> Display,
     IReadOnlyList<ClaimDefinition> Claims,
     IReadOnlyList<ClaimValue> DefaultValues,
-    TimeSpan CredentialValidity);
+    TimeSpan CredentialValidity,
+    string? Doctype = null,
+    IReadOnlyList<string>? CredentialTypes = null);
 
 /// <summary>
 /// The current version of a credential configuration. <see cref="Uid"/> is internal and new for every

@@ -1,5 +1,6 @@
 using Issuer2.Core.Claims;
 using Issuer2.Core.Common;
+using Issuer2.Core.Credentials;
 using Issuer2.Core.Events;
 using Issuer2.Core.Offers;
 using Issuer2.Core.Tenants;
@@ -13,25 +14,30 @@ public sealed record ProfileInput(
     IReadOnlyList<CredentialDisplay>? Display = null,
     IReadOnlyList<ClaimDefinition>? Claims = null,
     IReadOnlyList<ClaimValue>? DefaultValues = null,
-    TimeSpan? CredentialValidity = null);
+    TimeSpan? CredentialValidity = null,
+    string? Format = null,
+    string? Doctype = null,
+    IReadOnlyList<string>? CredentialTypes = null);
 
 /// <summary>Use cases of credential profile management (a tenant key's).</summary>
 public sealed class ProfileManagement(
     ITenantStore tenants, IProfileStore profiles, IOfferStore offers, IEventLog events, IUnitOfWork unit, TimeProvider clock)
 {
-    public async Task<Result<Profile>> CreateAsync(Caller caller, string tenantId, string? profileId, ProfileInput input, CancellationToken ct)
+    public async Task<Result<Profile, Error>> CreateAsync(Caller caller, string tenantId, string? profileId, ProfileInput input, CancellationToken ct)
     {
         if (Access.RequireTenant(caller, tenantId, ResourceNames.Tenant(tenantId)) is { } denied) return denied;
         var v = new Violations();
         ProfileRules.CheckId(v, "profile.profile_id", profileId);
         var definition = new ProfileDefinition(
             input.Scope ?? profileId ?? "",
-            CredentialFormats.SdJwtVc,
+            input.Format ?? CredentialFormats.SdJwtVc,
             input.Vct ?? "",
             input.Display ?? [],
             input.Claims ?? [],
             input.DefaultValues ?? [],
-            input.CredentialValidity ?? ProfileRules.DefaultValidity);
+            input.CredentialValidity ?? ProfileRules.DefaultValidity,
+            input.Doctype,
+            input.CredentialTypes is { Count: > 0 } types ? types : null);
         ProfileRules.Check(v, "profile.", definition);
         if (v.Any) return v.ToError();
 
@@ -61,7 +67,7 @@ public sealed class ProfileManagement(
         return profile;
     }
 
-    public async Task<Result<Profile>> GetAsync(Caller caller, string tenantId, string profileId, CancellationToken ct)
+    public async Task<Result<Profile, Error>> GetAsync(Caller caller, string tenantId, string profileId, CancellationToken ct)
     {
         var name = ResourceNames.Child(tenantId, ResourceNames.Profiles, profileId);
         if (Access.RequireTenant(caller, tenantId, name) is { } denied) return denied;
@@ -69,10 +75,10 @@ public sealed class ProfileManagement(
         return profile is null ? Error.NotFound(name) : profile;
     }
 
-    public async Task<Result<Page<Profile>>> ListAsync(Caller caller, string tenantId, int pageSize, string? pageToken, CancellationToken ct)
+    public async Task<Result<Page<Profile>, Error>> ListAsync(Caller caller, string tenantId, int pageSize, string? pageToken, CancellationToken ct)
     {
         if (Access.RequireTenant(caller, tenantId, ResourceNames.Tenant(tenantId)) is { } denied) return denied;
-        var size = PageTokens.PageSize(pageSize);
+        var size = PageSizes.Of(ListKind.Profiles, pageSize);
         if (!size.IsSuccess) return size.Error;
         var scope = $"profiles/{tenantId}";
         var after = PageTokens.Decode(pageToken, scope);
@@ -82,7 +88,7 @@ public sealed class ProfileManagement(
         return new Page<Profile>(items, page.Count > size.Value ? PageTokens.Encode(scope, items[^1].ProfileId) : "");
     }
 
-    public async Task<Result<Profile>> UpdateAsync(Caller caller, string tenantId, string profileId, ProfileInput changes, CancellationToken ct)
+    public async Task<Result<Profile, Error>> UpdateAsync(Caller caller, string tenantId, string profileId, ProfileInput changes, CancellationToken ct)
     {
         var name = ResourceNames.Child(tenantId, ResourceNames.Profiles, profileId);
         if (Access.RequireTenant(caller, tenantId, name) is { } denied) return denied;
@@ -125,7 +131,7 @@ public sealed class ProfileManagement(
         return profile;
     }
 
-    public async Task<Result<int>> DeleteAsync(Caller caller, string tenantId, string profileId, bool revokeOffers, CancellationToken ct)
+    public async Task<Result<int, Error>> DeleteAsync(Caller caller, string tenantId, string profileId, bool revokeOffers, CancellationToken ct)
     {
         var name = ResourceNames.Child(tenantId, ResourceNames.Profiles, profileId);
         if (Access.RequireTenant(caller, tenantId, name) is { } denied) return denied;

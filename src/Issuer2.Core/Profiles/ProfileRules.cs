@@ -1,11 +1,11 @@
-using System.Collections.Frozen;
 using System.Text.RegularExpressions;
 using Issuer2.Core.Claims;
 using Issuer2.Core.Common;
+using Issuer2.Core.Credentials;
 
 namespace Issuer2.Core.Profiles;
 
-/// <summary>The rules a profile obeys, SD-JWT VC's among them.</summary>
+/// <summary>The rules every profile obeys; its format adds its own (<see cref="ICredentialFormat.Check"/>).</summary>
 public static partial class ProfileRules
 {
     public static readonly TimeSpan DefaultValidity = TimeSpan.FromDays(365);
@@ -13,18 +13,6 @@ public static partial class ProfileRules
     public static readonly TimeSpan MaxValidity = TimeSpan.FromDays(3653);
     public const int MaxClaims = 100;
     public const int MaxPathDepth = 8;
-
-    /// <summary>
-    /// Top-level names the SD-JWT VC format (RFC 9901 §4.2, SD-JWT VC §3.2.2) reserves: the issuer sets them
-    /// itself and never makes them selectively disclosable, so no profile may declare them.
-    /// </summary>
-    public static readonly FrozenSet<string> ReservedTopLevelNames = new[]
-    {
-        "iss", "nbf", "exp", "iat", "cnf", "vct", "vct#integrity", "status", "jti", "aud", "_sd", "_sd_alg", "...",
-    }.ToFrozenSet(StringComparer.Ordinal);
-
-    /// <summary>Names SD-JWT gives a meaning at any depth.</summary>
-    public static readonly FrozenSet<string> ReservedAnyDepth = new[] { "_sd", "..." }.ToFrozenSet(StringComparer.Ordinal);
 
     [GeneratedRegex(@"^[A-Za-z0-9._-]{1,64}\z")]
     private static partial Regex ProfileIdPattern();
@@ -39,12 +27,11 @@ public static partial class ProfileRules
     public static void Check(Violations v, string prefix, ProfileDefinition d)
     {
         v.Require(ScopePattern().IsMatch(d.Scope), prefix + "scope", "must be 1 to 128 OAuth scope characters (no spaces, quotes or backslashes)");
-        v.Require(d.Format == CredentialFormats.SdJwtVc, prefix + "format", "must be DC_SD_JWT");
-        v.Require(!string.IsNullOrWhiteSpace(d.Vct) && d.Vct.Length <= 2048, prefix + "vct", "is required for SD-JWT VC, at most 2048 characters");
+        CredentialFormats.Check(v, prefix, d);
         CheckDisplay(v, prefix + "display", d.Display);
         // Defaults are checked against the claims, so only when the claims themselves are sound.
         var before = v.Items.Count;
-        CheckClaims(v, prefix + "claims", d.Claims);
+        CheckClaims(v, prefix + "claims", d.Claims, CredentialFormats.Issued.GetValueOrDefault(d.Format));
         if (v.Items.Count == before) CheckValues(v, prefix + "default_values", d.Claims, d.DefaultValues);
         v.Require(d.CredentialValidity >= MinValidity && d.CredentialValidity <= MaxValidity, prefix + "credential_validity",
             "must be between 1 minute and 10 years");
@@ -67,7 +54,7 @@ public static partial class ProfileRules
         }
     }
 
-    private static void CheckClaims(Violations v, string field, IReadOnlyList<ClaimDefinition> claims)
+    private static void CheckClaims(Violations v, string field, IReadOnlyList<ClaimDefinition> claims, ICredentialFormat? format)
     {
         if (!v.Require(claims.Count <= MaxClaims, field, $"must declare at most {MaxClaims} claims")) return;
         for (var i = 0; i < claims.Count; i++)
@@ -76,9 +63,11 @@ public static partial class ProfileRules
             var f = $"{field}[{i}]";
             if (!v.Require(c.Path.Count is >= 1 and <= MaxPathDepth, f + ".path", $"must have 1 to {MaxPathDepth} segments")) continue;
             if (!v.Require(c.Path.All(s => s.Length is >= 1 and <= 100), f + ".path", "segments must be 1 to 100 characters")) continue;
-            if (!v.Require(!ReservedTopLevelNames.Contains(c.Path[0]), f + ".path",
-                    $"\"{c.Path[0]}\" is reserved by SD-JWT VC: the issuer sets it, always visible")) continue;
-            if (!v.Require(!c.Path.Any(ReservedAnyDepth.Contains), f + ".path", "\"_sd\" and \"...\" are reserved by SD-JWT")) continue;
+            if (format?.ClaimPathProblem(c.Path) is { } reserved)
+            {
+                v.Add(f + ".path", reserved);
+                continue;
+            }
             for (var j = 0; j < i; j++)
             {
                 if (ClaimPaths.SamePath(claims[j].Path, c.Path)) v.Add(f + ".path", $"is declared twice (also claims[{j}])");

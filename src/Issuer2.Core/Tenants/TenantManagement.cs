@@ -18,7 +18,7 @@ public sealed record TenantView(Tenant Tenant, IReadOnlyList<SigningKey> Keys);
 public sealed class TenantManagement(
     ITenantStore tenants, IEventLog events, IUnitOfWork unit, SigningKeys signingKeys, IPublicBaseUrl baseUrl, TimeProvider clock)
 {
-    public async Task<Result<TenantView>> CreateAsync(Caller caller, string? tenantId, TenantSettings settings, CancellationToken ct)
+    public async Task<Result<TenantView, Error>> CreateAsync(Caller caller, string? tenantId, TenantSettings settings, CancellationToken ct)
     {
         // Only the admin creates tenants.
         if (Access.RequireAdmin(caller) is { } denied) return denied;
@@ -64,7 +64,7 @@ public sealed class TenantManagement(
         return new TenantView(tenant, [key]);
     }
 
-    public async Task<Result<TenantView>> GetAsync(Caller caller, string tenantId, CancellationToken ct)
+    public async Task<Result<TenantView, Error>> GetAsync(Caller caller, string tenantId, CancellationToken ct)
     {
         // The admin and the tenant's own keys may read it; to anyone else it does not exist.
         if (Access.RequireReadTenant(caller, tenantId) is { } denied) return denied;
@@ -73,10 +73,10 @@ public sealed class TenantManagement(
         return new TenantView(tenant, await tenants.ListSigningKeysAsync([tenantId], ct));
     }
 
-    public async Task<Result<Page<TenantView>>> ListAsync(Caller caller, int pageSize, string? pageToken, CancellationToken ct)
+    public async Task<Result<Page<TenantView>, Error>> ListAsync(Caller caller, int pageSize, string? pageToken, CancellationToken ct)
     {
         if (Access.RequireAdmin(caller) is { } denied) return denied;
-        var size = PageTokens.PageSize(pageSize);
+        var size = PageSizes.Of(ListKind.Tenants, pageSize);
         if (!size.IsSuccess) return size.Error;
         var after = PageTokens.Decode(pageToken, "tenants");
         if (!after.IsSuccess) return after.Error;
@@ -89,7 +89,7 @@ public sealed class TenantManagement(
         return new Page<TenantView>(items, next);
     }
 
-    public async Task<Result<TenantView>> UpdateAsync(Caller caller, string tenantId, TenantSettings changes, CancellationToken ct)
+    public async Task<Result<TenantView, Error>> UpdateAsync(Caller caller, string tenantId, TenantSettings changes, CancellationToken ct)
     {
         if (Access.RequireAdmin(caller) is { } denied) return denied;
         var tenant = await tenants.FindAsync(tenantId, ct);
@@ -108,7 +108,7 @@ public sealed class TenantManagement(
         return new TenantView(tenant, await tenants.ListSigningKeysAsync([tenantId], ct));
     }
 
-    public async Task<Result<bool>> DeleteAsync(Caller caller, string tenantId, CancellationToken ct)
+    public async Task<Result<bool, Error>> DeleteAsync(Caller caller, string tenantId, CancellationToken ct)
     {
         if (Access.RequireAdmin(caller) is { } denied) return denied;
         var tenant = await tenants.FindAsync(tenantId, ct);

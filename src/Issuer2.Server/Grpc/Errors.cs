@@ -6,7 +6,7 @@ using Error = Issuer2.Core.Common.Error;
 
 namespace Issuer2.Server.Grpc;
 
-/// <summary>The one mapping from Core errors to gRPC statuses with google.rpc details.</summary>
+/// <summary>The one mapping from Core errors to gRPC statuses with google.rpc details: every kind named, no default.</summary>
 public static class Errors
 {
     public static StatusCode StatusOf(ErrorKind kind) => kind switch
@@ -22,7 +22,6 @@ public static class Errors
         ErrorKind.OutOfRange => StatusCode.OutOfRange,
         ErrorKind.ResourceExhausted => StatusCode.ResourceExhausted,
         ErrorKind.Unavailable => StatusCode.Unavailable,
-        _ => StatusCode.Internal,
     };
 
     public static RpcException ToRpcException(this Error error, StatusCode? code = null)
@@ -44,7 +43,7 @@ public static class Errors
     }
 
     /// <summary>The value, or the error thrown as the status the client sees.</summary>
-    public static T Unwrap<T>(this Result<T> result) => result.IsSuccess ? result.Value : throw result.Error.ToRpcException();
+    public static T Unwrap<T>(this Result<T, Error> result) => result.IsSuccess ? result.Value : throw result.Error.ToRpcException();
 
     public static RpcException Invalid(string field, string description) => Error.Invalid(field, description).ToRpcException();
 }

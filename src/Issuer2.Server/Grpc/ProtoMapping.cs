@@ -3,6 +3,7 @@ using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Issuer2.Core.Claims;
 using Issuer2.Core.Common;
+using Issuer2.Core.Credentials;
 using Issuer2.Core.Keys;
 using Issuer2.Core.Offers;
 using Issuer2.Core.Profiles;
@@ -212,8 +213,10 @@ internal static class ProtoMapping
             Name = ResourceNames.Child(p.TenantId, ResourceNames.Profiles, p.ProfileId),
             ProfileId = p.ProfileId,
             Scope = d.Scope,
-            Format = V1.CredentialFormat.DcSdJwt,
+            Format = d.Format.ToProtoFormat(),
             Vct = d.Vct,
+            Doctype = d.Doctype ?? "",
+            CredentialTypes = { d.CredentialTypes ?? [] },
             CredentialValidity = Duration.FromTimeSpan(d.CredentialValidity),
             Version = p.Version,
             CreateTime = Timestamp.FromDateTimeOffset(p.CreatedAt),
@@ -239,8 +242,6 @@ internal static class ProtoMapping
     public static ProfileInput ToInput(this V1.Profile p, ISet<string>? mask)
     {
         bool In(string field) => mask is null || mask.Contains(field);
-        if (mask is null && p.Format is not (V1.CredentialFormat.Unspecified or V1.CredentialFormat.DcSdJwt))
-            throw Errors.Invalid("profile.format", "must be DC_SD_JWT");
         return new ProfileInput(
             Scope: In("scope") && (mask is not null || p.Scope.Length > 0) ? p.Scope : null,
             Vct: In("vct") ? p.Vct : null,
@@ -257,8 +258,30 @@ internal static class ProtoMapping
                     c.ValueType.ToCore($"profile.claims[{i}].value_type")))]
                 : null,
             DefaultValues: In("default_values") ? p.DefaultValues.ToCore() : null,
-            CredentialValidity: In("credential_validity") ? p.CredentialValidity?.ToTimeSpan() ?? MaskedZero(mask) : null);
+            CredentialValidity: In("credential_validity") ? p.CredentialValidity?.ToTimeSpan() ?? MaskedZero(mask) : null,
+            // Immutable: read on create only.
+            Format: mask is null ? p.Format.ToCoreFormat() : null,
+            Doctype: mask is null ? NullIfEmpty(p.Doctype) : null,
+            CredentialTypes: mask is null ? [.. p.CredentialTypes] : null);
     }
+
+    /// <summary>The format identifier of a proto format; null (the default) when unset.</summary>
+    public static string? ToCoreFormat(this V1.CredentialFormat f) => f switch
+    {
+        V1.CredentialFormat.Unspecified => null,
+        V1.CredentialFormat.DcSdJwt => CredentialFormats.SdJwtVc,
+        V1.CredentialFormat.MsoMdoc => CredentialFormats.MsoMdoc,
+        V1.CredentialFormat.JwtVcJson => CredentialFormats.JwtVcJson,
+        _ => throw Errors.Invalid("profile.format", "is not a known credential format"),
+    };
+
+    public static V1.CredentialFormat ToProtoFormat(this string format) => format switch
+    {
+        CredentialFormats.SdJwtVc => V1.CredentialFormat.DcSdJwt,
+        CredentialFormats.MsoMdoc => V1.CredentialFormat.MsoMdoc,
+        CredentialFormats.JwtVcJson => V1.CredentialFormat.JwtVcJson,
+        _ => throw new InvalidOperationException($"A stored profile has the format \"{format}\", which the API does not name."),
+    };
 
     // Offers
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Threading.Channels;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Issuer2.Core.Common;
@@ -14,100 +13,30 @@ using EventFilter = Issuer2.Grpc.V1.EventFilter;
 
 namespace Issuer2.Server.Grpc;
 
-/// <summary>SessionEventsService: proto ↔ Core for the event log, and the stream's buffer and limits.</summary>
-public sealed class SessionEventsGrpcService(
-    EventFeed feed, IEventReader reader, EventStreams streams, IOptions<IssuerOptions> options) : SessionEventsService.SessionEventsServiceBase
+/// <summary>SessionEventsService: proto ↔ Core for the event log; the stream's policy is Core's (<see cref="SessionEvents"/>).</summary>
+public sealed class SessionEventsGrpcService(SessionEvents events, IOptions<IssuerOptions> options) : SessionEventsService.SessionEventsServiceBase
 {
-    public const int MaxListPageSize = 500;
-
     public override async Task SubscribeEvents(SubscribeEventsRequest request, IServerStreamWriter<SubscribeEventsResponse> responseStream, ServerCallContext context)
     {
         var tenantId = ProtoMapping.TenantIdOf(request.Parent, "parent");
-        if (Access.RequireTenant(context.Caller(), tenantId, ResourceNames.Tenant(tenantId)) is { } denied) throw denied.ToRpcException();
         var filter = ToCore(request.Filter, tenantId);
-        var start = (await feed.StartAsync(new FeedStart(ProtoMapping.NullIfEmpty(request.AfterCursor), request.FromOldestRetained), context.CancellationToken)).Unwrap();
-
         var settings = options.Value.Events;
-        if (!streams.TryOpen(tenantId, settings.MaxStreamsPerTenant))
-            throw new Error(ErrorKind.ResourceExhausted, ErrorReasons.TooManyStreams,
-                $"This tenant has {settings.MaxStreamsPerTenant} event streams open on this host; close one or try another host.", []).ToRpcException();
-        try
-        {
-            // The reader fills a bounded buffer; the writer drains it at the client's pace, and the reader waits for room
-            // (the log is pulled, so waiting costs nothing). A client that takes nothing from a full buffer for the lag
-            // timeout is told to resume from its cursor, instead of the host holding its backlog in memory.
-            var buffer = Channel.CreateBounded<FeedItem>(new BoundedChannelOptions(settings.StreamBuffer) { SingleReader = true, SingleWriter = true });
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
-            var overflowed = false;
-            var producer = Task.Run(async () =>
-            {
-                try
-                {
-                    await foreach (var item in feed.FollowAsync(tenantId, filter, start, settings.HeartbeatInterval, stop.Token))
-                    {
-                        if (buffer.Writer.TryWrite(item)) continue;
-                        using var lag = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
-                        lag.CancelAfter(settings.LagTimeout);
-                        try
-                        {
-                            await buffer.Writer.WriteAsync(item, lag.Token);
-                        }
-                        catch (OperationCanceledException) when (!stop.IsCancellationRequested)
-                        {
-                            overflowed = true;
-                            break;
-                        }
-                    }
-                    buffer.Writer.TryComplete();
-                }
-                catch (Exception e)
-                {
-                    buffer.Writer.TryComplete(e);
-                }
-            }, CancellationToken.None);
-
-            try
-            {
-                await foreach (var item in buffer.Reader.ReadAllAsync(stop.Token))
-                    await responseStream.WriteAsync(ToProto(item), stop.Token);
-            }
-            catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
-            {
-                // The client went away: end at once.
-            }
-            finally
-            {
-                await stop.CancelAsync();
-                await producer;
-            }
-            if (overflowed)
-                throw new Error(ErrorKind.Unavailable, ErrorReasons.SubscriberLagging,
-                    "The subscriber took no event from a full buffer within the lag timeout; resume from the last cursor received.", []).ToRpcException();
-        }
-        finally
-        {
-            streams.Close(tenantId);
-        }
+        var policy = new EventStreamPolicy(settings.MaxStreamsPerTenant, settings.StreamBuffer, settings.LagTimeout, settings.HeartbeatInterval);
+        var ended = await events.StreamAsync(context.Caller(), tenantId, filter,
+            new FeedStart(ProtoMapping.NullIfEmpty(request.AfterCursor), request.FromOldestRetained), policy,
+            (item, ct) => responseStream.WriteAsync(ToProto(item), ct), context.CancellationToken);
+        if (ended is not null) throw ended.ToRpcException();
     }
 
     public override async Task<ListEventsResponse> ListEvents(ListEventsRequest request, ServerCallContext context)
     {
         var tenantId = ProtoMapping.TenantIdOf(request.Parent, "parent");
-        if (Access.RequireTenant(context.Caller(), tenantId, ResourceNames.Tenant(tenantId)) is { } denied) throw denied.ToRpcException();
         var filter = ToCore(request.Filter, tenantId);
-        if (request.PageSize < 0) throw Errors.Invalid("page_size", "must not be negative");
-        var size = request.PageSize == 0 ? PageTokens.DefaultPageSize : Math.Min(request.PageSize, MaxListPageSize);
-        var scope = $"events/{tenantId}/{request.Filter}";
-        var position = PageTokens.Decode(ProtoMapping.NullIfEmpty(request.PageToken), scope).Unwrap();
-        var startCursor = position ?? ProtoMapping.NullIfEmpty(request.AfterCursor);
-        var start = startCursor is null
-            ? default
-            : (await feed.StartAsync(new FeedStart(startCursor, false), context.CancellationToken)).Unwrap();
-
-        var page = await reader.ReadAsync(tenantId, start, filter, size, context.CancellationToken);
+        var page = (await events.ListAsync(context.Caller(), tenantId, filter, request.PageSize,
+            ProtoMapping.NullIfEmpty(request.PageToken), ProtoMapping.NullIfEmpty(request.AfterCursor), context.CancellationToken)).Unwrap();
         var response = new ListEventsResponse();
         response.Events.AddRange(page.Events.Select(e => ToProto(e)));
-        if (page.Full) response.NextPageToken = PageTokens.Encode(scope, page.SafeCursor.ToString());
+        if (SessionEvents.NextPageToken(tenantId, filter, page) is { } next) response.NextPageToken = next;
         return response;
     }
 
@@ -185,6 +114,7 @@ internal static class EventTypeNames
         [EventTypes.ProfileDeleted] = EventType.ProfileDeleted,
         [EventTypes.TenantCreated] = EventType.TenantCreated,
         [EventTypes.TenantUpdated] = EventType.TenantUpdated,
+        [EventTypes.TenantDeleted] = EventType.TenantDeleted,
         [EventTypes.ApiKeyCreated] = EventType.ApiKeyCreated,
         [EventTypes.ApiKeyRevoked] = EventType.ApiKeyRevoked,
     };

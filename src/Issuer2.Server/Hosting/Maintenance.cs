@@ -18,7 +18,7 @@ internal sealed partial class Maintenance(IServiceScopeFactory scopes, IOptions<
             {
                 await using var scope = scopes.CreateAsyncScope();
                 var offers = scope.ServiceProvider.GetRequiredService<IOfferStore>();
-                var wallet = scope.ServiceProvider.GetRequiredService<IWalletStore>();
+                var wallet = scope.ServiceProvider.GetRequiredService<IWalletRetention>();
                 var batch = options.Value.MaintenanceBatchSize;
                 int purged;
                 do

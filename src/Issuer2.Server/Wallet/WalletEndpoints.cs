@@ -1,6 +1,11 @@
 using System.Text.Json.Nodes;
+using Issuer2.Core.Credentials;
 using Issuer2.Core.Metadata;
 using Issuer2.Core.Nonces;
+using Issuer2.Core.Notifications;
+using Issuer2.Core.Offers;
+using Issuer2.Core.Sessions;
+using Issuer2.Core.Tokens;
 using Issuer2.Core.Wallet;
 
 namespace Issuer2.Server.Wallet;
@@ -38,7 +43,7 @@ public static class WalletEndpoints
         {
             var snapshot = await tenants.FindAsync(tenant, ct);
             return snapshot is null
-                ? WalletHttp.Error(WalletEndpointKind.Other, WalletError.NotFound("There is no credential issuer here."))
+                ? WalletHttp.Error(WalletEndpointKind.Other, TenantDirectory.NoIssuerHere())
                 : WalletHttp.Json(document(snapshot));
         });
 
@@ -55,21 +60,17 @@ public static class WalletEndpoints
         });
     }
 
-    private static async Task<IResult> ResolveOfferAsync(string tenant, string token, OfferResolution resolution, CancellationToken ct)
+    private static async Task<IResult> ResolveOfferAsync(string tenant, string token, ResolveOffer resolve, CancellationToken ct)
     {
-        var result = await resolution.ResolveAsync(tenant, token, ct);
+        var result = await resolve.ExecuteAsync(tenant, token, ct);
         return result.IsSuccess ? WalletHttp.Json(result.Value) : WalletHttp.Error(WalletEndpointKind.Other, result.Error);
     }
 
-    private static async Task<IResult> TokenAsync(HttpRequest request, string tenant, TokenExchange exchange, CancellationToken ct)
+    private static async Task<IResult> TokenAsync(HttpRequest request, string tenant, IssueToken issue, CancellationToken ct)
     {
         var (form, error) = await WalletHttp.ReadFormAsync(request, ct);
         if (form is null) return WalletHttp.Error(WalletEndpointKind.Token, error!);
-        var result = await exchange.ExchangeAsync(tenant, new TokenRequest(
-            form.GetValueOrDefault("grant_type"),
-            form.GetValueOrDefault("pre-authorized_code"),
-            form.GetValueOrDefault("tx_code"),
-            form.GetValueOrDefault("authorization_details")), ct);
+        var result = await issue.ExecuteAsync(tenant, WalletRequests.Token(form), ct);
         if (!result.IsSuccess) return WalletHttp.Error(WalletEndpointKind.Token, result.Error);
         var response = new JsonObject
         {
@@ -81,25 +82,30 @@ public static class WalletEndpoints
         return WalletHttp.Json(response.ToJsonString());
     }
 
-    private static async Task<IResult> NonceAsync(string tenant, TenantDirectory tenants, NonceService nonces, CancellationToken ct)
+    private static async Task<IResult> NonceAsync(string tenant, IssueNonce issue, CancellationToken ct)
     {
-        // Anonymous and write-free: the nonce carries its own expiry, authenticated.
-        if (!await tenants.ExistsAsync(tenant, ct))
-            return WalletHttp.Error(WalletEndpointKind.Other, WalletError.NotFound("There is no credential issuer here."));
-        return WalletHttp.Json(new JsonObject { ["c_nonce"] = nonces.Mint(tenant) }.ToJsonString());
+        var result = await issue.ExecuteAsync(tenant, ct);
+        return result.IsSuccess
+            ? WalletHttp.Json(new JsonObject { ["c_nonce"] = result.Value }.ToJsonString())
+            : WalletHttp.Error(WalletEndpointKind.Other, result.Error);
     }
 
-    private static async Task<IResult> CredentialAsync(HttpRequest request, string tenant, CredentialIssuance issuance, CancellationToken ct)
+    private static async Task<IResult> CredentialAsync(HttpRequest request, string tenant, AuthorizeAccessToken authorize, IssueCredential issue, CancellationToken ct)
     {
-        var accessToken = WalletHttp.BearerToken(request);
         // An unauthorized request learns nothing about its body: the token is checked first.
-        var authorized = await issuance.AuthorizeAsync(tenant, accessToken, ct);
+        var authorized = await authorize.ExecuteAsync(tenant, WalletHttp.BearerToken(request), ct);
         if (!authorized.IsSuccess) return WalletHttp.Error(WalletEndpointKind.Resource, authorized.Error);
         var (document, problem) = await WalletHttp.ReadJsonAsync(request, ct);
         if (document is null) return WalletHttp.Error(WalletEndpointKind.Resource, WalletError.InvalidCredentialRequest(problem!));
         using (document)
         {
-            var result = await issuance.IssueAsync(authorized.Value, document.RootElement, ct);
+            var read = WalletRequests.Credential(document.RootElement);
+            if (!read.IsSuccess)
+            {
+                await issue.RecordRefusalAsync(authorized.Value, read.Error, ct);
+                return WalletHttp.Error(WalletEndpointKind.Resource, read.Error);
+            }
+            var result = await issue.ExecuteAsync(authorized.Value, read.Value, ct);
             if (!result.IsSuccess) return WalletHttp.Error(WalletEndpointKind.Resource, result.Error);
             var response = new JsonObject
             {
@@ -110,16 +116,17 @@ public static class WalletEndpoints
         }
     }
 
-    private static async Task<IResult> NotificationAsync(HttpRequest request, string tenant, NotificationHandling notifications, CredentialIssuance issuance, CancellationToken ct)
+    private static async Task<IResult> NotificationAsync(HttpRequest request, string tenant, AuthorizeAccessToken authorize, RecordNotification record, CancellationToken ct)
     {
-        var accessToken = WalletHttp.BearerToken(request);
-        var authorized = await issuance.AuthorizeAsync(tenant, accessToken, ct);
+        var authorized = await authorize.ExecuteAsync(tenant, WalletHttp.BearerToken(request), ct);
         if (!authorized.IsSuccess) return WalletHttp.Error(WalletEndpointKind.Resource, authorized.Error);
         var (document, problem) = await WalletHttp.ReadJsonAsync(request, ct);
-        if (document is null) return WalletHttp.Error(WalletEndpointKind.Resource, new WalletError(WalletErrors.InvalidNotificationRequest, problem!));
+        if (document is null) return WalletHttp.Error(WalletEndpointKind.Resource, new WalletError(WalletErrorCode.InvalidNotificationRequest, problem!));
         using (document)
         {
-            var result = await notifications.NotifyAsync(authorized.Value, document.RootElement, ct);
+            var read = WalletRequests.Notification(document.RootElement);
+            if (!read.IsSuccess) return WalletHttp.Error(WalletEndpointKind.Resource, read.Error);
+            var result = await record.ExecuteAsync(authorized.Value, read.Value, ct);
             return result.IsSuccess ? WalletHttp.NoContent() : WalletHttp.Error(WalletEndpointKind.Resource, result.Error);
         }
     }

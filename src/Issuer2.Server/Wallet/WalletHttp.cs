@@ -21,14 +21,21 @@ public static class WalletHttp
 
     private static readonly JsonDocumentOptions StrictJson = new() { AllowDuplicateProperties = false, MaxDepth = 32 };
 
-    /// <summary>The one mapping from (endpoint kind, error code) to HTTP status.</summary>
-    public static int StatusOf(WalletEndpointKind kind, string code) => (kind, code) switch
+    /// <summary>The one mapping from (endpoint kind, error code) to HTTP status: every code named, no default.</summary>
+    public static int StatusOf(WalletEndpointKind kind, WalletErrorCode code) => code switch
     {
-        (_, WalletErrors.NotFound) => StatusCodes.Status404NotFound,
-        (WalletEndpointKind.Token, WalletErrors.InvalidClient) => StatusCodes.Status401Unauthorized,
-        (WalletEndpointKind.Resource, WalletErrors.InvalidToken) => StatusCodes.Status401Unauthorized,
-        (WalletEndpointKind.Resource, "insufficient_scope") => StatusCodes.Status403Forbidden,
-        _ => StatusCodes.Status400BadRequest,
+        WalletErrorCode.NotFound => StatusCodes.Status404NotFound,
+        // RFC 6749 §5.2: client authentication failed.
+        WalletErrorCode.InvalidClient => kind == WalletEndpointKind.Token ? StatusCodes.Status401Unauthorized : StatusCodes.Status400BadRequest,
+        // RFC 6750 §3.1: at a protected resource.
+        WalletErrorCode.InvalidToken => kind == WalletEndpointKind.Resource ? StatusCodes.Status401Unauthorized : StatusCodes.Status400BadRequest,
+        WalletErrorCode.InsufficientScope => kind == WalletEndpointKind.Resource ? StatusCodes.Status403Forbidden : StatusCodes.Status400BadRequest,
+        WalletErrorCode.InvalidRequest or WalletErrorCode.InvalidGrant or WalletErrorCode.UnsupportedGrantType
+            or WalletErrorCode.InvalidAuthorizationDetails or WalletErrorCode.InvalidCredentialRequest
+            or WalletErrorCode.UnknownCredentialConfiguration or WalletErrorCode.UnknownCredentialIdentifier
+            or WalletErrorCode.InvalidProof or WalletErrorCode.InvalidNonce or WalletErrorCode.InvalidEncryptionParameters
+            or WalletErrorCode.CredentialRequestDenied or WalletErrorCode.InvalidNotificationId
+            or WalletErrorCode.InvalidNotificationRequest => StatusCodes.Status400BadRequest,
     };
 
     public static IResult Error(WalletEndpointKind kind, WalletError error, int? status = null) =>
@@ -137,11 +144,11 @@ public static class WalletHttp
             var response = httpContext.Response;
             var description = Ascii(error.Description);
             if (status == StatusCodes.Status401Unauthorized && kind == WalletEndpointKind.Resource)
-                response.Headers.WWWAuthenticate = new StringValues($"Bearer error=\"{error.Code}\", error_description=\"{description}\"");
+                response.Headers.WWWAuthenticate = new StringValues($"Bearer error=\"{error.SpecCode}\", error_description=\"{description}\"");
             response.StatusCode = status;
             response.Headers.CacheControl = "no-store";
             response.ContentType = "application/json";
-            await response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = error.Code, ["error_description"] = description }));
+            await response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = error.SpecCode, ["error_description"] = description }));
         }
     }
 }

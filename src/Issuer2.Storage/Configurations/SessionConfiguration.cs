@@ -48,7 +48,7 @@ internal sealed class IssuedCredentialConfiguration : IEntityTypeConfiguration<I
         b.Property(c => c.NotificationId).HasMaxLength(64);
         b.Property(c => c.NotificationEvent).HasMaxLength(32);
         // At most one credential per session and configuration: the database says so, on every host.
-        b.HasIndex(c => new { c.SessionId, c.ConfigurationId }).IsUnique().HasDatabaseName(WalletStore.OneCredentialPerSession);
+        b.HasIndex(c => new { c.SessionId, c.ConfigurationId }).IsUnique().HasDatabaseName(Wallet.CredentialIssuanceStore.OneCredentialPerSession);
         b.HasIndex(c => c.NotificationId).IsUnique();
         b.HasIndex(c => new { c.TenantId, c.IssuedAt });
     }
@@ -59,7 +59,7 @@ internal sealed class ConsumedNonceConfiguration : IEntityTypeConfiguration<Cons
     public void Configure(EntityTypeBuilder<ConsumedNonce> b)
     {
         b.ToTable("consumed_nonces");
-        b.HasKey(n => n.NonceHash).HasName(WalletStore.NonceUsedOnce);
+        b.HasKey(n => n.NonceHash).HasName(Wallet.CredentialIssuanceStore.NonceUsedOnce);
         b.Property(n => n.NonceHash).HasMaxLength(32);
         b.HasIndex(n => n.ExpiresAt);
     }

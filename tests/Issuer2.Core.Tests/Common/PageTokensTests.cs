@@ -91,7 +91,7 @@ public sealed class PageTokensTests
     [InlineData(int.MaxValue, 200)]
     public void PageSize_DefaultsAndCoerces(int requested, int expected)
     {
-        var size = PageTokens.PageSize(requested);
+        var size = PageSizes.Of(ListKind.Offers, requested);
 
         Assert.Equal(expected, size.Value);
     }
@@ -101,8 +101,22 @@ public sealed class PageTokensTests
     [InlineData(int.MinValue)]
     public void PageSize_Negative_IsInvalidOnPageSize(int requested)
     {
-        var size = PageTokens.PageSize(requested);
+        var size = PageSizes.Of(ListKind.Offers, requested);
 
         Assert.Equal("page_size", Assert.Single(size.Error!.Violations).Field);
+    }
+
+    [Theory]
+    [InlineData(ListKind.Tenants, 200)]
+    [InlineData(ListKind.ApiKeys, 200)]
+    [InlineData(ListKind.Profiles, 200)]
+    [InlineData(ListKind.Offers, 200)]
+    [InlineData(ListKind.OfferSessions, 200)]
+    [InlineData(ListKind.Events, 500)]
+    public void PageSize_OfEveryList_DefaultsTo50AndIsCoercedToItsMaximum(ListKind list, int max)
+    {
+        Assert.Equal(50, PageSizes.Of(list, 0).Value);
+        Assert.Equal(max, PageSizes.Of(list, max).Value);
+        Assert.Equal(max, PageSizes.Of(list, max + 1).Value);
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Issuer2.Core.ApiKeys;
 using Issuer2.Core.Claims;
 using Issuer2.Core.Common;
+using Issuer2.Core.Credentials;
 using Issuer2.Core.Keys;
 using Issuer2.Core.Offers;
 using Issuer2.Core.Profiles;

@@ -25,7 +25,7 @@ public sealed class OfferManagementTests
         _bed.SeedProfile();
     }
 
-    private Task<Result<CreatedOffer>> Create(CreateOfferCommand command) =>
+    private Task<Result<CreatedOffer, Error>> Create(CreateOfferCommand command) =>
         _bed.Management.CreateAsync(TestBed.AcmeKey, TestBed.TenantId, command, default);
 
     private string[] CommittedEventTypes() => [.. _bed.Db.Events.Select(e => e.Type)];

@@ -1,5 +1,6 @@
 using Issuer2.Core.Claims;
 using Issuer2.Core.Common;
+using Issuer2.Core.Credentials;
 using Issuer2.Core.Events;
 using Issuer2.Core.Offers;
 using Issuer2.Core.Profiles;
@@ -21,7 +22,7 @@ public sealed class ProfileManagementTests
         _bed.SeedTenant(TestBed.OtherTenantId);
     }
 
-    private Task<Result<Profile>> Create(string? profileId, ProfileInput input) =>
+    private Task<Result<Profile, Error>> Create(string? profileId, ProfileInput input) =>
         _bed.Profiles.CreateAsync(TestBed.AcmeKey, TestBed.TenantId, profileId, input, default);
 
     private string[] CommittedEventTypes() => [.. _bed.Db.Events.Select(e => e.Type)];

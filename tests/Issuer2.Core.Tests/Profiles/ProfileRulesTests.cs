@@ -1,5 +1,6 @@
 using Issuer2.Core.Claims;
 using Issuer2.Core.Common;
+using Issuer2.Core.Credentials;
 using Issuer2.Core.Profiles;
 using Issuer2.Core.Tests.Fakes;
 

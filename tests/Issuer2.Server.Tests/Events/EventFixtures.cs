@@ -1,3 +1,4 @@
+using Issuer2.Core.Events;
 using Issuer2.Server.Grpc;
 using Issuer2.Server.Hosting;
 using Issuer2.Server.Tests.Infrastructure;

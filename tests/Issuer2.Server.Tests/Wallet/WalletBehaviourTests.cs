@@ -223,7 +223,7 @@ public abstract class WalletBehaviourTests(ServerFixture fixture)
         fixture.Time.Advance(TimeSpan.FromMinutes(10));
         await using (var scope = fixture.Host.App.Services.CreateAsyncScope())
         {
-            var store = scope.ServiceProvider.GetRequiredService<IWalletStore>();
+            var store = scope.ServiceProvider.GetRequiredService<IWalletRetention>();
             while (await store.PurgeExpiredAsync(fixture.Now, 2, CancellationToken.None) > 0)
             {
                 // Short batches until nothing expired is left.

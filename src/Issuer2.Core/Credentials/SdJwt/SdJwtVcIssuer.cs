@@ -3,14 +3,10 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Issuer2.Core.Claims;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Issuer2.Core.Credentials.SdJwt;
-
-/// <summary>One claim to issue: where it goes, whether the holder may withhold it, and its value.</summary>
-public sealed record IssuedClaim(IReadOnlyList<string> Path, bool SelectivelyDisclosable, JsonElement Value);
 
 /// <summary>Everything an SD-JWT VC carries besides its claims.</summary>
 public sealed record SdJwtVcEnvelope(string Issuer, string Vct, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt, string HolderKeyJson);
@@ -91,16 +87,4 @@ public static class SdJwtVcIssuer
     }
 
     public static string Digest(string disclosure) => Base64Url.EncodeToString(SHA256.HashData(Encoding.ASCII.GetBytes(disclosure)));
-
-    /// <summary>The claims to issue: the profile's defaults, each replaced by the offer's override for the same path.</summary>
-    public static IEnumerable<IssuedClaim> Merge(IReadOnlyList<ClaimDefinition> definitions, IReadOnlyList<ClaimValue> defaults, IReadOnlyList<ClaimValue> overrides)
-    {
-        ArgumentNullException.ThrowIfNull(definitions);
-        foreach (var claim in definitions)
-        {
-            var value = overrides.FirstOrDefault(v => ClaimPaths.SamePath(v.Path, claim.Path))
-                ?? defaults.FirstOrDefault(v => ClaimPaths.SamePath(v.Path, claim.Path));
-            if (value is not null) yield return new IssuedClaim(claim.Path, claim.SelectivelyDisclosable, value.Value);
-        }
-    }
 }

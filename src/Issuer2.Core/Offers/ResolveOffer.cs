@@ -1,18 +1,32 @@
 using Issuer2.Core.Common;
 using Issuer2.Core.Events;
 using Issuer2.Core.Metadata;
-using Issuer2.Core.Offers;
 using Issuer2.Core.Security;
+using Issuer2.Core.Wallet;
 
-namespace Issuer2.Core.Wallet;
+namespace Issuer2.Core.Offers;
+
+/// <summary>An offer with its live tenant's version stamp.</summary>
+public sealed record OfferWithTenant(Offer Offer, long TenantVersion);
+
+/// <summary>What resolving an offer reads and writes.</summary>
+public interface IOfferResolutionStore
+{
+    /// <summary>The offer of a URI token, when its tenant is live.</summary>
+    Task<OfferWithTenant?> FindOfferByUriTokenAsync(string tenantId, byte[] uriTokenHash, CancellationToken ct);
+
+    /// <summary>One transaction: the new code, the offer's resolution count, the event.</summary>
+    Task RecordResolutionAsync(Offer offer, PreAuthorizedCode code, IssuerEvent resolved, CancellationToken ct);
+}
 
 /// <summary>
 /// A wallet resolves a BY_REFERENCE offer (OID4VCI 1.0 §4.1.3): each resolution mints a fresh single-use,
 /// short-lived pre-authorized code, so one offer can serve its N uses while every code is used once.
 /// </summary>
-public sealed class OfferResolution(TenantDirectory tenants, IWalletStore store, TimeProvider clock)
+public sealed class ResolveOffer(TenantDirectory tenants, IOfferResolutionStore store, TimeProvider clock)
 {
-    public async Task<WalletResult<string>> ResolveAsync(string tenantId, string uriToken, CancellationToken ct)
+    /// <summary>The Credential Offer object as JSON text.</summary>
+    public async Task<Result<string, WalletError>> ExecuteAsync(string tenantId, string uriToken, CancellationToken ct)
     {
         // Unknown, expired, revoked, locked and used-up offers all look the same: not found.
         var notFound = WalletError.NotFound("There is no active credential offer at this URI.");

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 
-namespace Issuer2.Server.Grpc;
+namespace Issuer2.Core.Events;
 
 /// <summary>
 /// The event streams open on this host: a per-tenant limit, and the count as a gauge

@@ -1,0 +1,127 @@
+using System.Threading.Channels;
+using Issuer2.Core.Common;
+
+namespace Issuer2.Core.Events;
+
+/// <summary>How a host serves event streams: per-tenant stream limit, buffer, lag timeout, heartbeat interval.</summary>
+public sealed record EventStreamPolicy(int MaxStreamsPerTenant, int Buffer, TimeSpan LagTimeout, TimeSpan HeartbeatInterval);
+
+/// <summary>
+/// The session event service's use cases: a tenant's own key reads its log, as a page or as a live stream. The
+/// stream's policy lives here: a per-tenant limit of open streams on this host, and a bounded buffer whose reader
+/// waits for room — a client that takes nothing from a full buffer for the lag timeout is told to resume from its
+/// cursor, instead of the host holding its backlog in memory.
+/// </summary>
+public sealed class SessionEvents(EventFeed feed, IEventReader reader, EventStreams streams)
+{
+    /// <summary>One page of events after a cursor or page token.</summary>
+    public async Task<Result<EventPage, Error>> ListAsync(
+        Caller caller, string tenantId, EventFilter filter, int pageSize, string? pageToken, string? afterCursor, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        if (Access.RequireTenant(caller, tenantId, ResourceNames.Tenant(tenantId)) is { } denied) return denied;
+        var size = PageSizes.Of(ListKind.Events, pageSize);
+        if (!size.IsSuccess) return size.Error;
+        var position = PageTokens.Decode(pageToken, PageScope(tenantId, filter));
+        if (!position.IsSuccess) return position.Error;
+        var startCursor = position.Value ?? afterCursor;
+        var start = default(EventCursor);
+        if (startCursor is not null)
+        {
+            var started = await feed.StartAsync(new FeedStart(startCursor, false), ct);
+            if (!started.IsSuccess) return started.Error;
+            start = started.Value;
+        }
+        return await reader.ReadAsync(tenantId, start, filter, size.Value, ct);
+    }
+
+    /// <summary>The page token that continues after <paramref name="page"/>, or null when it was the last.</summary>
+    public static string? NextPageToken(string tenantId, EventFilter filter, EventPage page)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        return page.Full ? PageTokens.Encode(PageScope(tenantId, filter), page.SafeCursor.ToString()) : null;
+    }
+
+    /// <summary>
+    /// Streams the events after <paramref name="start"/>, then live ones with heartbeats, through <paramref name="write"/>
+    /// until the caller goes away (null) or the stream must end (an error: the stream limit, or a lagging subscriber).
+    /// </summary>
+    public async Task<Error?> StreamAsync(
+        Caller caller, string tenantId, EventFilter filter, FeedStart start, EventStreamPolicy policy,
+        Func<FeedItem, CancellationToken, Task> write, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(write);
+        if (Access.RequireTenant(caller, tenantId, ResourceNames.Tenant(tenantId)) is { } denied) return denied;
+        var from = await feed.StartAsync(start, ct);
+        if (!from.IsSuccess) return from.Error;
+        if (!streams.TryOpen(tenantId, policy.MaxStreamsPerTenant))
+            return new Error(ErrorKind.ResourceExhausted, ErrorReasons.TooManyStreams,
+                $"This tenant has {policy.MaxStreamsPerTenant} event streams open on this host; close one or try another host.", []);
+        try
+        {
+            return await PumpAsync(tenantId, filter, from.Value, policy, write, ct)
+                ? new Error(ErrorKind.Unavailable, ErrorReasons.SubscriberLagging,
+                    "The subscriber took no event from a full buffer within the lag timeout; resume from the last cursor received.", [])
+                : null;
+        }
+        finally
+        {
+            streams.Close(tenantId);
+        }
+    }
+
+    /// <summary>The reader fills the bounded buffer, the writer drains it at the client's pace; true when the client lagged.</summary>
+    private async Task<bool> PumpAsync(
+        string tenantId, EventFilter filter, EventCursor from, EventStreamPolicy policy, Func<FeedItem, CancellationToken, Task> write, CancellationToken ct)
+    {
+        var buffer = Channel.CreateBounded<FeedItem>(new BoundedChannelOptions(policy.Buffer) { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var lagged = false;
+        var producer = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var item in feed.FollowAsync(tenantId, filter, from, policy.HeartbeatInterval, stop.Token))
+                {
+                    if (buffer.Writer.TryWrite(item)) continue;
+                    using var lag = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
+                    lag.CancelAfter(policy.LagTimeout);
+                    try
+                    {
+                        await buffer.Writer.WriteAsync(item, lag.Token);
+                    }
+                    catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+                    {
+                        lagged = true;
+                        break;
+                    }
+                }
+                buffer.Writer.TryComplete();
+            }
+            catch (Exception e)
+            {
+                buffer.Writer.TryComplete(e);
+            }
+        }, CancellationToken.None);
+
+        try
+        {
+            await foreach (var item in buffer.Reader.ReadAllAsync(stop.Token)) await write(item, stop.Token);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The client went away: end at once.
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await producer;
+        }
+        return lagged;
+    }
+
+    /// <summary>A page token belongs to one tenant's list with one filter.</summary>
+    private static string PageScope(string tenantId, EventFilter filter) =>
+        $"events/{tenantId}/{filter.OfferId}/{filter.SessionId}/{filter.ProfileId}/{(filter.Types is null ? "" : string.Join(",", filter.Types.Order(StringComparer.Ordinal)))}";
+}

@@ -1,0 +1,43 @@
+using Issuer2.Core.Common;
+using Issuer2.Core.Metadata;
+using Issuer2.Core.Offers;
+using Issuer2.Core.Security;
+using Issuer2.Core.Wallet;
+
+namespace Issuer2.Core.Sessions;
+
+/// <summary>
+/// What an access token opens: its session and offer, when the token expires, the live tenant's version stamp, and
+/// whether the session already received its credential — all in the one read the credential endpoint makes.
+/// </summary>
+public sealed record SessionAccess(IssuanceSession Session, Offer Offer, DateTimeOffset TokenExpiresAt, long TenantVersion, bool AlreadyIssued);
+
+/// <summary>What an access token was found to open, with the tenant as wallets see it.</summary>
+public sealed record AuthorizedSession(TenantSnapshot Tenant, SessionAccess Access);
+
+/// <summary>What authorizing an access token reads.</summary>
+public interface ISessionAccessStore
+{
+    /// <summary>The session an access token opens, when its tenant is live.</summary>
+    Task<SessionAccess?> FindSessionByTokenAsync(string tenantId, byte[] tokenHash, CancellationToken ct);
+}
+
+/// <summary>
+/// The protected resources' gate (credential, notification; RFC 6750): the access token opens a session.
+/// Unknown, expired and other tenants' tokens, and tokens of revoked offers, are invalid_token.
+/// </summary>
+public sealed class AuthorizeAccessToken(TenantDirectory tenants, ISessionAccessStore store, TimeProvider clock)
+{
+    public const int MaxTokenLength = 128;
+
+    public async Task<Result<AuthorizedSession, WalletError>> ExecuteAsync(string tenantId, string? accessToken, CancellationToken ct)
+    {
+        var invalid = WalletError.InvalidToken("The access token is missing, unknown, expired or revoked.");
+        if (string.IsNullOrEmpty(accessToken) || accessToken.Length > MaxTokenLength) return invalid;
+        var access = await store.FindSessionByTokenAsync(tenantId, Secrets.Hash(accessToken), ct);
+        if (access is null || access.TokenExpiresAt <= clock.UtcNow() || access.Offer.RevokedAt is not null) return invalid;
+        var snapshot = await tenants.GetAsync(tenantId, access.TenantVersion, ct);
+        if (snapshot is null) return invalid;
+        return new AuthorizedSession(snapshot, access);
+    }
+}

@@ -1,0 +1,60 @@
+using System.Text.Json.Nodes;
+using Issuer2.Core.Common;
+using Issuer2.Core.Offers;
+using Issuer2.Core.Wallet;
+
+namespace Issuer2.Core.Tokens;
+
+/// <summary>The form parameters of a token request (RFC 6749 §4.1.3 / OID4VCI 1.0 §6.1), read once at the edge.</summary>
+public sealed record TokenRequest(string? GrantType, string? PreAuthorizedCode, string? TxCode, string? AuthorizationDetails);
+
+/// <summary>A successful token response.</summary>
+public sealed record TokenResponse(string AccessToken, int ExpiresIn, JsonArray? AuthorizationDetails);
+
+/// <summary>
+/// The token endpoint's use case: it checks the grant type and hands the request to the use case of that grant
+/// (today <see cref="RedeemPreAuthorizedCode"/>; the authorization code grant slots in beside it).
+/// </summary>
+public sealed class IssueToken(RedeemPreAuthorizedCode preAuthorizedCode)
+{
+    public Task<Result<TokenResponse, WalletError>> ExecuteAsync(string tenantId, TokenRequest request, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return request.GrantType switch
+        {
+            null or "" => Refuse(WalletError.InvalidRequest("grant_type is required.")),
+            CredentialOfferDocument.PreAuthorizedGrant => preAuthorizedCode.ExecuteAsync(tenantId, request, ct),
+            _ => Refuse(new WalletError(WalletErrorCode.UnsupportedGrantType, $"Only {CredentialOfferDocument.PreAuthorizedGrant} is supported.")),
+        };
+    }
+
+    private static Task<Result<TokenResponse, WalletError>> Refuse(WalletError error) => Task.FromResult<Result<TokenResponse, WalletError>>(error);
+}
+
+/// <summary>
+/// The reasons a TOKEN_REFUSED event names (documented on TokenRefusedDetail in session_events_service.proto).
+/// </summary>
+public static class TokenRefusalReasons
+{
+    public const string WrongPin = "wrong_pin";
+    public const string TxCodeMissing = "tx_code_missing";
+    public const string TxCodeUnexpected = "tx_code_unexpected";
+    public const string CodeUsed = "code_used";
+    public const string CodeExpired = "code_expired";
+    public const string OfferRevoked = "offer_revoked";
+    public const string OfferLocked = "offer_locked";
+    public const string OfferUsedUp = "offer_used_up";
+    public const string OfferExpired = "offer_expired";
+    public const string AuthorizationDetailsNotGranted = "authorization_details_not_granted";
+    public const string RedeemedConcurrently = "redeemed_concurrently";
+
+    /// <summary>Why an offer in <paramref name="state"/> grants no token; null for an active offer.</summary>
+    public static string? ForState(OfferState state) => state switch
+    {
+        OfferState.Revoked => OfferRevoked,
+        OfferState.Locked => OfferLocked,
+        OfferState.UsedUp => OfferUsedUp,
+        OfferState.Expired => OfferExpired,
+        OfferState.Active => null,
+    };
+}

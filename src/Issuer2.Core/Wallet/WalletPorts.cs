@@ -1,0 +1,16 @@
+using Issuer2.Core.Events;
+
+namespace Issuer2.Core.Wallet;
+
+/// <summary>Appends one event in a transaction of its own: a refusal, which changes nothing else.</summary>
+public interface IEventJournal
+{
+    Task AppendAsync(IssuerEvent e, CancellationToken ct);
+}
+
+/// <summary>Retention of the wallet flow's one-time rows.</summary>
+public interface IWalletRetention
+{
+    /// <summary>Deletes up to <paramref name="batchSize"/> expired codes, access tokens and consumed nonces of each kind; returns how many.</summary>
+    Task<int> PurgeExpiredAsync(DateTimeOffset now, int batchSize, CancellationToken ct);
+}

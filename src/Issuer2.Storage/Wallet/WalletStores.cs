@@ -1,0 +1,192 @@
+using System.Data.Common;
+using Issuer2.Core.Credentials;
+using Issuer2.Core.Events;
+using Issuer2.Core.Keys;
+using Issuer2.Core.Metadata;
+using Issuer2.Core.Notifications;
+using Issuer2.Core.Offers;
+using Issuer2.Core.Profiles;
+using Issuer2.Core.Sessions;
+using Issuer2.Core.Tenants;
+using Issuer2.Core.Tokens;
+using Issuer2.Core.Wallet;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace Issuer2.Storage.Wallet;
+
+/// <summary>The tenant as wallets see it: a version stamp read on every request, the whole tenant when it moved.</summary>
+internal sealed class TenantSnapshotStore(IssuerDbContext db) : ITenantSnapshotStore
+{
+    public Task<long?> FindTenantVersionAsync(string tenantId, CancellationToken ct) => db.Queries.TenantVersion(db, tenantId, ct);
+
+    public async Task<(Tenant Tenant, IReadOnlyList<Profile> Profiles, IReadOnlyList<SigningKey> Keys)?> LoadTenantAsync(string tenantId, CancellationToken ct)
+    {
+        var tenant = await db.Tenants.AsNoTracking().FirstOrDefaultAsync(t => t.Id == tenantId && t.DeletedAt == null, ct);
+        if (tenant is null) return null;
+        var profiles = await db.Profiles.AsNoTracking().Where(p => p.TenantId == tenantId).OrderBy(p => p.ProfileId).ToListAsync(ct);
+        var keys = await db.SigningKeys.AsNoTracking().Where(k => k.TenantId == tenantId).OrderBy(k => k.CreatedAt).ToListAsync(ct);
+        return (tenant, profiles, keys);
+    }
+}
+
+/// <summary>Offer resolution: the lookup by URI token, and the new code, count and event in one round trip.</summary>
+internal sealed class OfferResolutionStore(WalletWrites writes) : IOfferResolutionStore
+{
+    public Task<OfferWithTenant?> FindOfferByUriTokenAsync(string tenantId, byte[] uriTokenHash, CancellationToken ct) =>
+        writes.Db.Queries.OfferByUriToken(writes.Db, tenantId, uriTokenHash, ct);
+
+    public Task RecordResolutionAsync(Offer offer, PreAuthorizedCode code, IssuerEvent resolved, CancellationToken ct) =>
+        writes.CommitAsync(offer.TenantId, sql =>
+        {
+            sql.Add($"INSERT INTO pre_authorized_codes (code_hash, tenant_id, offer_id, created_at, expires_at) VALUES ({sql.P(code.CodeHash)}, {sql.P(code.TenantId)}, {sql.P(code.OfferId)}, {sql.Time(code.CreatedAt)}, {sql.Time(code.ExpiresAt)})");
+            sql.Add($"UPDATE offers SET resolution_count = resolution_count + 1 WHERE id = {sql.P(offer.Id)}");
+            sql.AddEvent(resolved);
+        }, ct);
+}
+
+/// <summary>
+/// Token redemption. The conditions of its conditional UPDATEs are Core's rules (<see cref="CodeRules"/>,
+/// <see cref="OfferRules"/>) written as SQL, so they hold under concurrency on any number of hosts.
+/// </summary>
+internal sealed class TokenRedemptionStore(WalletWrites writes) : ITokenRedemptionStore
+{
+    public Task<CodeWithOffer?> FindCodeAsync(string tenantId, byte[] codeHash, CancellationToken ct) =>
+        writes.Db.Queries.CodeByHash(writes.Db, tenantId, codeHash, ct);
+
+    public Task<Offer?> FindOfferAsync(string tenantId, string offerId, CancellationToken ct) =>
+        writes.Db.Offers.AsNoTracking().FirstOrDefaultAsync(o => o.TenantId == tenantId && o.Id == offerId, ct);
+
+    public Task<bool> CountWrongPinAsync(
+        Offer offer, int seenAttempts, int limit, DateTimeOffset? lockAt, IReadOnlyList<IssuerEvent> events, CancellationToken ct) =>
+        writes.CommitIfFirstTookAsync(offer.TenantId, sql =>
+        {
+            var locking = lockAt is { } at ? $", locked_at = {sql.Time(at)}" : "";
+            sql.Add($"UPDATE offers SET pin_failed_attempts = {sql.P(seenAttempts + 1)}{locking} WHERE id = {sql.P(offer.Id)} AND pin_failed_attempts = {sql.P(seenAttempts)} AND {SqlCondition.Render(OfferRules.CountsWrongPin, limit, sql, writes.Db)} RETURNING 1");
+            foreach (var e in events) sql.AddEvent(e);
+        }, ct);
+
+    public async Task<bool> RedeemAsync(
+        PreAuthorizedCode code, Offer offer, DateTimeOffset now, IssuanceSession session, AccessToken token, IssuerEvent issued, CancellationToken ct)
+    {
+        var db = writes.Db;
+        await using var tx = await writes.BeginAsync(ct);
+        // Both conditional updates in one round trip; each says by its returned row whether it took.
+        int[] taken;
+        await using (var take = new SqlBatch(db))
+        {
+            take.Add($"UPDATE pre_authorized_codes SET consumed_at = {take.Time(now)} WHERE code_hash = {take.P(code.CodeHash)} AND {SqlCondition.Render(CodeRules.Redeemable, now, take, db)} RETURNING 1");
+            take.Add($"UPDATE offers SET use_count = use_count + 1 WHERE id = {take.P(offer.Id)} AND {SqlCondition.Render(OfferRules.Usable, now, take, db)} RETURNING 1");
+            taken = await take.RowsPerStatementAsync(ct);
+        }
+        if (taken[0] == 0 || taken[1] == 0) return false;
+
+        await using (var write = new SqlBatch(db))
+        {
+            write.Add($"INSERT INTO issuance_sessions (id, tenant_id, offer_id, configuration_id, profile_uid, profile_version, credential_identifier, created_at) VALUES ({write.P(session.Id)}, {write.P(session.TenantId)}, {write.P(session.OfferId)}, {write.P(session.ConfigurationId)}, {write.Guid(session.ProfileUid)}, {write.P(session.ProfileVersion)}, {write.P(session.CredentialIdentifier)}, {write.Time(session.CreatedAt)})");
+            write.Add($"INSERT INTO access_tokens (token_hash, tenant_id, session_id, expires_at) VALUES ({write.P(token.TokenHash)}, {write.P(token.TenantId)}, {write.P(token.SessionId)}, {write.Time(token.ExpiresAt)})");
+            write.AddEvent(issued);
+            await write.ExecuteAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+        writes.Committed(offer.TenantId);
+        return true;
+    }
+}
+
+/// <summary>The session an access token opens, in one compiled read.</summary>
+internal sealed class SessionAccessStore(IssuerDbContext db) : ISessionAccessStore
+{
+    public Task<SessionAccess?> FindSessionByTokenAsync(string tenantId, byte[] tokenHash, CancellationToken ct) =>
+        db.Queries.SessionByToken(db, tenantId, tokenHash, ct);
+}
+
+/// <summary>Credential issuance: the nonce's and the credential's unique keys decide, in one round trip.</summary>
+internal sealed class CredentialIssuanceStore(WalletWrites writes) : ICredentialIssuanceStore
+{
+    internal const string NonceUsedOnce = "pk_consumed_nonces";
+    internal const string OneCredentialPerSession = "ux_issued_credentials_session_configuration";
+
+    public Task<ProfileVersion?> FindProfileVersionAsync(Guid profileUid, int version, CancellationToken ct) =>
+        writes.Db.ProfileVersions.AsNoTracking().FirstOrDefaultAsync(v => v.ProfileUid == profileUid && v.Version == version, ct);
+
+    public async Task<IssueOutcome> IssueAsync(
+        ConsumedNonce nonce, IssuedCredential credential, IssuanceSession session, IReadOnlyList<IssuerEvent> events, CancellationToken ct)
+    {
+        try
+        {
+            await writes.CommitAsync(credential.TenantId, sql =>
+            {
+                sql.Add($"INSERT INTO consumed_nonces (nonce_hash, expires_at) VALUES ({sql.P(nonce.NonceHash)}, {sql.Time(nonce.ExpiresAt)})");
+                sql.Add($"INSERT INTO issued_credentials (id, tenant_id, session_id, offer_id, configuration_id, format, holder_key_thumbprint, issued_at, expires_at, notification_id) VALUES ({sql.P(credential.Id)}, {sql.P(credential.TenantId)}, {sql.P(credential.SessionId)}, {sql.P(credential.OfferId)}, {sql.P(credential.ConfigurationId)}, {sql.P(credential.Format)}, {sql.P(credential.HolderKeyThumbprint)}, {sql.Time(credential.IssuedAt)}, {sql.Time(credential.ExpiresAt)}, {sql.P(credential.NotificationId)})");
+                sql.Add($"UPDATE issuance_sessions SET completed_at = {sql.Time(credential.IssuedAt)} WHERE id = {sql.P(session.Id)}");
+                sql.Add($"UPDATE offers SET issued_count = issued_count + 1 WHERE id = {sql.P(credential.OfferId)}");
+                foreach (var e in events) sql.AddEvent(e);
+            }, ct);
+            return IssueOutcome.Issued;
+        }
+        catch (DbException e) when (IssuerStore.IsUniqueViolation(e))
+        {
+            return ViolatedNonce(e) ? IssueOutcome.NonceAlreadyUsed : IssueOutcome.AlreadyIssued;
+        }
+    }
+
+    /// <summary>
+    /// Which unique key refused the batch. PostgreSQL names the constraint. SQLite names none in its codes, but the two
+    /// keys differ in kind: the nonce's is the table's primary key (SQLITE_CONSTRAINT_PRIMARYKEY), the credential's a
+    /// unique index (SQLITE_CONSTRAINT_UNIQUE); an issued credential's own primary key is a fresh random id.
+    /// </summary>
+    private static bool ViolatedNonce(DbException e) => e switch
+    {
+        PostgresException pg => pg.ConstraintName == NonceUsedOnce,
+        SqliteException lite => lite.SqliteExtendedErrorCode == SqliteErrors.PrimaryKeyViolation,
+        _ => false,
+    };
+}
+
+/// <summary>Notifications: the credential read and its update, through one port.</summary>
+internal sealed class NotificationStore(WalletWrites writes) : INotificationStore
+{
+    public Task<IssuedCredential?> FindByNotificationIdAsync(string sessionId, string notificationId, CancellationToken ct) =>
+        writes.Db.IssuedCredentials.AsNoTracking().FirstOrDefaultAsync(c => c.SessionId == sessionId && c.NotificationId == notificationId, ct);
+
+    public Task RecordAsync(IssuedCredential credential, string notificationEvent, DateTimeOffset now, IssuerEvent received, CancellationToken ct) =>
+        writes.CommitAsync(credential.TenantId, sql =>
+        {
+            sql.Add($"UPDATE issued_credentials SET notification_event = {sql.P(notificationEvent)}, notified_at = {sql.Time(now)} WHERE id = {sql.P(credential.Id)}");
+            sql.AddEvent(received);
+        }, ct);
+}
+
+/// <summary>A refusal's event, on its own.</summary>
+internal sealed class EventJournal(WalletWrites writes) : IEventJournal
+{
+    public Task AppendAsync(IssuerEvent e, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return writes.CommitAsync(e.TenantId, sql => sql.AddEvent(e), ct);
+    }
+}
+
+/// <summary>Retention of codes, access tokens and consumed nonces: short batches of the oldest expired rows.</summary>
+internal sealed class WalletRetention(IssuerDbContext db) : IWalletRetention
+{
+    public async Task<int> PurgeExpiredAsync(DateTimeOffset now, int batchSize, CancellationToken ct) =>
+        await PurgeAsync(db.PreAuthorizedCodes, c => c.ExpiresAt, now, batchSize, ct)
+        + await PurgeAsync(db.AccessTokens, t => t.ExpiresAt, now, batchSize, ct)
+        + await PurgeAsync(db.ConsumedNonces, n => n.ExpiresAt, now, batchSize, ct);
+
+    /// <summary>Deletes about one batch of the oldest expired rows: everything up to the batch's last expiry.</summary>
+    private static async Task<int> PurgeAsync<T>(
+        DbSet<T> set, System.Linq.Expressions.Expression<Func<T, DateTimeOffset>> expiry, DateTimeOffset now, int batchSize, CancellationToken ct)
+        where T : class
+    {
+        var expiries = set.AsNoTracking().Select(expiry).Where(x => x <= now).OrderBy(x => x);
+        var last = await expiries.Skip(batchSize - 1).Select(x => (DateTimeOffset?)x).FirstOrDefaultAsync(ct) ?? now;
+        var parameter = expiry.Parameters[0];
+        var filter = System.Linq.Expressions.Expression.Lambda<Func<T, bool>>(
+            System.Linq.Expressions.Expression.LessThanOrEqual(expiry.Body, System.Linq.Expressions.Expression.Constant(last)), parameter);
+        return await set.Where(filter).ExecuteDeleteAsync(ct);
+    }
+}
