@@ -79,6 +79,7 @@ build() {
         if dotnet build "$project" -c Release >"$log" 2>&1; then
             return 0
         fi
+        if [[ "$attempt" == 4 ]]; then break; fi
         echo "   build of $project failed (attempt $attempt); retrying" >&2
         sleep $((attempt * 5))
     done
