@@ -24,9 +24,10 @@ LIB_PG_STARTED=0
 
 # --- cleanup ----------------------------------------------------------------------------------------------------
 
-# lib_on_exit CMD [ARG…]: runs CMD ARG… (expanded now, when registered) when the script exits, short of SIGKILL. On exit
-# the servers still running are stopped first, then the PostgreSQL cluster, then these commands, last registered
-# first; a failing command does not keep the others from running. A script that sources this file sets no EXIT trap.
+# lib_on_exit CMD [ARG…]: runs CMD ARG… (expanded now, when registered) when the script exits, short of SIGKILL.
+# On exit the servers still running are stopped first, then the PostgreSQL cluster, then these commands, last
+# registered first; a failing command does not keep the others from running. A script that sources this file sets no
+# EXIT trap of its own.
 lib_on_exit() {
     (($# > 0)) || return 1
     LIB_ON_EXIT+=("$(printf '%q ' "$@")")
@@ -71,9 +72,9 @@ lib_dotnet_env() {
     export DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 }
 
-# lib_build PROJECT LOG [ATTEMPTS [OPTION…]]: `dotnet build PROJECT -c Release OPTION…`, its output in LOG, tried up to
-# ATTEMPTS times (default 4: other builds of the same tree may hold obj/ files for a moment), 5 s, 10 s, … apart; each
-# retry says so on stderr. Returns 1 when the last attempt failed; showing LOG is then the caller's.
+# lib_build PROJECT LOG [ATTEMPTS [OPTION…]]: `dotnet build PROJECT -c Release OPTION…`, its output in LOG, tried
+# up to ATTEMPTS times (default 4: other builds of the same tree may hold obj/ files for a moment), 5 s, 10 s, …
+# apart; each retry says so on stderr. Returns 1 when the last attempt failed; showing LOG is then the caller's.
 lib_build() {
     local project="$1" log="$2" attempts="${3:-4}" attempt
     shift $(($# < 3 ? $# : 3))
@@ -226,12 +227,12 @@ lib_pg_ensure_installed() {
     fi
 }
 
-# lib_pg_start DIR PORT [OPTION…]: a throwaway cluster (one at a time) of LIB_PG_BIN (lib_pg_ensure_installed) in DIR, a fresh
-# directory of the caller's (given to the postgres user; the caller removes it): initdb of DIR/data as the postgres
-# user (trust, UTF8, no sync), then the server on 127.0.0.1:PORT with its socket in DIR, its log in DIR/log, fsync
-# off, max_connections 300 and the server options OPTION… (e.g. -c synchronous_commit=on). Sets LIB_PG_DIR,
-# LIB_PG_PORT and LIB_PG_PID (the postmaster); lib_pg_stop or the exit stops it. Returns 1 with the reason (and the
-# server's log) on stderr when the cluster could not be made or did not start.
+# lib_pg_start DIR PORT [OPTION…]: a throwaway cluster (one at a time) of LIB_PG_BIN (lib_pg_ensure_installed) in
+# DIR, a fresh directory of the caller's (given to the postgres user; the caller removes it): initdb of DIR/data as
+# the postgres user (trust, UTF8, no sync), then the server on 127.0.0.1:PORT with its socket in DIR, its log in
+# DIR/log, fsync off, max_connections 300 and the server options OPTION… (e.g. -c synchronous_commit=on). Sets
+# LIB_PG_DIR, LIB_PG_PORT and LIB_PG_PID (the postmaster); lib_pg_stop or the exit stops it. Returns 1 with the
+# reason (and the server's log) on stderr when the cluster could not be made or did not start.
 lib_pg_start() {
     local dir="$1" port="$2"
     shift 2
