@@ -15,10 +15,9 @@ set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
-
-export DOTNET_CLI_TELEMETRY_OPTOUT=1
-export DOTNET_NOLOGO=1
-export DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# shellcheck source=.ci/lib.sh source-path=SCRIPTDIR/..
+source "$repo/.ci/lib.sh"
+lib_dotnet_env
 
 RATE="${RATE:-50}"                      # flows started per second against host A
 DURATION="${DURATION:-30}"              # seconds of flows: RATE × DURATION flows
@@ -32,142 +31,51 @@ RUN_TIMEOUT="${RUN_TIMEOUT:-600}"       # seconds per load-generator invocation
 work="$(mktemp -d /tmp/issuer2-bench-events.XXXXXX)"
 logs="$work/logs"
 mkdir -p "$logs"
-pids=()
-pg_dir=""
-pg_bin=""
-pg_started=0
 failures=0
-
-stop_servers() {
-    local pid
-    for pid in "${pids[@]}"; do
-        if kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid" 2>/dev/null || true; fi
-    done
-    for pid in "${pids[@]}"; do
-        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    pids=()
-}
-
-stop_postgres() {
-    if [[ "$pg_started" == 1 ]]; then
-        runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w stop >/dev/null 2>&1 || true
-        pg_started=0
-        cp "$pg_dir/log" "$logs/postgres.log" 2>/dev/null || true
-    fi
-}
-
-cleanup() {
-    stop_servers
-    stop_postgres
-    rm -rf "$work/server" "$work/data-a" "$work/data-b" 2>/dev/null || true
-    if [[ -n "$pg_dir" ]]; then rm -rf "$pg_dir"; fi
-}
-trap cleanup EXIT
+lib_on_exit rm -rf "$work/server" "$work/data-a" "$work/data-b"
 trap 'exit 130' INT TERM
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+lib_bench_prepare "$work" "$logs"
 
-# dotnet build with retries: other builds of the same tree may hold obj/ files for a moment.
-build() {
-    local project="$1" log="$logs/build-$(basename "$1").log"
-    for attempt in 1 2 3 4; do
-        if dotnet build "$project" -c Release >"$log" 2>&1; then
-            return 0
-        fi
-        echo "   build of $project failed (attempt $attempt); retrying" >&2
-        sleep $((attempt * 5))
-    done
-    tail -n 40 "$log" >&2
-    echo "build of $project failed; log: $log" >&2
-    exit 2
-}
-
-echo "== building the server and the load generator (Release)"
-build src/Issuer2.Server
-build bench/Issuer2.Bench
-cp -a src/Issuer2.Server/bin/Release/net10.0 "$work/server"
-bench_dll="$repo/bench/Issuer2.Bench/bin/Release/net10.0/Issuer2.Bench.dll"
-
-clk_tck="$(getconf CLK_TCK)"
-admin_key="bench_$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-kek="$(head -c 32 /dev/urandom | base64)"
-
-# The PostgreSQL cluster, as bench/run.sh starts it.
-pg_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
-if [[ -z "$pg_bin" || ! -x "$pg_bin/initdb" ]]; then
-    echo "== installing PostgreSQL (Debian package)"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-    pg_bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
-fi
+# The PostgreSQL cluster, as bench/run.sh starts it; its log is kept with the others.
+keep_pg_log() { cp "$pg_dir/log" "$logs/postgres.log" 2>/dev/null || true; }
+lib_pg_ensure_installed --quiet || exit 2
 pg_dir="$(mktemp -d /tmp/issuer2-bench-pg.XXXXXX)"
-chown postgres "$pg_dir"
-pg_port="$(free_port)"
-runuser -u postgres -- "$pg_bin/initdb" -D "$pg_dir/data" -U postgres --auth=trust -E UTF8 --no-sync >/dev/null
-pg_started=1
-if ! runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
-    -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_dir -c fsync=off -c synchronous_commit=on -c max_connections=300" start >/dev/null; then
-    echo "PostgreSQL did not start:" >&2
-    cat "$pg_dir/log" >&2 || true
-    exit 2
-fi
-postmaster_pid="$(head -n 1 "$pg_dir/data/postmaster.pid")"
-echo "== machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(dotnet --version) SDK, CLK_TCK $clk_tck"
-echo "== PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') throwaway cluster on 127.0.0.1:$pg_port, postmaster pid $postmaster_pid: fsync=off, synchronous_commit=on"
+lib_on_exit rm -rf "$pg_dir"
+lib_on_exit keep_pg_log
+pg_port="$(lib_free_port)"
+lib_pg_start "$pg_dir" "$pg_port" -c synchronous_commit=on || exit 2
+lib_bench_machine
+echo "== PostgreSQL $(lib_pg_version) throwaway cluster on 127.0.0.1:$pg_port, postmaster pid $LIB_PG_PID: fsync=off, synchronous_commit=on"
 
-connection="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
-a_http_port="$(free_port)"
+connection="$(lib_pg_connection)"
+a_http_port="$(lib_free_port)"
 public_base="http://127.0.0.1:$a_http_port"
 
 # start_host NAME HTTP_PORT: a server process on the shared database; sets host_pid, host_http, host_grpc, host_log.
 start_host() {
-    local name="$1" http_port="$2" grpc_port
-    grpc_port="$(free_port)"
-    while [[ "$grpc_port" == "$http_port" ]]; do grpc_port="$(free_port)"; done
+    local name="$1" http_port="$2"
     host_http="http://127.0.0.1:$http_port"
-    host_grpc="http://127.0.0.1:$grpc_port"
+    host_grpc="http://127.0.0.1:$(lib_free_port "$http_port")"
     host_log="$logs/server-$name.log"
     mkdir -p "$work/data-$name"
-    (cd "$work/server" && exec dotnet Issuer2.Server.dll \
-        --Kestrel:Endpoints:Http:Url="$host_http" \
-        --Kestrel:Endpoints:Grpc:Url="$host_grpc" \
+    lib_server_start "host $name" "$work/server" "$host_log" "$host_http" "$host_grpc" \
         --Issuer2:PublicBaseUrl="$public_base" \
-        --Issuer2:AllowInsecureHttp=true \
-        --Issuer2:AdminKey="$admin_key" \
-        --Issuer2:KeyEncryptionKey="$kek" \
+        --Issuer2:AdminKey="$LIB_ADMIN_KEY" \
+        --Issuer2:KeyEncryptionKey="$LIB_KEK" \
         --Issuer2:DataDirectory="$work/data-$name" \
         --Issuer2:Database:Provider=Postgres \
         --Issuer2:Database:ConnectionString="$connection" \
         --Issuer2:Events:HeartbeatInterval="$(printf '%02d:%02d:%02d' $((HEARTBEAT / 3600)) $((HEARTBEAT % 3600 / 60)) $((HEARTBEAT % 60)))" \
-        --Logging:LogLevel:Default=Warning) >"$host_log" 2>&1 &
-    host_pid=$!
-    pids+=("$host_pid")
-    for _ in $(seq 1 600); do
-        if ! kill -0 "$host_pid" 2>/dev/null; then
-            echo "host $name exited during start-up; its log ($host_log):" >&2
-            cat "$host_log" >&2
-            exit 2
-        fi
-        if [[ "$(curl -s -o /dev/null -w '%{http_code}' "$host_http/healthz" || true)" == 200 ]]; then
-            echo "   host $name pid $host_pid: wallets $host_http, gRPC $host_grpc; log $host_log"
-            return 0
-        fi
-        sleep 0.1
-    done
-    echo "host $name did not answer /healthz within 60 s; its log ($host_log):" >&2
-    cat "$host_log" >&2
-    exit 2
+        || exit 2
+    host_pid="$LIB_SERVER_PID"
+    echo "   host $name pid $host_pid: wallets $host_http, gRPC $host_grpc; log $host_log"
 }
 
 echo "== starting host A, then host B (one database; PublicBaseUrl $public_base for both)"
 start_host a "$a_http_port"
 a_pid="$host_pid"; a_http="$host_http"; a_grpc="$host_grpc"; a_log="$host_log"
-start_host b "$(free_port)"
+start_host b "$(lib_free_port)"
 b_pid="$host_pid"; b_http="$host_http"; b_grpc="$host_grpc"; b_log="$host_log"
 
 json_lines=()
@@ -176,8 +84,8 @@ json_lines=()
 run_bench() {
     local name="$1" report="$2"; shift 2
     local out="$logs/bench-$name.out" err="$logs/bench-$name.err" rc=0
-    timeout "$RUN_TIMEOUT" dotnet "$bench_dll" --admin-key "$admin_key" --database postgres --clk-tck "$clk_tck" \
-        --postgres-pid "$postmaster_pid" "$@" >"$out" 2>"$err" || rc=$?
+    timeout "$RUN_TIMEOUT" dotnet "$LIB_BENCH_DLL" --admin-key "$LIB_ADMIN_KEY" --database postgres --clk-tck "$LIB_CLK_TCK" \
+        --postgres-pid "$LIB_PG_PID" "$@" >"$out" 2>"$err" || rc=$?
     cat "$err" >&2
     grep -v '^BENCH_JSON' "$out" || true
     local json
@@ -209,8 +117,9 @@ echo "== $IDLE_STREAMS idle subscribers on host B over $IDLE_TENANTS tenants, he
 run_bench idle 1 --mode idle-subscribers --grpc "$b_grpc" --http "$b_http" --streams "$IDLE_STREAMS" --tenants "$IDLE_TENANTS" \
     --hold-seconds "$HOLD" --heartbeat-seconds "$HEARTBEAT" --server-pid "$b_pid" --baseline-pid "$a_pid"
 
-stop_servers
-stop_postgres
+lib_server_stop
+lib_pg_stop
+keep_pg_log
 
 echo
 echo "== server log lines at Warning or above (host A, host B):"

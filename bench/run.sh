@@ -16,10 +16,9 @@ set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
-
-export DOTNET_CLI_TELEMETRY_OPTOUT=1
-export DOTNET_NOLOGO=1
-export DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# shellcheck source=.ci/lib.sh source-path=SCRIPTDIR/..
+source "$repo/.ci/lib.sh"
+lib_dotnet_env
 
 FLOWS="${FLOWS:-2000}"
 WARMUP_FLOWS="${WARMUP_FLOWS:-300}"
@@ -34,101 +33,31 @@ logs="$work/logs"
 mkdir -p "$logs"
 server_pid=""
 pg_dir=""
-pg_bin=""
-pg_started=0
 failures=0
-
-stop_server() {
-    if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    server_pid=""
-}
-
-stop_postgres() {
-    if [[ "$pg_started" == 1 ]]; then
-        runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w stop >/dev/null 2>&1 || true
-        pg_started=0
-    fi
-}
-
-cleanup() {
-    stop_server
-    stop_postgres
-    # Keep the logs; drop the databases and the server copy.
-    rm -rf "$work/server" "$work/sqlite" "$work/pgdata-dir" 2>/dev/null || true
-    if [[ -n "$pg_dir" ]]; then rm -rf "$pg_dir"; fi
-}
-trap cleanup EXIT
+# Keep the logs; drop the databases and the server copy.
+lib_on_exit rm -rf "$work/server" "$work/sqlite" "$work/pgdata-dir"
 trap 'exit 130' INT TERM
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-# dotnet build with retries: other builds of the same tree may hold obj/ files for a moment.
-build() {
-    local project="$1" log="$logs/build-$(basename "$1").log"
-    for attempt in 1 2 3 4; do
-        if dotnet build "$project" -c Release >"$log" 2>&1; then
-            return 0
-        fi
-        echo "   build of $project failed (attempt $attempt); retrying" >&2
-        sleep $((attempt * 5))
-    done
-    tail -n 40 "$log" >&2
-    echo "build of $project failed; log: $log" >&2
-    exit 2
-}
-
-echo "== building the server and the load generator (Release)"
-build src/Issuer2.Server
-build bench/Issuer2.Bench
-cp -a src/Issuer2.Server/bin/Release/net10.0 "$work/server"
-bench_dll="$repo/bench/Issuer2.Bench/bin/Release/net10.0/Issuer2.Bench.dll"
-
-clk_tck="$(getconf CLK_TCK)"
-admin_key="bench_$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-kek="$(head -c 32 /dev/urandom | base64)"
+lib_bench_prepare "$work" "$logs"
 
 # start_server NAME [extra args…]: starts the server, waits for /healthz; sets server_pid, http_url, grpc_url.
 start_server() {
     local name="$1"; shift
-    local http_port grpc_port
-    http_port="$(free_port)"
-    grpc_port="$(free_port)"
-    while [[ "$grpc_port" == "$http_port" ]]; do grpc_port="$(free_port)"; done
+    local http_port
+    http_port="$(lib_free_port)"
     http_url="http://127.0.0.1:$http_port"
-    grpc_url="http://127.0.0.1:$grpc_port"
+    grpc_url="http://127.0.0.1:$(lib_free_port "$http_port")"
     server_log="$logs/server-$name.log"
-    # The content root is the working directory: run from the copied build output (it holds appsettings.json).
-    (cd "$work/server" && exec dotnet Issuer2.Server.dll \
-        --Kestrel:Endpoints:Http:Url="$http_url" \
-        --Kestrel:Endpoints:Grpc:Url="$grpc_url" \
-        --Issuer2:AllowInsecureHttp=true \
-        --Issuer2:AdminKey="$admin_key" \
-        --Issuer2:KeyEncryptionKey="$kek" \
-        --Logging:LogLevel:Default=Warning \
-        "$@") >"$server_log" 2>&1 &
-    server_pid=$!
-    for _ in $(seq 1 600); do
-        if ! kill -0 "$server_pid" 2>/dev/null; then
-            echo "the server ($name) exited during start-up; its log ($server_log):" >&2
-            cat "$server_log" >&2
-            exit 2
-        fi
-        if [[ "$(curl -s -o /dev/null -w '%{http_code}' "$http_url/healthz" || true)" == 200 ]]; then
-            echo "   server ($name) pid $server_pid: wallets $http_url, gRPC $grpc_url; log $server_log"
-            return 0
-        fi
-        sleep 0.1
-    done
-    echo "the server ($name) did not answer /healthz within 60 s; its log ($server_log):" >&2
-    cat "$server_log" >&2
-    exit 2
+    lib_server_start "the server ($name)" "$work/server" "$server_log" "$http_url" "$grpc_url" \
+        --Issuer2:AdminKey="$LIB_ADMIN_KEY" --Issuer2:KeyEncryptionKey="$LIB_KEK" "$@" || exit 2
+    server_pid="$LIB_SERVER_PID"
+    echo "   server ($name) pid $server_pid: wallets $http_url, gRPC $grpc_url; log $server_log"
+}
+
+# stop_server: stops the server of start_server.
+stop_server() {
+    if [[ -n "$server_pid" ]]; then lib_server_stop "$server_pid"; fi
+    server_pid=""
 }
 
 # The machine's load over two seconds, before the runs: the benchmark shares the CPUs with everything else.
@@ -149,8 +78,8 @@ json_lines=()
 bench() {
     local name="$1" concurrency="$2" flows="$3"; shift 3
     local out="$logs/bench-$name-c$concurrency-$flows.out" rc=0
-    timeout "$RUN_TIMEOUT" dotnet "$bench_dll" --grpc "$grpc_url" --http "$http_url" --admin-key "$admin_key" \
-        --flows "$flows" --concurrency "$concurrency" --server-pid "$server_pid" --clk-tck "$clk_tck" \
+    timeout "$RUN_TIMEOUT" dotnet "$LIB_BENCH_DLL" --grpc "$grpc_url" --http "$http_url" --admin-key "$LIB_ADMIN_KEY" \
+        --flows "$flows" --concurrency "$concurrency" --server-pid "$server_pid" --clk-tck "$LIB_CLK_TCK" \
         --database "$name" "$@" >"$out" || rc=$?
     grep -v -e '^BENCH_JSON' -e '^BENCH_CONTEXT' "$out" || true
     local row ctx json
@@ -185,7 +114,7 @@ run_database() {
     local name="$1"; shift
     local pg_args=()
     if [[ "$name" == postgres ]]; then
-        pg_args=(--postgres-pid "$postmaster_pid")
+        pg_args=(--postgres-pid "$LIB_PG_PID")
     fi
     local busy
     busy="$(machine_busy)"
@@ -215,7 +144,7 @@ run_database() {
     stop_server
 }
 
-echo "== machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(dotnet --version) SDK, CLK_TCK $clk_tck"
+lib_bench_machine
 
 for db in $DATABASES; do
     case "$db" in
@@ -224,36 +153,22 @@ for db in $DATABASES; do
             run_database sqlite --Issuer2:DataDirectory="$work/sqlite"
             ;;
         postgres)
-            pg_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
-            if [[ -z "$pg_bin" || ! -x "$pg_bin/initdb" ]]; then
-                echo "== installing PostgreSQL (Debian package)"
-                DEBIAN_FRONTEND=noninteractive apt-get update -qq
-                DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-                pg_bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
-            fi
+            lib_pg_ensure_installed --quiet || exit 2
             # Its own directory, as tests/run-all.sh makes it: the postgres user must reach it.
             pg_dir="$(mktemp -d /tmp/issuer2-bench-pg.XXXXXX)"
-            chown postgres "$pg_dir"
-            pg_port="$(free_port)"
-            pg_extra=""
-            if [[ "$PG_STATEMENTS" == 1 ]]; then pg_extra="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"; fi
-            runuser -u postgres -- "$pg_bin/initdb" -D "$pg_dir/data" -U postgres --auth=trust -E UTF8 --no-sync >/dev/null
-            pg_started=1
-            if ! runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
-                -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_dir -c fsync=off -c synchronous_commit=on -c max_connections=300 $pg_extra" start >/dev/null; then
-                echo "PostgreSQL did not start:" >&2
-                cat "$pg_dir/log" >&2 || true
-                exit 2
-            fi
-            postmaster_pid="$(head -n 1 "$pg_dir/data/postmaster.pid")"
-            psql_q() { runuser -u postgres -- "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -X -q -c "$1"; }
+            lib_on_exit rm -rf "$pg_dir"
+            pg_port="$(lib_free_port)"
+            pg_extra=()
+            if [[ "$PG_STATEMENTS" == 1 ]]; then pg_extra=(-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all); fi
+            lib_pg_start "$pg_dir" "$pg_port" -c synchronous_commit=on "${pg_extra[@]}" || exit 2
+            psql_q() { runuser -u postgres -- "$LIB_PG_BIN/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -X -q -c "$1"; }
             if [[ "$PG_STATEMENTS" == 1 ]]; then psql_q "CREATE EXTENSION pg_stat_statements"; fi
-            echo "== PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') throwaway cluster on 127.0.0.1:$pg_port, postmaster pid $postmaster_pid: fsync=off, synchronous_commit=on (as tests/run-all.sh starts it; commits wait for the WAL write, which is not flushed to disk)"
+            echo "== PostgreSQL $(lib_pg_version) throwaway cluster on 127.0.0.1:$pg_port, postmaster pid $LIB_PG_PID: fsync=off, synchronous_commit=on (as tests/run-all.sh starts it; commits wait for the WAL write, which is not flushed to disk)"
             mkdir -p "$work/pgdata-dir"
             run_database postgres --Issuer2:DataDirectory="$work/pgdata-dir" \
                 --Issuer2:Database:Provider=Postgres \
-                --Issuer2:Database:ConnectionString="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
-            stop_postgres
+                --Issuer2:Database:ConnectionString="$(lib_pg_connection)"
+            lib_pg_stop
             cp "$pg_dir/log" "$logs/postgres.log" 2>/dev/null || true
             ;;
         *)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2119  # the functions of .ci/lib.sh take optional arguments
 # Runs every check of the repository and ends with exactly one line "N passed, M failed".
 #
 #   bash tests/run-all.sh
@@ -10,10 +11,9 @@ set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
-
-export DOTNET_CLI_TELEMETRY_OPTOUT=1
-export DOTNET_NOLOGO=1
-export DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# shellcheck source=.ci/lib.sh source-path=SCRIPTDIR/..
+source "$repo/.ci/lib.sh"
+lib_dotnet_env
 
 passed=0
 failed=0
@@ -22,58 +22,23 @@ summary() {
     echo "$passed passed, $failed failed"
 }
 
-free_port() {
-    node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close();});"
-}
-
-# --- PostgreSQL: the Debian package, a throwaway cluster ------------------------------------------
-pg_bin_dir() {
-    local dir
-    dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
-    if [[ -n "$dir" && -x "$dir/initdb" ]]; then
-        echo "$dir"
-    fi
-}
-
-pg_bin="$(pg_bin_dir)"
-if [[ -z "$pg_bin" ]]; then
-    echo "== installing PostgreSQL (Debian package)"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update
-    apt-get install -y postgresql
-    pg_bin="$(pg_bin_dir)"
-    if [[ -z "$pg_bin" ]]; then
-        echo "PostgreSQL was installed but no initdb was found under /usr/lib/postgresql/*/bin" >&2
-        failed=$((failed + 1))
-        summary
-        exit 1
-    fi
-fi
-
-pg_dir="$(mktemp -d /tmp/issuer2-pg.XXXXXX)"
-pg_started=0
-cleanup() {
-    if [[ "$pg_started" == 1 ]]; then
-        runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w stop >/dev/null 2>&1 || true
-    fi
-    rm -rf "$pg_dir"
-}
-trap cleanup EXIT
-
-chown postgres "$pg_dir"
-pg_port="$(free_port)"
-echo "== starting PostgreSQL ($pg_bin) on 127.0.0.1:$pg_port"
-runuser -u postgres -- "$pg_bin/initdb" -D "$pg_dir/data" -U postgres --auth=trust -E UTF8 --no-sync >/dev/null
-pg_started=1
-if ! runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
-    -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_dir -c fsync=off -c max_connections=300" start >/dev/null; then
-    echo "PostgreSQL did not start:" >&2
-    cat "$pg_dir/log" >&2 || true
+# fail_setup: a step that the checks need failed; it counts as one failed check, and the run ends here.
+fail_setup() {
     failed=$((failed + 1))
     summary
     exit 1
-fi
-export ISSUER2_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
+}
+
+# --- PostgreSQL: the Debian package, a throwaway cluster ------------------------------------------
+lib_pg_ensure_installed || fail_setup
+
+pg_dir="$(mktemp -d /tmp/issuer2-pg.XXXXXX)"
+lib_on_exit rm -rf "$pg_dir"
+pg_port="$(lib_free_port)" || fail_setup
+echo "== starting PostgreSQL ($LIB_PG_BIN) on 127.0.0.1:$pg_port"
+lib_pg_start "$pg_dir" "$pg_port" || fail_setup
+ISSUER2_TEST_POSTGRES="$(lib_pg_connection)"
+export ISSUER2_TEST_POSTGRES
 
 # --- buf lint (counts as one check) ---------------------------------------------------------------
 echo "== buf lint"
@@ -111,12 +76,10 @@ echo "== npm ci (tests/interop)"
 # --- build: warnings are errors -------------------------------------------------------------------
 echo "== dotnet build (Release, warnings as errors)"
 build_log="$pg_dir/build.log"
-if ! dotnet build Issuer2.Grpc.sln -c Release -warnaserror >"$build_log" 2>&1; then
+if ! lib_build Issuer2.Grpc.sln "$build_log" 1 -warnaserror; then
     cat "$build_log"
     echo "dotnet build failed"
-    failed=$((failed + 1))
-    summary
-    exit 1
+    fail_setup
 fi
 tail -n 3 "$build_log"
 
