@@ -33,6 +33,39 @@ public abstract class ProfileServiceTests(ServerFixture fixture)
         Assert.Equal(fixture.Now, profile.UpdateTime.ToDateTimeOffset());
     }
 
+    [Theory]
+    [InlineData(CredentialFormat.MsoMdoc, "mso_mdoc is not issued yet")]
+    [InlineData(CredentialFormat.JwtVcJson, "jwt_vc_json is not issued yet")]
+    [InlineData((CredentialFormat)99, "not a known credential format")]
+    public async Task CreateProfile_InAFormatNotIssued_IsInvalidArgumentOnFormatAndWritesNothing(CredentialFormat format, string reason)
+    {
+        var tenant = await fixture.CreateTenantAsync();
+        var request = Samples.Profile(ServerFixture.NewProfileId());
+        request.Format = format;
+
+        var bad = await RpcAssert.InvalidAsync(
+            async () => await tenant.Clients.Profiles.CreateProfileAsync(new CreateProfileRequest { Parent = tenant.Name, Profile = request }),
+            "profile.format");
+
+        Assert.Contains(reason, Assert.Single(bad.FieldViolations, v => v.Field == "profile.format").Description, StringComparison.Ordinal);
+        Assert.Empty((await tenant.Clients.Profiles.ListProfilesAsync(new ListProfilesRequest { Parent = tenant.Name })).Profiles);
+    }
+
+    [Fact]
+    public async Task CreateProfile_SdJwtWithMembersOfOtherFormats_NamesEachOne()
+    {
+        var tenant = await fixture.CreateTenantAsync();
+        var request = Samples.Profile(ServerFixture.NewProfileId());
+        request.Doctype = "org.iso.18013.5.1.mDL";
+        request.CredentialTypes.Add("VerifiableCredential");
+
+        var bad = await RpcAssert.InvalidAsync(
+            async () => await tenant.Clients.Profiles.CreateProfileAsync(new CreateProfileRequest { Parent = tenant.Name, Profile = request }),
+            "profile.doctype");
+
+        Assert.Equal(["profile.doctype", "profile.credential_types"], bad.FieldViolations.Select(v => v.Field));
+    }
+
     [Fact]
     public async Task CreateProfile_KeepsScopeValidityAndClaimFlags()
     {

@@ -114,9 +114,11 @@ public abstract class EventStreamLimitTests(LimitedStreamsFixture fixture)
         });
 
         await RpcAssert.FailsAsync(StatusCode.Unavailable, "SUBSCRIBER_LAGGING", () => Task.FromException(ended));
+        // Note: on PostgreSQL the tenant's own API-key event may still be held back when the start is read, and then
+        // follows the start; only the appended events are counted.
         var log = await EventClients.ListAllAsync(client, tenant.Name, afterCursor: start);
-        Assert.Equal(Count, log.Count);
-        Assert.InRange(received.Count, 0, Count - 1);
+        Assert.Equal(Count, log.Count(e => e.Type == EventType.OfferRevoked));
+        Assert.InRange(received.Count, 0, log.Count - 1);
         Assert.Equal(log.Take(received.Count).Select(e => e.Cursor), received.Select(e => e.Cursor));
     }
 }
