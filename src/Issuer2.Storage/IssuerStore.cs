@@ -19,12 +19,25 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
     : ITenantStore, IApiKeyStore, IProfileStore, IOfferStore, IEventLog, IEventReader, IUnitOfWork
 {
     private readonly HashSet<string> _eventTenants = new(StringComparer.Ordinal);
+    private readonly List<Func<CancellationToken, Task>> _pinLimitLocks = [];
 
     public async Task SaveChangesAsync(CancellationToken ct)
     {
         try
         {
-            await db.SaveChangesAsync(ct);
+            if (_pinLimitLocks.Count == 0)
+            {
+                await db.SaveChangesAsync(ct);
+            }
+            else
+            {
+                // The tracked changes first (the tenant's new limit), then the set-based locks, in one transaction.
+                await using var tx = await db.Database.BeginTransactionAsync(ct);
+                await db.SaveChangesAsync(ct);
+                foreach (var apply in _pinLimitLocks) await apply(ct);
+                await tx.CommitAsync(ct);
+                _pinLimitLocks.Clear();
+            }
         }
         catch (DbUpdateConcurrencyException e)
         {
@@ -43,6 +56,7 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
     {
         db.ChangeTracker.Clear();
         _eventTenants.Clear();
+        _pinLimitLocks.Clear();
     }
 
     internal static bool IsUniqueViolation(DbUpdateException e) => e.InnerException is System.Data.Common.DbException inner && IsUniqueViolation(inner);
@@ -137,6 +151,25 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
 
     public async Task<IReadOnlyList<Offer>> ListActiveForProfileAsync(string tenantId, string profileId, DateTimeOffset now, CancellationToken ct) =>
         await db.Offers.Where(o => o.TenantId == tenantId && o.ProfileId == profileId).Where(OfferRules.Usable.Bind(now)).ToListAsync(ct);
+
+    public void LockAtPinLimit(string tenantId, int limit, DateTimeOffset now, Func<LockedOffer, IssuerEvent> locked)
+    {
+        ArgumentNullException.ThrowIfNull(locked);
+        _eventTenants.Add(tenantId);
+        _pinLimitLocks.Add(async ct =>
+        {
+            var found = new List<LockedOffer>();
+            await using (var sql = new SqlBatch(db))
+            {
+                sql.Add($"UPDATE offers SET locked_at = {sql.Time(now)} WHERE tenant_id = {sql.P(tenantId)} AND {SqlCondition.Render(OfferRules.ReachedPinLimit, limit, sql, db)} RETURNING id, profile_id, pin_failed_attempts");
+                found.AddRange(await sql.ReadAsync(r => new LockedOffer(r.GetString(0), r.GetString(1), r.GetInt32(2)), ct));
+            }
+            if (found.Count == 0) return;
+            await using var events = new SqlBatch(db);
+            foreach (var offer in found) events.AddEvent(locked(offer));
+            await events.ExecuteAsync(ct);
+        });
+    }
 
     public Task<OfferRequest?> FindRequestAsync(string tenantId, string requestId, CancellationToken ct) =>
         db.OfferRequests.FirstOrDefaultAsync(r => r.TenantId == tenantId && r.RequestId == requestId, ct);

@@ -70,6 +70,22 @@ internal sealed class SqlBatch : IAsyncDisposable
         return took;
     }
 
+    /// <summary>Runs the batch and reads the rows of its first statement.</summary>
+    public async Task<IReadOnlyList<T>> ReadAsync<T>(Func<DbDataReader, T> row, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        await OpenAsync(ct);
+        _command.CommandText = _sql.ToString();
+        var rows = new List<T>();
+        await using var reader = await _command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) rows.Add(row(reader));
+        while (await reader.NextResultAsync(ct))
+        {
+            // Every statement runs.
+        }
+        return rows;
+    }
+
     /// <summary>Runs statements that each end in RETURNING; returns how many rows each returned.</summary>
     public async Task<int[]> RowsPerStatementAsync(CancellationToken ct)
     {

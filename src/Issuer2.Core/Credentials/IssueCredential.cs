@@ -96,10 +96,10 @@ public sealed class IssueCredential(
         if (access.AlreadyIssued) return WalletError.Denied("The credential of this session was already issued.");
 
         // The proof, then its nonce: checked before it is consumed.
-        var proof = await proofs.ValidateAsync(request.JwtProofs[0], tenant.CredentialIssuer);
+        var proof = await proofs.ValidateAsync(request.JwtProofs[0], tenant.CredentialIssuer, session.ClientId);
         if (!proof.IsSuccess) return proof.Error;
-        var nonceExpiresAt = nonces.Verify(tenant.Id, proof.Value.Nonce);
-        if (nonceExpiresAt is null) return WalletError.InvalidNonce("The c_nonce is unknown, expired or used; get a fresh one from the nonce endpoint.");
+        var nonce = nonces.Verify(tenant.Id, proof.Value.Nonce);
+        if (nonce is null) return WalletError.InvalidNonce("The c_nonce is unknown, expired or used; get a fresh one from the nonce endpoint.");
 
         // Build and sign before the short transaction that makes it count.
         var definition = (snapshot.Profiles.TryGetValue(session.ConfigurationId, out var current) && current.Uid == session.ProfileUid && current.Version == session.ProfileVersion
@@ -134,7 +134,7 @@ public sealed class IssueCredential(
                 new EventDetails.CredentialIssued(session.ConfigurationId, format.Identifier, record.Id), session.OfferId, session.Id, session.ConfigurationId),
             IssuerEvent.Create(tenant.Id, EventTypes.SessionCompleted, now, new EventDetails.SessionCompleted(1), session.OfferId, session.Id, session.ConfigurationId),
         ];
-        var outcome = await store.IssueAsync(new ConsumedNonce { NonceHash = NonceService.ConsumedNonceKey(proof.Value.Nonce), ExpiresAt = nonceExpiresAt.Value },
+        var outcome = await store.IssueAsync(new ConsumedNonce { NonceHash = nonce.ConsumedKey, ExpiresAt = nonce.ExpiresAt },
             record, session, events, ct);
         return outcome switch
         {

@@ -1,6 +1,7 @@
 using Issuer2.Core.Common;
 using System.Buffers.Text;
 using System.Text.Json;
+using Issuer2.Core.Jose;
 using Issuer2.Core.Wallet;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -11,9 +12,9 @@ namespace Issuer2.Core.Credentials;
 public sealed record ValidatedProof(JsonWebKey HolderKey, string HolderKeyJson, string Thumbprint, string Nonce);
 
 /// <summary>
-/// Checks a <c>jwt</c> key proof (OID4VCI 1.0 Appendix F.1) in the order that reveals least: typ, alg, the key
-/// (exactly one of <c>jwk</c> or a <c>did:jwk</c> <c>kid</c>), signature, <c>aud</c>, <c>iat</c>, then that a
-/// <c>nonce</c> is present. Consuming the nonce is the caller's last step.
+/// Checks a <c>jwt</c> key proof (OID4VCI 1.0 Appendix F.1) in the order that reveals least: the strict JWS/JWT rules
+/// (<see cref="WalletJwt"/>), typ, alg, the key (exactly one of <c>jwk</c> or a <c>did:jwk</c> <c>kid</c>), signature,
+/// <c>aud</c>, <c>iss</c>, <c>iat</c>, then that a <c>nonce</c> is present. Consuming the nonce is the caller's last step.
 /// </summary>
 public sealed class ProofValidator(TimeProvider clock)
 {
@@ -31,15 +32,22 @@ public sealed class ProofValidator(TimeProvider clock)
     private static readonly string[] PrivateJwkMembers = ["d", "p", "q", "dp", "dq", "qi", "k", "oth"];
     private static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false };
 
-    public async Task<Result<ValidatedProof, WalletError>> ValidateAsync(string? proof, string credentialIssuer)
+    /// <summary>
+    /// Validates a key proof for <paramref name="credentialIssuer"/>; <paramref name="clientId"/> is the client_id the
+    /// access token was issued to, null for anonymous pre-authorized access (OID4VCI 1.0 Appendix F.1: then the proof
+    /// has no <c>iss</c>; otherwise an <c>iss</c>, if present, is that client_id).
+    /// </summary>
+    public async Task<Result<ValidatedProof, WalletError>> ValidateAsync(string? proof, string credentialIssuer, string? clientId)
     {
-        // Shape first: a compact JWS of three parts.
-        if (string.IsNullOrEmpty(proof) || proof.Length > 16_384 || !Handler.CanReadToken(proof))
-            return WalletError.InvalidProof("The proof is not a compact JWT.");
+        // Shape first: the strict reader's JWS and JWT rules, then the proof's own.
+        var now = clock.UtcNow();
+        var (read, problem) = WalletJwt.Read(proof, new JwtTimes(now, ClockSkew));
+        if (read is null) return WalletError.InvalidProof($"The proof {problem}.");
+        using var jwt = read;
         JsonWebToken token;
         try
         {
-            token = Handler.ReadJsonWebToken(proof);
+            token = Handler.ReadJsonWebToken(jwt.Compact);
         }
         catch (Exception e) when (e is ArgumentException or SecurityTokenMalformedException or JsonException or FormatException)
         {
@@ -47,13 +55,13 @@ public sealed class ProofValidator(TimeProvider clock)
         }
 
         // Header: typ, alg, and exactly one key reference.
-        if (token.Typ != ProofType) return WalletError.InvalidProof($"The proof's typ must be {ProofType}.");
-        if (!SupportedAlgorithms.Contains(token.Alg, StringComparer.Ordinal))
+        if (jwt.Typ != ProofType) return WalletError.InvalidProof($"The proof's typ must be {ProofType}.");
+        if (!SupportedAlgorithms.Contains(jwt.Alg, StringComparer.Ordinal))
             return WalletError.InvalidProof($"The proof's alg must be one of: {string.Join(", ", SupportedAlgorithms)}.");
-        using var header = JsonDocument.Parse(Base64Url.DecodeFromChars(token.EncodedHeader));
-        var hasJwk = header.RootElement.TryGetProperty("jwk", out var jwkElement);
-        var hasKid = header.RootElement.TryGetProperty("kid", out var kidElement);
-        if (header.RootElement.TryGetProperty("x5c", out _) || header.RootElement.TryGetProperty("key_attestation", out _))
+        var header = jwt.Header;
+        var hasJwk = header.TryGetProperty("jwk", out var jwkElement);
+        var hasKid = header.TryGetProperty("kid", out var kidElement);
+        if (header.TryGetProperty("x5c", out _) || header.TryGetProperty("key_attestation", out _))
             return WalletError.InvalidProof("Only jwk and did:jwk key references are supported.");
         if (hasJwk == hasKid) return WalletError.InvalidProof("The proof header must carry exactly one of jwk or kid.");
 
@@ -67,7 +75,7 @@ public sealed class ProofValidator(TimeProvider clock)
         if (!TryPublicEcKey(keyObject, out var holderKey, out var holderKeyJson))
             return WalletError.InvalidProof("The proof's key must be a P-256 EC public key.");
 
-        // Signature and audience, by Microsoft.IdentityModel.
+        // Signature, by Microsoft.IdentityModel; the claims are checked below on what the strict reader read.
         var result = await Handler.ValidateTokenAsync(token, new TokenValidationParameters
         {
             IssuerSigningKey = holderKey,
@@ -76,30 +84,31 @@ public sealed class ProofValidator(TimeProvider clock)
             ValidAlgorithms = SupportedAlgorithms,
             ValidTypes = [ProofType],
             ValidateIssuer = false,
-            ValidAudience = credentialIssuer,
-            ValidateAudience = true,
+            ValidateAudience = false,
             ValidateLifetime = false,
             RequireExpirationTime = false,
             RequireSignedTokens = true,
         });
-        if (!result.IsValid)
-        {
-            return result.Exception is SecurityTokenInvalidAudienceException
-                ? WalletError.InvalidProof("The proof's aud must be the credential issuer identifier.")
-                : WalletError.InvalidProof("The proof's signature does not verify with its key.");
-        }
+        if (!result.IsValid) return WalletError.InvalidProof("The proof's signature does not verify with its key.");
+
+        // Claims (Appendix F.1): aud the credential issuer, as a string; iss by how the token was issued.
+        var claims = jwt.Payload;
+        if (!claims.TryGetProperty("aud", out var aud) || aud.ValueKind != JsonValueKind.String || aud.GetString() != credentialIssuer)
+            return WalletError.InvalidProof("The proof's aud must be the credential issuer identifier, as a string.");
+        if (clientId is null && claims.TryGetProperty("iss", out _))
+            return WalletError.InvalidProof("The token was issued for anonymous access: the proof must not carry iss.");
+        if (clientId is not null && jwt.Issuer is { } iss && iss != clientId)
+            return WalletError.InvalidProof("The proof's iss must be the client_id the token was issued to.");
 
         // Freshness: iat within the window; then the nonce must be there.
-        if (!token.TryGetPayloadValue<long>("iat", out var iat)) return WalletError.InvalidProof("The proof has no iat.");
-        var issuedAt = DateTimeOffset.FromUnixTimeSeconds(iat);
-        var now = clock.UtcNow();
+        if (jwt.IssuedAt is not { } issuedAt) return WalletError.InvalidProof("The proof has no iat.");
         if (issuedAt > now + ClockSkew) return WalletError.InvalidProof("The proof's iat lies in the future.");
         if (issuedAt < now - MaxAge) return WalletError.InvalidProof("The proof is too old; make a new one with a fresh c_nonce.");
-        if (!token.TryGetPayloadValue<string>("nonce", out var nonce) || string.IsNullOrEmpty(nonce))
+        if (!claims.TryGetProperty("nonce", out var nonceElement) || nonceElement.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(nonceElement.GetString()))
             return WalletError.InvalidProof("The proof has no nonce; get a c_nonce from the nonce endpoint.");
 
         var thumbprint = Base64Url.EncodeToString(holderKey.ComputeJwkThumbprint());
-        return new ValidatedProof(holderKey, holderKeyJson, thumbprint, nonce);
+        return new ValidatedProof(holderKey, holderKeyJson, thumbprint, nonceElement.GetString()!);
     }
 
     /// <summary>did:jwk (https://github.com/quartzjer/did-jwk): the method-specific id is the base64url JWK.</summary>

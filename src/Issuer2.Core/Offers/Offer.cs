@@ -113,6 +113,9 @@ public sealed class OfferRequest
 public sealed record OfferQuery(
     string TenantId, OfferState? State, string? ProfileId, DateTimeOffset Now, (DateTimeOffset CreatedAt, string Id)? After, int Limit);
 
+/// <summary>An offer a lowered PIN limit locked, as the commit found it.</summary>
+public sealed record LockedOffer(string OfferId, string ProfileId, int Attempts);
+
 /// <summary>A session of an offer with the credentials it received.</summary>
 public sealed record SessionView(Sessions.IssuanceSession Session, IReadOnlyList<Sessions.IssuedCredential> Credentials);
 
@@ -132,6 +135,14 @@ public interface IOfferStore
 
     /// <summary>The create request with this id, expired or not, tracked for update.</summary>
     Task<OfferRequest?> FindRequestAsync(string tenantId, string requestId, CancellationToken ct);
+
+    /// <summary>
+    /// Stages for the coming commit, after the tenant's own change: locks every offer of the tenant that
+    /// <see cref="OfferRules.ReachedPinLimit"/> under <paramref name="limit"/>, appending the event
+    /// <paramref name="locked"/> makes for each. Set-based inside the commit, so an attempt counted concurrently is
+    /// either seen by it or counted under the new limit.
+    /// </summary>
+    void LockAtPinLimit(string tenantId, int limit, DateTimeOffset now, Func<LockedOffer, Events.IssuerEvent> locked);
 
     /// <summary>Deletes up to <paramref name="batchSize"/> expired create requests; returns how many.</summary>
     Task<int> PurgeExpiredRequestsAsync(DateTimeOffset now, int batchSize, CancellationToken ct);

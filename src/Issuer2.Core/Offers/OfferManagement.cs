@@ -47,7 +47,7 @@ public sealed class OfferManagement(
         // A retry with a known request_id answers from the record, before anything else is checked or written.
         var requestId = string.IsNullOrEmpty(command.RequestId) ? null : command.RequestId;
         if (requestId is not null && requestId.Length > 128) return Error.Invalid("request_id", "must be at most 128 characters");
-        var fingerprint = Fingerprint(command);
+        var fingerprint = Fingerprint(tenantId, command);
         var now = clock.UtcNow();
         OfferRequest? expiredRequest = null;
         if (requestId is not null)
@@ -249,8 +249,12 @@ public sealed class OfferManagement(
         return new CreatedOffer(offer, replay.OfferUrl, replay.Pin);
     }
 
-    /// <summary>The parameters of a create, request_id aside: equal fingerprints mean "the same request".</summary>
-    private static byte[] Fingerprint(CreateOfferCommand command)
+    /// <summary>
+    /// The parameters of a create, request_id aside: equal fingerprints mean "the same request". Keyed (HMAC under the
+    /// key-encryption key), because the parameters may hold a caller's PIN, which a plain hash would give away to
+    /// anyone who reads the database and tries every short PIN.
+    /// </summary>
+    private byte[] Fingerprint(string tenantId, CreateOfferCommand command)
     {
         // Overrides by their raw JSON: a missing value (refused later) must not break the fingerprint.
         var canonical = new
@@ -258,7 +262,7 @@ public sealed class OfferManagement(
             Command = command with { RequestId = null, Overrides = [] },
             Overrides = command.Overrides.Select(o => new { o.Path, Value = o.Value.ValueKind == JsonValueKind.Undefined ? null : o.Value.GetRawText() }),
         };
-        return SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(canonical, CoreJson.Options));
+        return protector.KeyedHash($"offer-request-fingerprint/{tenantId}", JsonSerializer.Serialize(canonical, CoreJson.Options));
     }
 
     private static Result<CheckedCommand, Error> Check(Tenant tenant, ProfileDefinition profile, CreateOfferCommand c, DateTimeOffset now)

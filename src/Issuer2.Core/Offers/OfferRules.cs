@@ -31,6 +31,14 @@ public static class OfferRules
     public static readonly Condition<Offer, int> CountsWrongPin =
         new((o, limit) => o.RevokedAt == null && o.LockedAt == null && o.PinFailedAttempts < limit);
 
+    /// <summary>
+    /// A PIN offer that is neither revoked nor locked but has as many wrong PINs as the limit (the argument) allows: one
+    /// that a lowered limit must lock now. Lowering the limit never lets an offer be guessed further; raising it never
+    /// unlocks one.
+    /// </summary>
+    public static readonly Condition<Offer, int> ReachedPinLimit =
+        new((o, limit) => o.RevokedAt == null && o.LockedAt == null && o.PinHash != null && o.PinFailedAttempts >= limit);
+
     /// <summary>Whether the attempt that brings the count to <paramref name="attempts"/> locks the offer.</summary>
     public static bool LocksAt(int attempts, int limit) => attempts >= limit;
 

@@ -13,6 +13,9 @@ public sealed class IssuanceSession
     public required Guid ProfileUid { get; init; }
     public required int ProfileVersion { get; init; }
 
+    /// <summary>The client_id the token was issued to; null for anonymous pre-authorized access (key proofs then carry no iss).</summary>
+    public string? ClientId { get; init; }
+
     /// <summary>Set when the token response returned authorization_details: the wallet must then name this identifier.</summary>
     public string? CredentialIdentifier { get; init; }
 

@@ -1,6 +1,7 @@
 using Issuer2.Core.Common;
 using Issuer2.Core.Events;
 using Issuer2.Core.Keys;
+using Issuer2.Core.Offers;
 
 namespace Issuer2.Core.Tenants;
 
@@ -16,7 +17,7 @@ public sealed record TenantView(Tenant Tenant, IReadOnlyList<SigningKey> Keys);
 
 /// <summary>Use cases of tenant administration (the admin key's).</summary>
 public sealed class TenantManagement(
-    ITenantStore tenants, IEventLog events, IUnitOfWork unit, SigningKeys signingKeys, IPublicBaseUrl baseUrl, TimeProvider clock)
+    ITenantStore tenants, IOfferStore offers, IEventLog events, IUnitOfWork unit, SigningKeys signingKeys, IPublicBaseUrl baseUrl, TimeProvider clock)
 {
     public async Task<Result<TenantView, Error>> CreateAsync(Caller caller, string? tenantId, TenantSettings settings, CancellationToken ct)
     {
@@ -95,6 +96,7 @@ public sealed class TenantManagement(
         var tenant = await tenants.FindAsync(tenantId, ct);
         if (tenant is null) return Error.NotFound(ResourceNames.Tenant(tenantId));
 
+        var previousPinLimit = tenant.PinAttemptLimit;
         TenantRules.Apply(tenant, changes);
         var v = new Violations();
         TenantRules.Check(v, "tenant.", tenant);
@@ -104,6 +106,12 @@ public sealed class TenantManagement(
         tenant.UpdatedAt = now;
         tenant.MetadataVersion++;
         events.Append(IssuerEvent.Create(tenant.Id, EventTypes.TenantUpdated, now, new EventDetails.TenantChanged(tenant.MetadataVersion)));
+        // A lower PIN limit locks every offer already at or over it.
+        if (tenant.PinAttemptLimit < previousPinLimit)
+        {
+            offers.LockAtPinLimit(tenant.Id, tenant.PinAttemptLimit, now, locked =>
+                IssuerEvent.Create(tenant.Id, EventTypes.OfferLocked, now, new EventDetails.OfferLocked(locked.Attempts), locked.OfferId, profileId: locked.ProfileId));
+        }
         await unit.SaveChangesAsync(ct);
         return new TenantView(tenant, await tenants.ListSigningKeysAsync([tenantId], ct));
     }

@@ -18,10 +18,10 @@ public static class AccessTokens
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(5);
 
     /// <summary>
-    /// A new session of <paramref name="offer"/> and its token. With <paramref name="credentialIdentifier"/> the token
+    /// A new session of <paramref name="offer"/> and its token, issued to <paramref name="clientId"/> (null: anonymous). With <paramref name="credentialIdentifier"/> the token
     /// response returns authorization_details, and the credential request must then name that identifier (§8.2).
     /// </summary>
-    public static OpenedSession Open(Offer offer, string? credentialIdentifier, DateTimeOffset now)
+    public static OpenedSession Open(Offer offer, string? clientId, string? credentialIdentifier, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(offer);
         var plain = Secrets.NewToken();
@@ -33,6 +33,7 @@ public static class AccessTokens
             ConfigurationId = offer.ProfileId,
             ProfileUid = offer.ProfileUid,
             ProfileVersion = offer.ProfileVersion,
+            ClientId = clientId,
             CredentialIdentifier = credentialIdentifier,
             CreatedAt = now,
         };

@@ -11,6 +11,9 @@ namespace Issuer2.Core.Tokens;
 /// <summary>A pre-authorized code with its offer and its live tenant's version stamp, as the token endpoint finds them.</summary>
 public sealed record CodeWithOffer(PreAuthorizedCode Code, Offer Offer, long TenantVersion);
 
+/// <summary>An offer as it is now, with its tenant's PIN attempt limit as it is now.</summary>
+public sealed record OfferWithPinLimit(Offer Offer, int PinAttemptLimit);
+
 /// <summary>
 /// What redeeming a pre-authorized code reads and writes. Every one-time rule is a conditional write here, built
 /// from <see cref="OfferRules"/> and <see cref="CodeRules"/>, so any number of hosts on one database behave as one.
@@ -20,13 +23,14 @@ public interface ITokenRedemptionStore
     /// <summary>A code with its offer, when its tenant is live.</summary>
     Task<CodeWithOffer?> FindCodeAsync(string tenantId, byte[] codeHash, CancellationToken ct);
 
-    /// <summary>The offer as it is now, untracked: read again after another request changed it.</summary>
-    Task<Offer?> FindOfferAsync(string tenantId, string offerId, CancellationToken ct);
+    /// <summary>The offer and its tenant's PIN limit as they are now, untracked: read again after another request changed either.</summary>
+    Task<OfferWithPinLimit?> FindOfferAsync(string tenantId, string offerId, CancellationToken ct);
 
     /// <summary>
-    /// One transaction: counts a wrong PIN on an offer whose count is still <paramref name="seenAttempts"/> and which
-    /// <see cref="OfferRules.CountsWrongPin"/> under <paramref name="limit"/>, locking it at <paramref name="lockAt"/>
-    /// when given, and appends <paramref name="events"/>. False, and nothing written, when the offer had moved on.
+    /// One transaction: counts a wrong PIN on an offer whose count is still <paramref name="seenAttempts"/>, which
+    /// <see cref="OfferRules.CountsWrongPin"/> under <paramref name="limit"/>, and whose tenant's limit is still
+    /// <paramref name="limit"/>; locks it at <paramref name="lockAt"/> when given, and appends <paramref name="events"/>.
+    /// False, and nothing written, when the offer or the limit had moved on.
     /// </summary>
     Task<bool> CountWrongPinAsync(Offer offer, int seenAttempts, int limit, DateTimeOffset? lockAt, IReadOnlyList<IssuerEvent> events, CancellationToken ct);
 
@@ -65,8 +69,7 @@ public sealed class RedeemPreAuthorizedCode(
 
         if (CodeRules.Used.IsMetBy(code, now)) return await RefuseAsync(offer, now, TokenRefusalReasons.CodeUsed, invalidCode, ct);
         if (CodeRules.Expired.IsMetBy(code, now)) return await RefuseAsync(offer, now, TokenRefusalReasons.CodeExpired, invalidCode, ct);
-        if (TokenRefusalReasons.ForState(offer.StateAt(now)) is { } ended)
-            return await RefuseAsync(offer, now, ended, WalletError.InvalidGrant($"The offer is no longer valid ({ended.Replace('_', ' ')})."), ct);
+        if (TokenRefusalReasons.ForState(offer.StateAt(now)) is { } ended) return await RefuseAsync(offer, now, ended, Ended(ended), ct);
 
         // OID4VCI §6.3: a missing or unexpected tx_code is invalid_request; a wrong one invalid_grant.
         if (offer.PinRequired && string.IsNullOrEmpty(request.TxCode))
@@ -87,44 +90,64 @@ public sealed class RedeemPreAuthorizedCode(
         }
 
         // Redeem: code and one use, atomically, or nothing.
-        var opened = AccessTokens.Open(offer, credentialIdentifier, now);
+        var opened = AccessTokens.Open(offer, request.ClientId, credentialIdentifier, now);
         var issued = IssuerEvent.Create(tenantId, EventTypes.TokenIssued, now, new EventDetails.TokenIssued(offer.UseCount + 1, offer.MaxUses),
             offer.Id, opened.Session.Id, offer.ProfileId);
         if (!await store.RedeemAsync(code, offer, now, opened.Session, opened.Token, issued, ct))
+        {
+            // Another request took the code or the last use, or ended the offer (a lock by a wrong PIN counted meanwhile
+            // among them): answer as a request arriving now would be answered.
+            var current = await store.FindOfferAsync(tenantId, offer.Id, ct);
+            if (current is not null && TokenRefusalReasons.ForState(current.Offer.StateAt(now)) is { } endedMeanwhile)
+                return await RefuseAsync(offer, now, endedMeanwhile, Ended(endedMeanwhile), ct);
             return await RefuseAsync(offer, now, TokenRefusalReasons.RedeemedConcurrently, invalidCode, ct);
+        }
         return opened.Response;
     }
 
     /// <summary>
-    /// Counts the wrong PIN on the offer as last read; when another request counted first, reads it again and decides
-    /// afresh. Each retry follows another request's count, so there are at most as many as the limit.
+    /// The answer for an offer that ended. A locked offer answers every request alike, right PIN or wrong, however
+    /// it raced with the lock: nothing tells a late right guess from a wrong one.
+    /// </summary>
+    private static WalletError Ended(string reason) => reason == TokenRefusalReasons.OfferLocked
+        ? LockedOut
+        : WalletError.InvalidGrant($"The offer is no longer valid ({reason.Replace('_', ' ')}).");
+
+    private static readonly WalletError LockedOut = WalletError.InvalidGrant("The offer is locked after too many wrong PINs.");
+
+    /// <summary>
+    /// Counts the wrong PIN on the offer and under the limit as last read; when another request counted first or the
+    /// tenant's limit changed, reads both again and decides afresh. Each retry follows another change, so there are few.
     /// </summary>
     private async Task<Result<TokenResponse, WalletError>> WrongPinAsync(Offer offer, int limit, DateTimeOffset now, CancellationToken ct)
     {
-        var seen = offer;
-        while (OfferRules.CountsWrongPin.IsMetBy(seen, limit))
+        var seen = new OfferWithPinLimit(offer, limit);
+        for (var attempt = 0; attempt < MaxCountAttempts && OfferRules.CountsWrongPin.IsMetBy(seen.Offer, seen.PinAttemptLimit); attempt++)
         {
-            var attempts = seen.PinFailedAttempts + 1;
-            var locks = OfferRules.LocksAt(attempts, limit);
+            var (current, currentLimit) = (seen.Offer, seen.PinAttemptLimit);
+            var attempts = current.PinFailedAttempts + 1;
+            var locks = OfferRules.LocksAt(attempts, currentLimit);
             List<IssuerEvent> events =
             [
                 IssuerEvent.Create(offer.TenantId, EventTypes.TokenRefused, now,
-                    new EventDetails.TokenRefused(TokenRefusalReasons.WrongPin, Math.Max(0, limit - attempts)), offer.Id, profileId: offer.ProfileId),
+                    new EventDetails.TokenRefused(TokenRefusalReasons.WrongPin, Math.Max(0, currentLimit - attempts)), offer.Id, profileId: offer.ProfileId),
             ];
             if (locks) events.Add(IssuerEvent.Create(offer.TenantId, EventTypes.OfferLocked, now, new EventDetails.OfferLocked(attempts), offer.Id, profileId: offer.ProfileId));
-            if (await store.CountWrongPinAsync(offer, seen.PinFailedAttempts, limit, locks ? now : null, events, ct))
+            if (await store.CountWrongPinAsync(current, current.PinFailedAttempts, currentLimit, locks ? now : null, events, ct))
             {
                 return locks
                     ? WalletError.InvalidGrant("The tx_code is wrong; the offer is now locked after too many wrong PINs.")
                     : WalletError.InvalidGrant("The tx_code is wrong.");
             }
             seen = await store.FindOfferAsync(offer.TenantId, offer.Id, ct) ?? seen;
-            if (seen.PinFailedAttempts == attempts - 1 && OfferRules.CountsWrongPin.IsMetBy(seen, limit))
-                throw new InvalidOperationException("The wrong-PIN count was refused although the offer had not changed.");
         }
+        // Locked, revoked, or out of attempts: answered as every request after the lock is.
         await journal.AppendAsync(Refusal(offer, now, TokenRefusalReasons.OfferLocked), ct);
-        return WalletError.InvalidGrant("The offer is locked after too many wrong PINs.");
+        return LockedOut;
     }
+
+    /// <summary>A bound on re-reads under contention: each one follows another request's change to the offer or limit.</summary>
+    private const int MaxCountAttempts = 1000;
 
     private async Task<Result<TokenResponse, WalletError>> RefuseAsync(Offer offer, DateTimeOffset now, string reason, WalletError error, CancellationToken ct)
     {

@@ -5,8 +5,26 @@ using Issuer2.Core.Wallet;
 
 namespace Issuer2.Core.Tokens;
 
-/// <summary>The form parameters of a token request (RFC 6749 §4.1.3 / OID4VCI 1.0 §6.1), read once at the edge.</summary>
-public sealed record TokenRequest(string? GrantType, string? PreAuthorizedCode, string? TxCode, string? AuthorizationDetails);
+/// <summary>How a token request tried to authenticate its client (RFC 6749 §2.3), if it did.</summary>
+public enum ClientAuthentication
+{
+    /// <summary>A public client: at most a bare client_id.</summary>
+    None,
+
+    /// <summary>An Authorization header (HTTP Basic or any other scheme).</summary>
+    AuthorizationHeader,
+
+    /// <summary>client_secret in the body.</summary>
+    ClientSecret,
+
+    /// <summary>client_assertion / client_assertion_type in the body (RFC 7523).</summary>
+    ClientAssertion,
+}
+
+/// <summary>The parameters of a token request (RFC 6749 §4.1.3 / OID4VCI 1.0 §6.1), read once at the edge.</summary>
+public sealed record TokenRequest(
+    string? GrantType, string? PreAuthorizedCode, string? TxCode, string? AuthorizationDetails,
+    string? ClientId = null, ClientAuthentication Authentication = ClientAuthentication.None);
 
 /// <summary>A successful token response.</summary>
 public sealed record TokenResponse(string AccessToken, int ExpiresIn, JsonArray? AuthorizationDetails);
@@ -17,9 +35,19 @@ public sealed record TokenResponse(string AccessToken, int ExpiresIn, JsonArray?
 /// </summary>
 public sealed class IssueToken(RedeemPreAuthorizedCode preAuthorizedCode)
 {
+    /// <summary>The longest client_id accepted.</summary>
+    public const int MaxClientIdLength = 255;
+
     public Task<Result<TokenResponse, WalletError>> ExecuteAsync(string tenantId, TokenRequest request, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
+        // Only public clients (token_endpoint_auth_methods_supported: ["none"]): an attempt to authenticate fails
+        // rather than being ignored (RFC 6749 §5.2), for every grant. A bare client_id is a public client's.
+        if (request.Authentication != ClientAuthentication.None)
+            return Refuse(new WalletError(WalletErrorCode.InvalidClient,
+                "This issuer authenticates no clients (token_endpoint_auth_method none): send client_id alone, without credentials."));
+        if (request.ClientId is { } clientId && (clientId.Length is 0 or > MaxClientIdLength || !clientId.All(c => c is >= ' ' and <= '~')))
+            return Refuse(WalletError.InvalidRequest($"client_id must be 1 to {MaxClientIdLength} printable ASCII characters."));
         return request.GrantType switch
         {
             null or "" => Refuse(WalletError.InvalidRequest("grant_type is required.")),

@@ -70,7 +70,7 @@ public static class WalletEndpoints
     {
         var (form, error) = await WalletHttp.ReadFormAsync(request, ct);
         if (form is null) return WalletHttp.Error(WalletEndpointKind.Token, error!);
-        var result = await issue.ExecuteAsync(tenant, WalletRequests.Token(form), ct);
+        var result = await issue.ExecuteAsync(tenant, WalletRequests.Token(form, request.Headers.Authorization.Count > 0), ct);
         if (!result.IsSuccess) return WalletHttp.Error(WalletEndpointKind.Token, result.Error);
         var response = new JsonObject
         {

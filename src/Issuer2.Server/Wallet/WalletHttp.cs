@@ -143,8 +143,14 @@ public static class WalletHttp
         {
             var response = httpContext.Response;
             var description = Ascii(error.Description);
-            if (status == StatusCodes.Status401Unauthorized && kind == WalletEndpointKind.Resource)
-                response.Headers.WWWAuthenticate = new StringValues($"Bearer error=\"{error.SpecCode}\", error_description=\"{description}\"");
+            if (status == StatusCodes.Status401Unauthorized)
+            {
+                // RFC 6750 §3 at resources; RFC 6749 §5.2 at the token endpoint, which authenticates no client: the
+                // challenge names the Basic scheme a client would have used, and nothing it could pass.
+                response.Headers.WWWAuthenticate = kind == WalletEndpointKind.Resource
+                    ? new StringValues($"Bearer error=\"{error.SpecCode}\", error_description=\"{description}\"")
+                    : new StringValues("Basic realm=\"token\", charset=\"UTF-8\"");
+            }
             response.StatusCode = status;
             response.Headers.CacheControl = "no-store";
             response.ContentType = "application/json";

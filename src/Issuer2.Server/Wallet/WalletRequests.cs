@@ -15,15 +15,22 @@ public static class WalletRequests
 {
     public const int MaxEventDescriptionLength = 1000;
 
-    /// <summary>A token request from its form parameters.</summary>
-    public static TokenRequest Token(IReadOnlyDictionary<string, string> form)
+    /// <summary>A token request from its form parameters and whether it carried an Authorization header.</summary>
+    public static TokenRequest Token(IReadOnlyDictionary<string, string> form, bool authorizationHeader)
     {
         ArgumentNullException.ThrowIfNull(form);
+        var authentication =
+            authorizationHeader ? ClientAuthentication.AuthorizationHeader
+            : form.ContainsKey("client_assertion") || form.ContainsKey("client_assertion_type") ? ClientAuthentication.ClientAssertion
+            : form.ContainsKey("client_secret") ? ClientAuthentication.ClientSecret
+            : ClientAuthentication.None;
         return new TokenRequest(
             form.GetValueOrDefault("grant_type"),
             form.GetValueOrDefault("pre-authorized_code"),
             form.GetValueOrDefault("tx_code"),
-            form.GetValueOrDefault("authorization_details"));
+            form.GetValueOrDefault("authorization_details"),
+            form.GetValueOrDefault("client_id"),
+            authentication);
     }
 
     /// <summary>A credential request (OID4VCI 1.0 §8.2).</summary>

@@ -15,6 +15,7 @@ internal sealed class SessionConfiguration : IEntityTypeConfiguration<IssuanceSe
         b.Property(s => s.OfferId).HasMaxLength(32);
         b.Property(s => s.ConfigurationId).HasMaxLength(64);
         b.Property(s => s.CredentialIdentifier).HasMaxLength(64);
+        b.Property(s => s.ClientId).HasMaxLength(255);
         b.HasIndex(s => s.OfferId);
     }
 }

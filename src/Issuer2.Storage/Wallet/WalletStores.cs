@@ -55,15 +55,22 @@ internal sealed class TokenRedemptionStore(WalletWrites writes) : ITokenRedempti
     public Task<CodeWithOffer?> FindCodeAsync(string tenantId, byte[] codeHash, CancellationToken ct) =>
         writes.Db.Queries.CodeByHash(writes.Db, tenantId, codeHash, ct);
 
-    public Task<Offer?> FindOfferAsync(string tenantId, string offerId, CancellationToken ct) =>
-        writes.Db.Offers.AsNoTracking().FirstOrDefaultAsync(o => o.TenantId == tenantId && o.Id == offerId, ct);
+    public Task<OfferWithPinLimit?> FindOfferAsync(string tenantId, string offerId, CancellationToken ct) =>
+        (from o in writes.Db.Offers.AsNoTracking()
+         where o.TenantId == tenantId && o.Id == offerId
+         join t in writes.Db.Tenants.AsNoTracking() on o.TenantId equals t.Id
+         select new OfferWithPinLimit(o, t.PinAttemptLimit)).FirstOrDefaultAsync(ct);
 
     public Task<bool> CountWrongPinAsync(
         Offer offer, int seenAttempts, int limit, DateTimeOffset? lockAt, IReadOnlyList<IssuerEvent> events, CancellationToken ct) =>
         writes.CommitIfFirstTookAsync(offer.TenantId, sql =>
         {
             var locking = lockAt is { } at ? $", locked_at = {sql.Time(at)}" : "";
-            sql.Add($"UPDATE offers SET pin_failed_attempts = {sql.P(seenAttempts + 1)}{locking} WHERE id = {sql.P(offer.Id)} AND pin_failed_attempts = {sql.P(seenAttempts)} AND {SqlCondition.Render(OfferRules.CountsWrongPin, limit, sql, writes.Db)} RETURNING 1");
+            // Note: on PostgreSQL the tenant row is read FOR SHARE, so a concurrent change of the limit either commits
+            // first (and this count sees the new limit and is refused, to be decided again) or waits for this count,
+            // whose offer the change's own lock then sees. SQLite runs one writer at a time.
+            var share = writes.Db.IsPostgres ? " FOR SHARE" : "";
+            sql.Add($"UPDATE offers SET pin_failed_attempts = {sql.P(seenAttempts + 1)}{locking} WHERE id = {sql.P(offer.Id)} AND pin_failed_attempts = {sql.P(seenAttempts)} AND {SqlCondition.Render(OfferRules.CountsWrongPin, limit, sql, writes.Db)} AND (SELECT pin_attempt_limit FROM tenants WHERE id = {sql.P(offer.TenantId)}{share}) = {sql.P(limit)} RETURNING 1");
             foreach (var e in events) sql.AddEvent(e);
         }, ct);
 
@@ -84,7 +91,7 @@ internal sealed class TokenRedemptionStore(WalletWrites writes) : ITokenRedempti
 
         await using (var write = new SqlBatch(db))
         {
-            write.Add($"INSERT INTO issuance_sessions (id, tenant_id, offer_id, configuration_id, profile_uid, profile_version, credential_identifier, created_at) VALUES ({write.P(session.Id)}, {write.P(session.TenantId)}, {write.P(session.OfferId)}, {write.P(session.ConfigurationId)}, {write.Guid(session.ProfileUid)}, {write.P(session.ProfileVersion)}, {write.P(session.CredentialIdentifier)}, {write.Time(session.CreatedAt)})");
+            write.Add($"INSERT INTO issuance_sessions (id, tenant_id, offer_id, configuration_id, profile_uid, profile_version, client_id, credential_identifier, created_at) VALUES ({write.P(session.Id)}, {write.P(session.TenantId)}, {write.P(session.OfferId)}, {write.P(session.ConfigurationId)}, {write.Guid(session.ProfileUid)}, {write.P(session.ProfileVersion)}, {write.P(session.ClientId)}, {write.P(session.CredentialIdentifier)}, {write.Time(session.CreatedAt)})");
             write.Add($"INSERT INTO access_tokens (token_hash, tenant_id, session_id, expires_at) VALUES ({write.P(token.TokenHash)}, {write.P(token.TenantId)}, {write.P(token.SessionId)}, {write.Time(token.ExpiresAt)})");
             write.AddEvent(issued);
             await write.ExecuteAsync(ct);

@@ -142,6 +142,16 @@ internal sealed class InMemoryOfferStore(InMemoryDatabase db) : IOfferStore
         return Task.FromResult(expired.Count);
     }
 
+    public void LockAtPinLimit(string tenantId, int limit, DateTimeOffset now, Func<LockedOffer, IssuerEvent> locked) =>
+        db.Stage(() =>
+        {
+            foreach (var offer in db.Offers.Where(o => o.TenantId == tenantId && OfferRules.ReachedPinLimit.IsMetBy(o, limit)))
+            {
+                offer.LockedAt = now;
+                db.Events.Add(locked(new LockedOffer(offer.Id, offer.ProfileId, offer.PinFailedAttempts)));
+            }
+        });
+
     public void Add(Offer offer) => db.Stage(() => db.Offers.Add(offer));
 
     public void Add(PreAuthorizedCode code) => db.Stage(() => db.Codes.Add(code));

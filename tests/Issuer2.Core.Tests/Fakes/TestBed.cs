@@ -26,7 +26,7 @@ internal sealed class TestBed
         Protector = new SecretProtector(Kek(1));
         Management = new OfferManagement(TenantStore, ProfileStore, OfferStore, Db, Db, Protector, Clock);
         Profiles = new ProfileManagement(TenantStore, ProfileStore, OfferStore, Db, Db, Clock);
-        Tenants = new TenantManagement(TenantStore, Db, Db, new SigningKeys(Protector), new FixedPublicBaseUrl(BaseUrl), Clock);
+        Tenants = new TenantManagement(TenantStore, OfferStore, Db, Db, new SigningKeys(Protector), new FixedPublicBaseUrl(BaseUrl), Clock);
         ApiKeys = new ApiKeyManagement(TenantStore, ApiKeyStore, Db, Db, Clock);
     }
 

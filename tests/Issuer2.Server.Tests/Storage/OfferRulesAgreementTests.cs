@@ -76,7 +76,7 @@ public abstract class OfferRulesAgreementTests(ServerFixture fixture)
 
             Assert.True(counts == counted, $"{name}: Core says {counts}, the update counted {counted}");
             Assert.False(stale, $"{name}: a count from a stale read was taken");
-            Assert.Equal(offer.PinFailedAttempts + (counts ? 1 : 0), after!.PinFailedAttempts);
+            Assert.Equal(offer.PinFailedAttempts + (counts ? 1 : 0), after!.Offer.PinFailedAttempts);
         }
         Assert.Equal(
             ["fresh", "one use left, some wrong PINs", "expires at this instant", "expired", "used up", "used up and expired"],

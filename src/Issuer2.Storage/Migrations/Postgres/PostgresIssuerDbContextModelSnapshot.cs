@@ -549,6 +549,11 @@ namespace Issuer2.Storage.Migrations.Postgres
                         .HasColumnType("character varying(32)")
                         .HasColumnName("id");
 
+                    b.Property<string>("ClientId")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("client_id");
+
                     b.Property<DateTimeOffset?>("CompletedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("completed_at");

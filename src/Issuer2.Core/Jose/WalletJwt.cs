@@ -1,0 +1,150 @@
+using System.Buffers.Text;
+using System.Text.Json;
+
+namespace Issuer2.Core.Jose;
+
+/// <summary>The header and claims of a compact JWS a wallet sent, as read by <see cref="WalletJwt.Read"/>.</summary>
+public sealed class ReadJwt : IDisposable
+{
+    private readonly JsonDocument _header;
+    private readonly JsonDocument _payload;
+
+    internal ReadJwt(string compact, JsonDocument header, JsonDocument payload)
+    {
+        Compact = compact;
+        _header = header;
+        _payload = payload;
+    }
+
+    public string Compact { get; }
+
+    public JsonElement Header => _header.RootElement;
+
+    public JsonElement Payload => _payload.RootElement;
+
+    public string? Typ => WalletJwt.StringMember(Header, "typ");
+
+    public string? Alg => WalletJwt.StringMember(Header, "alg");
+
+    public DateTimeOffset? IssuedAt => WalletJwt.NumericDate(Payload, "iat");
+
+    public string? Issuer => WalletJwt.StringMember(Payload, "iss");
+
+    public void Dispose()
+    {
+        _header.Dispose();
+        _payload.Dispose();
+    }
+}
+
+/// <summary>What a JWT's time claims are checked against.</summary>
+public sealed record JwtTimes(DateTimeOffset Now, TimeSpan ClockSkew);
+
+/// <summary>
+/// The one strict reader of every JWT a wallet sends (key proofs now; DPoP proofs and attestations later), by the
+/// rules of RFC 7515 and RFC 7519 that Microsoft.IdentityModel leaves to the application: a compact JWS of three
+/// parts whose header and claims are JSON objects without repeated members; no <c>crit</c> header naming an
+/// extension this issuer does not understand (it understands none, RFC 7515 §4.1.11); registered claims of their
+/// registered types (<c>iat</c>, <c>exp</c>, <c>nbf</c> numbers; <c>iss</c>, <c>sub</c>, <c>jti</c> strings;
+/// <c>aud</c> a string or an array of strings); an <c>exp</c> not passed and an <c>nbf</c> reached, within the clock
+/// skew. The signature is checked afterwards by Microsoft.IdentityModel; the claims each JWT type requires are its
+/// validator's.
+/// </summary>
+public static class WalletJwt
+{
+    public const int MaxLength = 16_384;
+
+    /// <summary>Extensions named in <c>crit</c> this issuer understands: none.</summary>
+    public static readonly IReadOnlySet<string> UnderstoodCriticalHeaders = new HashSet<string>(StringComparer.Ordinal);
+
+    private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false, MaxDepth = 16 };
+
+    private static readonly string[] NumericClaims = ["iat", "exp", "nbf"];
+    private static readonly string[] StringClaims = ["iss", "sub", "jti"];
+
+    /// <summary>The JWT, or why it is not one this issuer reads (a sentence for error_description).</summary>
+    public static (ReadJwt? Jwt, string? Problem) Read(string? compact, JwtTimes times)
+    {
+        ArgumentNullException.ThrowIfNull(times);
+        if (string.IsNullOrEmpty(compact) || compact.Length > MaxLength) return (null, "is not a compact JWT");
+        var parts = compact.Split('.');
+        if (parts.Length != 3 || parts[0].Length == 0 || parts[1].Length == 0 || parts[2].Length == 0) return (null, "is not a compact JWS of three parts");
+
+        var header = Object(parts[0]);
+        if (header is null) return (null, "has a header that is not a base64url JSON object without repeated members");
+        var payload = Object(parts[1]);
+        if (payload is null)
+        {
+            header.Dispose();
+            return (null, "has claims that are not a base64url JSON object without repeated members");
+        }
+        var jwt = new ReadJwt(compact, header, payload);
+        var problem = HeaderProblem(jwt.Header) ?? ClaimsProblem(jwt.Payload, times);
+        if (problem is null) return (jwt, null);
+        jwt.Dispose();
+        return (null, problem);
+    }
+
+    private static string? HeaderProblem(JsonElement header)
+    {
+        if (!header.TryGetProperty("alg", out var alg) || alg.ValueKind != JsonValueKind.String) return "has no alg header";
+        if (header.TryGetProperty("typ", out var typ) && typ.ValueKind != JsonValueKind.String) return "has a typ header that is not a string";
+        if (header.TryGetProperty("crit", out var crit))
+        {
+            // RFC 7515 §4.1.11: a non-empty array of names, each understood, or the JWS is invalid.
+            if (crit.ValueKind != JsonValueKind.Array || crit.GetArrayLength() == 0) return "has a crit header that is not a non-empty array";
+            foreach (var name in crit.EnumerateArray())
+            {
+                if (name.ValueKind != JsonValueKind.String || !UnderstoodCriticalHeaders.Contains(name.GetString()!))
+                    return "names a critical header extension (crit) this issuer does not understand";
+            }
+        }
+        return null;
+    }
+
+    private static string? ClaimsProblem(JsonElement claims, JwtTimes times)
+    {
+        foreach (var name in NumericClaims)
+        {
+            if (claims.TryGetProperty(name, out var value) && (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out _)))
+                return $"has a {name} claim that is not a NumericDate (a number)";
+        }
+        foreach (var name in StringClaims)
+        {
+            if (claims.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.String) return $"has a {name} claim that is not a string";
+        }
+        if (claims.TryGetProperty("aud", out var aud)
+            && aud.ValueKind != JsonValueKind.String
+            && !(aud.ValueKind == JsonValueKind.Array && aud.EnumerateArray().All(a => a.ValueKind == JsonValueKind.String)))
+            return "has an aud claim that is neither a string nor an array of strings";
+        if (NumericDate(claims, "exp") is { } exp && exp <= times.Now - times.ClockSkew) return "has expired (exp)";
+        if (NumericDate(claims, "nbf") is { } nbf && nbf > times.Now + times.ClockSkew) return "is not valid yet (nbf)";
+        return null;
+    }
+
+    private static JsonDocument? Object(string part)
+    {
+        try
+        {
+            var doc = JsonDocument.Parse(Base64Url.DecodeFromChars(part), Strict);
+            if (doc.RootElement.ValueKind == JsonValueKind.Object) return doc;
+            doc.Dispose();
+            return null;
+        }
+        catch (Exception e) when (e is FormatException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    internal static string? StringMember(JsonElement o, string name) =>
+        o.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    /// <summary>A NumericDate claim (RFC 7519 §2): seconds since the epoch, fractions allowed; null when absent or out of range.</summary>
+    internal static DateTimeOffset? NumericDate(JsonElement o, string name)
+    {
+        if (!o.TryGetProperty(name, out var v) || v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out var seconds)) return null;
+        const double Min = -62135596800, Max = 253402300799;
+        return seconds is >= Min and <= Max ? DateTimeOffset.FromUnixTimeMilliseconds((long)(seconds * 1000)) : null;
+    }
+}
