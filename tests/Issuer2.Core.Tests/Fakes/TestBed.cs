@@ -22,8 +22,13 @@ internal sealed class TestBed
     public static readonly DateTimeOffset Start = new(2026, 3, 1, 9, 0, 0, TimeSpan.Zero);
 
     public TestBed()
+        : this(Kek(1))
     {
-        Protector = new SecretProtector(Kek(1));
+    }
+
+    public TestBed(byte[] kek)
+    {
+        Protector = new SecretProtector(kek);
         Management = new OfferManagement(TenantStore, ProfileStore, OfferStore, Db, Db, Protector, Clock);
         Profiles = new ProfileManagement(TenantStore, ProfileStore, OfferStore, Db, Db, Clock);
         Tenants = new TenantManagement(TenantStore, OfferStore, Db, Db, new SigningKeys(Protector), new FixedPublicBaseUrl(BaseUrl), Clock);

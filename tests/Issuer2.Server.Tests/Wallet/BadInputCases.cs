@@ -9,7 +9,7 @@ namespace Issuer2.Server.Tests.Wallet;
 /// The table of bad wallet requests: for each, how to make it (everything it needs is set up before the database
 /// snapshot) and the spec's answer — status, error code and the change it may cause.
 /// </summary>
-public static class BadInputCases
+public static partial class BadInputCases
 {
     private const string Json = "application/json";
 
@@ -311,11 +311,12 @@ public static class BadInputCases
         "notification: unknown notification_id",
     ];
 
-    public static TheoryData<string> All => [.. Table.Keys];
+    public static TheoryData<string> All => [.. Table.Keys, .. HardeningTable.Keys];
 
     public static TheoryData<string> PostgresSubset => [.. PostgresRows];
 
-    public static Task<PreparedRequest> PrepareAsync(string row, BadInputWorld world) => Table[row](world);
+    public static Task<PreparedRequest> PrepareAsync(string row, BadInputWorld world) =>
+        (Table.TryGetValue(row, out var prepare) ? prepare : HardeningTable[row])(world);
 
     private static Task<PreparedRequest> Done(PreparedRequest prepared) => Task.FromResult(prepared);
 

@@ -28,8 +28,10 @@ public abstract class BadInputTests(ServerFixture fixture)
         Assert.False(string.IsNullOrWhiteSpace(reply.ErrorDescription));
         if (reply.StatusCode == 401)
         {
+            // RFC 6750 §3 at resources; at the token endpoint (RFC 6749 §5.2) the scheme a client would authenticate with.
             Assert.NotNull(reply.WwwAuthenticate);
-            Assert.StartsWith("Bearer", reply.WwwAuthenticate, StringComparison.Ordinal);
+            var tokenEndpoint = prepared.Request.RequestUri!.AbsolutePath.EndsWith("/token", StringComparison.Ordinal);
+            Assert.StartsWith(tokenEndpoint ? "Basic" : "Bearer", reply.WwwAuthenticate, StringComparison.Ordinal);
         }
 
         AssertAllowedChange(prepared, world, before, after);

@@ -72,6 +72,14 @@ public sealed class HolderKey : IDisposable
         return input + "." + TestEnvironment.Base64Url(signature);
     }
 
+    /// <summary>Signs header and payload JSON text exactly as given (e.g. with a repeated member).</summary>
+    public string SignRaw(string headerJson, string payloadJson)
+    {
+        var input = TestEnvironment.Base64Url(Encoding.UTF8.GetBytes(headerJson)) + "." + TestEnvironment.Base64Url(Encoding.UTF8.GetBytes(payloadJson));
+        var signature = _key.SignData(Encoding.ASCII.GetBytes(input), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        return input + "." + TestEnvironment.Base64Url(signature);
+    }
+
     /// <summary>The unsigned compact form "header.payload." (alg none).</summary>
     public static string WithoutSignature(JsonObject header, JsonObject payload) => Encode(header) + "." + Encode(payload) + ".";
 
