@@ -123,6 +123,8 @@ public static class IssuerHost
         app.UseRouting();
         if (options.CorsOrigins.Length > 0) app.UseCors();
         app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
+        // A gRPC message that cannot be read is INVALID_ARGUMENT, on both listeners.
+        app.UseMiddleware<MalformedMessageMiddleware>();
 
         app.MapGrpcService<TenantGrpcService>();
         app.MapGrpcService<ProfileGrpcService>();
