@@ -92,11 +92,10 @@ public static class IssuerHost
         services.AddSingleton<EventStreams>();
         services.AddScoped<SessionEvents>();
 
-        // gRPC: every call is authenticated by default (health and reflection aside) and errors are shaped in one place.
+        // gRPC: errors are shaped in one place; calls are authenticated before their message is read (see Build).
         services.AddGrpc(o =>
         {
             o.Interceptors.Add<ErrorInterceptor>();
-            o.Interceptors.Add<ApiKeyInterceptor>();
             o.MaxReceiveMessageSize = 4 * 1024 * 1024;
         });
         services.AddGrpcReflection();
@@ -123,7 +122,9 @@ public static class IssuerHost
         app.UseRouting();
         if (options.CorsOrigins.Length > 0) app.UseCors();
         app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
-        // A gRPC message that cannot be read is INVALID_ARGUMENT, on both listeners.
+        // Every gRPC and gRPC-Web call (health and reflection aside) is authenticated before its body is read; a message
+        // that cannot be read is INVALID_ARGUMENT.
+        app.UseMiddleware<ApiKeyMiddleware>();
         app.UseMiddleware<MalformedMessageMiddleware>();
 
         app.MapGrpcService<TenantGrpcService>();

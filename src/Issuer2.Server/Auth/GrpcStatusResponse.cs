@@ -13,6 +13,20 @@ namespace Issuer2.Server.Auth;
 /// </summary>
 internal static class GrpcStatusResponse
 {
+    private const string GrpcContentType = "application/grpc";
+
+    /// <summary>Answers the call now. The rest of the request body is never read.</summary>
+    public static Task WriteAsync(HttpContext context, RpcException status)
+    {
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = GrpcContentType;
+        SetStatus(response.Headers, status);
+        // Note: completing sends the answer before Kestrel looks at the unread body: HTTP/2 then resets the stream
+        // (NO_ERROR), HTTP/1.1 discards what still arrives for at most its drain timeout (5 s) to keep the connection.
+        return response.CompleteAsync();
+    }
+
     /// <summary>Replaces any status in these headers with this one.</summary>
     public static void SetStatus(IHeaderDictionary headers, RpcException status)
     {
