@@ -69,6 +69,22 @@ public abstract class MalformedRequestTests(ServerFixture fixture)
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
+    public async Task MalformedBody_WithoutKey_IsUnauthenticated(bool grpcWeb)
+    {
+        // The key is checked first: without one, nothing about the body is revealed.
+        using var http = grpcWeb ? GrpcWire.Http11Client() : GrpcWire.Http2Client();
+        using var request = GrpcWire.Request(BaseUrl(grpcWeb), GrpcWire.ListProfiles, new ByteArrayContent(GrpcWire.Frame([0x00])), grpcWeb, null);
+
+        using var response = await http.SendAsync(request);
+        var status = await GrpcWire.ReadStatusAsync(response);
+
+        Assert.Equal(StatusCode.Unauthenticated, status.Code);
+        Assert.Equal("UNAUTHENTICATED", status.Reason);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
     public async Task WellFormedRawRequest_WithValidKey_IsOk(bool grpcWeb)
     {
         // The control of the test above: the same hand-made request, well formed, succeeds.
