@@ -49,9 +49,11 @@ public static class IssuerHost
         {
             if (DatabaseProviders.IsPostgres(options.Database.Provider))
                 throw new InvalidOperationException("Issuer2:Database:ConnectionString is required with PostgreSQL.");
-            Directory.CreateDirectory(options.DataDirectory);
             connectionString = $"Data Source={Path.Combine(options.DataDirectory, "issuer2.db")}";
         }
+        Action<string> warn = message => Console.Error.WriteLine($"warning: {message}");
+        // The data directory, the SQLite file and a generated key-encryption key are the owner's alone (0700, 0600).
+        PrivateFiles.PrepareSqlite(options, connectionString, warn);
 
         var services = builder.Services;
         services.Configure<IssuerOptions>(builder.Configuration.GetSection(IssuerOptions.Section));
@@ -59,7 +61,7 @@ public static class IssuerHost
         services.AddIssuerStorage(options.Database.Provider, connectionString);
 
         // Secrets: the key-encryption key never lives in the database.
-        var kek = KeyEncryptionKeyLoader.Load(options, message => Console.Error.WriteLine($"warning: {message}"));
+        var kek = KeyEncryptionKeyLoader.Load(options, warn);
         services.AddSingleton(new SecretProtector(kek));
         services.AddSingleton(new ConfiguredAdminKey(string.IsNullOrEmpty(options.AdminKey) ? null : Secrets.Hash(options.AdminKey)));
         var httpUrl = builder.Configuration["Kestrel:Endpoints:Http:Url"]!;
@@ -92,11 +94,10 @@ public static class IssuerHost
         services.AddSingleton<EventStreams>();
         services.AddScoped<SessionEvents>();
 
-        // gRPC: every call is authenticated by default (health and reflection aside) and errors are shaped in one place.
+        // gRPC: errors are shaped in one place; calls are authenticated before their message is read (see Build).
         services.AddGrpc(o =>
         {
             o.Interceptors.Add<ErrorInterceptor>();
-            o.Interceptors.Add<ApiKeyInterceptor>();
             o.MaxReceiveMessageSize = 4 * 1024 * 1024;
         });
         services.AddGrpcReflection();
@@ -123,6 +124,10 @@ public static class IssuerHost
         app.UseRouting();
         if (options.CorsOrigins.Length > 0) app.UseCors();
         app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
+        // Every gRPC and gRPC-Web call (health and reflection aside) is authenticated before its body is read; a message
+        // that cannot be read is INVALID_ARGUMENT.
+        app.UseMiddleware<ApiKeyMiddleware>();
+        app.UseMiddleware<MalformedMessageMiddleware>();
 
         app.MapGrpcService<TenantGrpcService>();
         app.MapGrpcService<ProfileGrpcService>();

@@ -48,6 +48,7 @@ public static class ErrorReasons
 {
     public const string Domain = "issuer2";
     public const string InvalidArgument = "INVALID_ARGUMENT";
+    public const string MalformedRequest = "MALFORMED_REQUEST";
     public const string Unauthenticated = "UNAUTHENTICATED";
     public const string PermissionDenied = "PERMISSION_DENIED";
     public const string NotFound = "NOT_FOUND";

@@ -10,33 +10,32 @@ internal static class KeyEncryptionKeyLoader
 
     public static byte[] Load(IssuerOptions options, Action<string> warn)
     {
+        ArgumentNullException.ThrowIfNull(options);
         if (!string.IsNullOrWhiteSpace(options.KeyEncryptionKey)) return Decode(options.KeyEncryptionKey, "Issuer2:KeyEncryptionKey");
         if (!string.IsNullOrWhiteSpace(options.KeyEncryptionKeyFile))
+        {
+            PrivateFiles.WarnIfOpen(options.KeyEncryptionKeyFile, "key-encryption key file", PrivateFiles.OwnerOnlyFile, warn);
             return Decode(File.ReadAllText(options.KeyEncryptionKeyFile), $"the file {options.KeyEncryptionKeyFile}");
-        if (DatabaseProviders.IsPostgres(options.Database.Provider))
+        }
+        if (!GeneratesKey(options))
             throw new InvalidOperationException(
                 "Issuer2:KeyEncryptionKey (or Issuer2:KeyEncryptionKeyFile) is required with PostgreSQL: every host must share one key-encryption key.");
 
-        Directory.CreateDirectory(options.DataDirectory);
+        // The directory is made (and reported) by PrivateFiles.PrepareSqlite; this only makes sure it exists.
+        PrivateFiles.CreateDirectory(options.DataDirectory);
         var path = Path.Combine(options.DataDirectory, GeneratedFileName);
-        if (!File.Exists(path))
-        {
-            var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-            try
-            {
-                using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
-                using var writer = new StreamWriter(stream);
-                writer.Write(key);
-            }
-            catch (IOException) when (File.Exists(path))
-            {
-                // Another process made it first; use theirs.
-            }
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        // Created 0600 with its content in one step; when the file exists (made earlier, or just now by another process), it is used.
+        if (PrivateFiles.TryCreate(path, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))))
             warn($"Generated a key-encryption key in {path}. In production set Issuer2:KeyEncryptionKey or Issuer2:KeyEncryptionKeyFile from a secret store.");
-        }
+        else
+            PrivateFiles.WarnIfOpen(path, "key-encryption key file", PrivateFiles.OwnerOnlyFile, warn);
         return Decode(File.ReadAllText(path), path);
     }
+
+    /// <summary>No key is configured and the database is SQLite: one is generated into (or read from) the data directory.</summary>
+    public static bool GeneratesKey(IssuerOptions options) =>
+        string.IsNullOrWhiteSpace(options.KeyEncryptionKey) && string.IsNullOrWhiteSpace(options.KeyEncryptionKeyFile)
+        && !DatabaseProviders.IsPostgres(options.Database.Provider);
 
     private static byte[] Decode(string text, string where)
     {

@@ -30,13 +30,16 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public IReadOnlyList<string> StandardOutputLines => _stdout.ToArray();
 
+    public IReadOnlyList<string> StandardErrorLines => _stderr.ToArray();
+
     public string Output => string.Join('\n', _stdout) + "\n--- stderr ---\n" + string.Join('\n', _stderr);
 
     /// <summary>
     /// Starts the server with these settings (as "--Key=value" arguments) plus its two listen URLs.
-    /// <paramref name="publicBaseUrl"/> defaults to the HTTP URL.
+    /// <paramref name="publicBaseUrl"/> defaults to the HTTP URL. With <paramref name="umask"/> (e.g. "000") the server runs
+    /// under that file mode creation mask instead of this process's.
     /// </summary>
-    public static ServerProcess Start(IReadOnlyDictionary<string, string> settings, string? publicBaseUrl = null)
+    public static ServerProcess Start(IReadOnlyDictionary<string, string> settings, string? publicBaseUrl = null, string? umask = null)
     {
         var dll = TestEnvironment.ServerDll;
         if (!File.Exists(dll))
@@ -54,6 +57,15 @@ public sealed class ServerProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (umask is not null)
+        {
+            // sh sets the mask and becomes dotnet (exec): the process id stays the server's.
+            start.FileName = "/bin/sh";
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add("umask \"$0\" && exec dotnet \"$@\"");
+            start.ArgumentList.Add(umask);
+        }
+
         start.ArgumentList.Add(dll);
         start.ArgumentList.Add($"--Kestrel:Endpoints:Http:Url={httpUrl}");
         start.ArgumentList.Add($"--Kestrel:Endpoints:Grpc:Url={grpcUrl}");

@@ -105,7 +105,16 @@ public static class TestEnvironment
     public static string NewTempDirectory(string purpose)
     {
         var dir = Path.Combine(Path.GetTempPath(), $"issuer2-{purpose}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(dir);
+        // Owner-only, as the server wants its data directory (it warns about a looser one).
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(dir);
+        }
+        else
+        {
+            Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
         return dir;
     }
 

@@ -1,0 +1,55 @@
+using Grpc.AspNetCore.Server;
+using Grpc.Core;
+using Issuer2.Core.ApiKeys;
+using Issuer2.Core.Common;
+using Issuer2.Server.Grpc;
+
+namespace Issuer2.Server.Auth;
+
+/// <summary>
+/// Authenticates every gRPC call (native and gRPC-Web) by its <c>authorization: Bearer</c> API key before the gRPC
+/// framework reads the request message, failing closed: only the health and reflection services are open. A refused
+/// call is answered at once with UNAUTHENTICATED and nothing of its body is read. The caller is then available
+/// through <see cref="CallerContext"/>.
+/// </summary>
+internal sealed class ApiKeyMiddleware(RequestDelegate next)
+{
+    private static readonly string[] OpenServices = ["grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection", "grpc.reflection.v1.ServerReflection"];
+
+    public async Task InvokeAsync(HttpContext context, ApiKeyAuthenticator authenticator)
+    {
+        // Only gRPC methods are guarded here: wallet endpoints authenticate their own way, unknown methods are UNIMPLEMENTED.
+        var method = context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>();
+        if (method is null || OpenServices.Contains(method.Method.ServiceName, StringComparer.Ordinal))
+        {
+            await next(context);
+            return;
+        }
+
+        // One authorization header or none: several are not one key.
+        var authorization = context.Request.Headers.Authorization;
+        var result = await authenticator.AuthenticateAsync(authorization.Count == 1 ? authorization[0] : null, context.RequestAborted);
+        if (!result.IsSuccess)
+        {
+            await GrpcStatusResponse.WriteAsync(context, result.Error.ToRpcException());
+            return;
+        }
+
+        CallerContext.Set(context, result.Value);
+        await next(context);
+    }
+}
+
+/// <summary>Where the authenticated caller of a gRPC call is kept: on its HTTP request, by <see cref="ApiKeyMiddleware"/>.</summary>
+public static class CallerContext
+{
+    private static readonly object Key = new();
+
+    internal static void Set(HttpContext context, Caller caller) => context.Items[Key] = caller;
+
+    /// <summary>The caller; the middleware guarantees one on every authenticated method.</summary>
+    public static Caller Caller(this ServerCallContext context) =>
+        context.GetHttpContext().Items.TryGetValue(Key, out var caller) && caller is Caller c
+            ? c
+            : throw new InvalidOperationException("The call was not authenticated.");
+}
