@@ -129,6 +129,8 @@ loadgen() {
     if [[ -s "$out.err" ]]; then
         echo "   loadgen ($label) said on stderr:" >&2
         sed 's/^/     /' "$out.err" | tail -n 20 >&2
+    else
+        rm -f "$out.err"
     fi
     return "$rc"
 }
@@ -168,6 +170,7 @@ measure() {
         rows+=("$(printf '%s\t%s\tFAILED' "$label" "$c")")
         return 0
     fi
+    rm -f "$out.parse-err"
     local ok failed missing fps p50 p99 server pg lcpu busy secs aborted warn err
     IFS=$'\t' read -r ok failed missing fps p50 p99 server pg lcpu busy secs aborted warn err <<<"$fields"
     echo "   $label c$c: $ok ok, $failed failed, $missing not run in ${secs} s: $fps flows/s, p50 $p50 ms, p99 $p99 ms," \
