@@ -10,6 +10,12 @@
 //       [--flows 2000] [--concurrency 16] [--server-pid PID] [--postgres-pid POSTMASTER_PID]
 //       [--database sqlite] [--clk-tck 100] [--warmup]
 //
+// Offers only (--offers-out FILE; it implies --mode offers): the setup alone — a tenant, an API key, a profile and N offers
+// (pre-authorized, BY_REFERENCE, no PIN) — and their openid-credential-offer:// URLs written to FILE, one a line,
+// for another load generator (bench/compare.sh drives shared/peer-bench/loadgen.mjs with them):
+//
+//   dotnet Issuer2.Bench.dll --grpc http://127.0.0.1:5081 --admin-key KEY --offers-out offers.txt --count 2000
+//
 // Session-event modes (Events.cs): --mode events-latency (cross-host event latency at a fixed flow rate) and
 // --mode idle-subscribers (memory and CPU of many idle SubscribeEvents streams); see bench/README.md.
 //
@@ -51,6 +57,7 @@ internal static class Program
         {
             case "events-latency": return await EventsLatency.RunAsync(options);
             case "idle-subscribers": return await IdleSubscribers.RunAsync(options);
+            case "offers": return await OffersOut.RunAsync(options);
         }
 
         using var http = CreateHttpClient(options, options.Concurrency);
@@ -176,9 +183,11 @@ internal sealed class BenchOptions
         "       Issuer2.Bench --mode events-latency --grpc URL_A --http URL_A --subscribe-grpc URL_B --admin-key KEY [--rate 50] [--flows 1500] " +
         "[--server-pid PID_A] [--subscriber-pid PID_B] [--postgres-pid PID]\n" +
         "       Issuer2.Bench --mode idle-subscribers --grpc URL_B --http URL_B --admin-key KEY [--streams 1000] [--tenants 10] [--hold-seconds 60] " +
-        "[--heartbeat-seconds 15] [--server-pid PID_B] [--baseline-pid PID_A] [--postgres-pid PID]";
+        "[--heartbeat-seconds 15] [--server-pid PID_B] [--baseline-pid PID_A] [--postgres-pid PID]\n" +
+        "       Issuer2.Bench --offers-out FILE --grpc URL --admin-key KEY [--count 2000] [--setup-parallelism N]";
 
     public string Mode { get; init; } = "flows";
+    public string? OffersOut { get; init; }
     public Uri? SubscribeGrpcUrl { get; init; }
     public int Rate { get; init; } = 50;
     public int? SubscriberPid { get; init; }
@@ -229,12 +238,17 @@ internal sealed class BenchOptions
         int? Pid(string key) => values.ContainsKey(key) ? Int(key, 0, 1) : null;
         Uri Url(string key) => Uri.TryCreate(Required(key), UriKind.Absolute, out var u) ? u : throw new ArgumentException($"--{key} must be an absolute URL");
 
-        var mode = values.GetValueOrDefault("mode", "flows");
-        if (mode is not ("flows" or "events-latency" or "idle-subscribers"))
-            throw new ArgumentException("--mode must be flows, events-latency or idle-subscribers");
+        var offersOut = values.GetValueOrDefault("offers-out");
+        var mode = values.GetValueOrDefault("mode", offersOut is null ? "flows" : "offers");
+        if (mode is not ("flows" or "events-latency" or "idle-subscribers" or "offers"))
+            throw new ArgumentException("--mode must be flows, events-latency, idle-subscribers or offers");
+        if ((mode == "offers") != (offersOut is not null))
+            throw new ArgumentException("--offers-out FILE goes with the offers mode, and only with it");
+        if (offersOut is "") throw new ArgumentException("--offers-out must name a file");
         return new BenchOptions
         {
             Mode = mode,
+            OffersOut = offersOut,
             SubscribeGrpcUrl = mode == "events-latency" ? Url("subscribe-grpc") : null,
             Rate = Int("rate", 50, 1),
             SubscriberPid = Pid("subscriber-pid"),
@@ -245,9 +259,9 @@ internal sealed class BenchOptions
             HeartbeatSeconds = Int("heartbeat-seconds", 15, 1),
             DrainSeconds = Int("drain-seconds", 15, 1),
             GrpcUrl = Url("grpc"),
-            HttpUrl = Url("http"),
+            HttpUrl = mode == "offers" && !values.ContainsKey("http") ? Url("grpc") : Url("http"), // offers: gRPC only
             AdminKey = Required("admin-key"),
-            Flows = Int("flows", 2000, 1),
+            Flows = values.ContainsKey("count") ? Int("count", 2000, 1) : Int("flows", 2000, 1), // offers: --count
             Concurrency = Int("concurrency", 16, 1),
             ServerPid = Pid("server-pid"),
             PostgresPid = Pid("postgres-pid"),
@@ -267,8 +281,11 @@ internal static class Setup
 {
     public const string ProfileId = "bench-card";
 
-    /// <summary>What the setup made: the tenant ("tenants/{id}"), its API key, and each offer's URI and resource name.</summary>
-    public sealed record Result(string Parent, string ApiKey, string[] OfferUris, string[] OfferNames);
+    /// <summary>
+    /// What the setup made: the tenant ("tenants/{id}"), its API key, and each offer's URI (its credential_offer_uri),
+    /// resource name and offer URL (openid-credential-offer://…, as a wallet scans it).
+    /// </summary>
+    public sealed record Result(string Parent, string ApiKey, string[] OfferUris, string[] OfferNames, string[] OfferUrls);
 
     /// <summary>A new tenant and an API key for it, with the admin key.</summary>
     public static async Task<(string Parent, string ApiKey)> TenantAsync(GrpcChannel channel, BenchOptions options)
@@ -327,6 +344,7 @@ internal static class Setup
 
         var uris = new string[count];
         var names = new string[count];
+        var urls = new string[count];
         await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = options.SetupParallelism },
             async (i, ct) =>
             {
@@ -343,8 +361,9 @@ internal static class Setup
                 var response = await offers.CreateOfferAsync(request, auth.WithCancellationToken(ct));
                 uris[i] = OfferUri(response.OfferUrl);
                 names[i] = response.Offer.Name;
+                urls[i] = response.OfferUrl;
             });
-        return new Result(parent, key, uris, names);
+        return new Result(parent, key, uris, names, urls);
     }
 
     private static ClaimDefinition Claim(string name, ClaimValueType type, bool disclosable, bool mandatory, string label)
@@ -372,6 +391,44 @@ internal static class Setup
             if (eq > 0 && part[..eq] == "credential_offer_uri") return Uri.UnescapeDataString(part[(eq + 1)..]);
         }
         throw new InvalidOperationException($"The offer URL has no credential_offer_uri: {offerUrl}");
+    }
+}
+
+/// <summary>
+/// The offers mode: the setup alone, its offer URLs written to a file (one a line, '\n'), for a load generator of
+/// another kind (bench/compare.sh: shared/peer-bench/loadgen.mjs). Nothing is redeemed.
+/// </summary>
+internal static class OffersOut
+{
+    public static async Task<int> RunAsync(BenchOptions options)
+    {
+        using var channel = GrpcChannel.ForAddress(options.GrpcUrl, new GrpcChannelOptions
+        {
+            HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, UseProxy = false },
+        });
+        var watch = Stopwatch.StartNew();
+        Setup.Result setup;
+        try
+        {
+            setup = await Setup.RunAsync(channel, options, options.Flows);
+        }
+        catch (Exception e) when (e is RpcException or InvalidOperationException or HttpRequestException)
+        {
+            await Console.Error.WriteLineAsync($"bench: setup failed: {e.Message}");
+            return 2;
+        }
+        try
+        {
+            await File.WriteAllTextAsync(options.OffersOut!, string.Concat(setup.OfferUrls.Select(u => u + "\n")));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync($"bench: cannot write {options.OffersOut}: {e.Message}");
+            return 2;
+        }
+        Console.Error.WriteLine(Program.Invariant(
+            $"bench: {setup.Parent}: API key, profile and {setup.OfferUrls.Length} offers in {watch.Elapsed.TotalSeconds:F1} s, written to {options.OffersOut}"));
+        return 0;
     }
 }
 

@@ -1,0 +1,368 @@
+#!/usr/bin/env bash
+# Issuer2 side by side with the reference issuer of shared/peer-bench (peer-issuer.mjs, on @openid4vc/openid4vci),
+# all three under the SAME independent load generator, shared/peer-bench/loadgen.mjs (a wallet on
+# @openid4vc/openid4vci): the reference issuer, Issuer2 on SQLite, Issuer2 on PostgreSQL. Prints one Markdown table
+# and exits non-zero if any flow failed (or did not run).
+#
+#   bash bench/compare.sh                          # 2000 flows at concurrency 16, both databases
+#   FLOWS=300 bash bench/compare.sh                # a quick run
+#   CONCURRENCIES="16 64" bash bench/compare.sh    # one timed run per concurrency, per server
+#
+# Knobs (environment):
+#   FLOWS=2000              flows per timed run; before a server's first timed run, FLOWS/10 flows of warm-up
+#                           (at the first concurrency; not reported)
+#   CONCURRENCIES="16"      flows in flight, one timed run each (loadgen --concurrency)
+#   DATABASES="sqlite postgres"   Issuer2's databases (none: DATABASES="" runs the reference alone)
+#   WORKERS=2               loadgen --workers (worker threads of the load generator; at most the concurrency)
+#   DPOP=0                  1: the reference issuer with --dpop (DPoP-bound tokens, which the load generator then
+#                           uses). Issuer2 has no DPoP yet, so its rows are skipped: a flow with DPoP against one
+#                           without is not a comparison.
+#   LOADGEN_DURATION=180    seconds a loadgen run may take (--duration; it also hard-stops 60 s later)
+#   PEER_BENCH=../shared/peer-bench   where the reference issuer and the load generator are (read-only: copied)
+#
+# What runs: the Release builds of src/Issuer2.Server and bench/Issuer2.Bench (.ci/lib.sh), the server started from a
+# copy of its build output as bench/run.sh starts it (fresh admin key and key-encryption key, its own data
+# directory; PostgreSQL: a throwaway cluster with fsync=off, synchronous_commit=on); the reference issuer from a
+# copy of PEER_BENCH with `npm install` there (as peer.sh does). The offers are made before each run, outside the
+# measured window: at the reference issuer by make-peer-offers.mjs, at Issuer2 by `Issuer2.Bench --offers-out`
+# (a new tenant, API key and profile, pre-authorized BY_REFERENCE offers without PIN). Each run is
+# `loadgen.mjs --offers FILE --concurrency C --workers W --verify-every 0`, as peer.sh runs it (peer.sh itself is not
+# called: it has no --workers and measures no PostgreSQL). Everything listens on and talks to 127.0.0.1 only.
+#
+# CPU per flow: user + system ticks from /proc, after minus before the loadgen run, / flows that succeeded. The
+# server: its process (peer-bench's cpu-of.sh, the same for both issuers). PostgreSQL: the postmaster (with the
+# CPU of its reaped children) plus every live process whose parent it is, as bench/run.sh counts it.
+# loadgen_cpu_pct is the load generator's own figure (100 = one core; near 100 × workers: the client was the
+# bottleneck). The machine's load is printed before each server's runs: the three processes share its CPUs
+# with anything else that runs.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+# shellcheck source=.ci/lib.sh source-path=SCRIPTDIR/..
+source "$repo/.ci/lib.sh"
+lib_dotnet_env
+
+FLOWS="${FLOWS:-2000}"
+CONCURRENCIES="${CONCURRENCIES:-16}"
+DATABASES="${DATABASES-sqlite postgres}"
+WORKERS="${WORKERS:-2}"
+DPOP="${DPOP:-0}"
+LOADGEN_DURATION="${LOADGEN_DURATION:-180}"
+PEER_BENCH="${PEER_BENCH:-$repo/../shared/peer-bench}"
+SETUP_TIMEOUT=300  # seconds for making one file of offers
+
+for n in "$FLOWS" "$WORKERS" "$LOADGEN_DURATION" $CONCURRENCIES; do
+    if ! [[ "$n" =~ ^[1-9][0-9]*$ ]]; then echo "FLOWS, WORKERS, LOADGEN_DURATION and CONCURRENCIES take positive integers" >&2; exit 2; fi
+done
+if [[ -z "${CONCURRENCIES// /}" ]]; then echo "CONCURRENCIES is empty" >&2; exit 2; fi
+for db in $DATABASES; do
+    case "$db" in sqlite | postgres) ;; *) echo "unknown database '$db' (sqlite, postgres)" >&2; exit 2 ;; esac
+done
+if [[ ! -f "$PEER_BENCH/loadgen.mjs" || ! -f "$PEER_BENCH/peer-issuer.mjs" ]]; then
+    echo "no peer-bench at $PEER_BENCH (set PEER_BENCH)" >&2
+    exit 2
+fi
+for tool in node npm curl; do
+    command -v "$tool" >/dev/null || { echo "compare.sh needs $tool" >&2; exit 2; }
+done
+WARM=$((FLOWS / 10))
+read -r -a concurrency_list <<<"$CONCURRENCIES"
+FIRST_C="${concurrency_list[0]}"
+
+work="$(mktemp -d /tmp/issuer2-compare.XXXXXX)"
+logs="$work/logs"
+mkdir -p "$logs"
+peer="$work/peer"
+peer_pid=""
+failures=0
+rows=()
+lib_on_exit rm -rf "$work/server" "$work/sqlite" "$work/pgdata-dir" "$work/peer" "$work/offers"
+trap 'exit 130' INT TERM
+mkdir -p "$work/offers"
+
+# The machine's load over two seconds (as bench/run.sh measures it), and uptime's load averages.
+machine_busy() {
+    local a b
+    read -r -a a </proc/stat; sleep 2; read -r -a b </proc/stat
+    awk -v a="${a[*]}" -v b="${b[*]}" 'BEGIN { split(a, x, " "); split(b, y, " "); t = 0;
+        for (i = 2; i <= 9; i++) t += y[i] - x[i]; idle = (y[5] - x[5]) + (y[6] - x[6]);
+        busy = 0; if (t > 0) busy = 100 * (t - idle) / t; printf "%.0f", busy }' </dev/null
+}
+machine_load() {
+    local busy
+    busy="$(machine_busy)"
+    echo "== $1: machine ${busy}% busy over the last 2 s; uptime:$(uptime | sed 's/^[^,]*,[^,]*,//')"
+    if [[ "$busy" -gt 15 ]]; then echo "   warning: other processes are using the CPUs; the CPU figures per flow will be skewed" >&2; fi
+}
+
+# machine_ticks: busy and total ticks of all CPUs (first line of /proc/stat), "BUSY TOTAL".
+machine_ticks() {
+    local f
+    read -r -a f </proc/stat
+    echo "$((f[1] + f[2] + f[3] + f[6] + f[7] + f[8])) $((f[1] + f[2] + f[3] + f[4] + f[5] + f[6] + f[7] + f[8]))"
+}
+
+# pg_ticks POSTMASTER: CPU ticks of the cluster — the postmaster's utime + stime + cutime + cstime (the latter: its
+# reaped children) plus utime + stime of every live process whose parent is the postmaster.
+pg_ticks() {
+    local pm="$1" line f total p
+    read -r line </proc/"$pm"/stat
+    read -r -a f <<<"${line##*) }"
+    total=$((f[11] + f[12] + f[13] + f[14]))
+    for p in /proc/[0-9]*; do
+        [[ "${p#/proc/}" == "$pm" ]] && continue
+        line=""
+        read -r line 2>/dev/null <"$p/stat" || continue
+        read -r -a f <<<"${line##*) }"
+        if [[ "${f[1]:-}" == "$pm" ]]; then total=$((total + f[11] + f[12])); fi
+    done
+    echo "$total"
+}
+
+# loadgen LABEL OFFERS CONCURRENCY OUT: the load generator on OFFERS; its JSON in OUT, its stderr in OUT.err.
+loadgen() {
+    local label="$1" offers="$2" c="$3" out="$4" workers="$WORKERS" rc=0
+    if ((workers > c)); then workers="$c"; fi  # a worker with no lane would leave its share of the offers unrun
+    (cd "$peer" && timeout $((LOADGEN_DURATION + 90)) node loadgen.mjs --offers "$offers" --concurrency "$c" \
+        --workers "$workers" --verify-every 0 --duration "$LOADGEN_DURATION") >"$out" 2>"$out.err" || rc=$?
+    if [[ -s "$out.err" ]]; then
+        echo "   loadgen ($label) said on stderr:" >&2
+        sed 's/^/     /' "$out.err" | tail -n 20 >&2
+    else
+        rm -f "$out.err"
+    fi
+    return "$rc"
+}
+
+# measure LABEL KIND C OFFERS SERVER_PID [POSTMASTER]: one timed loadgen run with the CPU counters around it; adds a
+# row (KIND: reference, sqlite or postgres) and counts a run with failed or missing flows.
+measure() {
+    local label="$1" kind="$2" c="$3" offers="$4" pid="$5" pm="${6:-}"
+    local out="$logs/loadgen-$kind-c$c.json" rc=0 s0 s1 p0="" p1="" m0 m1 fields
+    sleep 1  # let the setup's writes settle
+    m0="$(machine_ticks)"
+    s0="$(bash "$peer/cpu-of.sh" "$pid")"
+    if [[ -n "$pm" ]]; then p0="$(pg_ticks "$pm")"; fi
+    loadgen "$label c$c" "$offers" "$c" "$out" || rc=$?
+    s1="$(bash "$peer/cpu-of.sh" "$pid")"
+    if [[ -n "$pm" ]]; then p1="$(pg_ticks "$pm")"; fi
+    m1="$(machine_ticks)"
+    # shellcheck disable=SC2016  # the quoted text is JavaScript
+    if ! fields="$(node -e '
+        const fs = require("fs")
+        const [file, expected, s0, s1, p0, p1, tck, m0, m1] = process.argv.slice(1)
+        const d = JSON.parse(fs.readFileSync(file, "utf8"))
+        const ok = d.flows.ok, failed = d.flows.failed, missing = Math.max(0, Number(expected) - d.flows.completed)
+        const per = (ms) => (ms / Math.max(ok, 1)).toFixed(3)
+        const server = per(1000 * (Number(s1) - Number(s0)))
+        const pg = p0 === "" ? "–" : per((1000 * (Number(p1) - Number(p0))) / Number(tck))
+        const [b0, t0] = m0.split(" ").map(Number), [b1, t1] = m1.split(" ").map(Number)
+        const busy = t1 > t0 ? ((100 * (b1 - b0)) / (t1 - t0)).toFixed(0) : "–"
+        const warn = Object.entries(d.warnings ?? {}).map(([w, n]) => `${n} × ${w}`).join("; ")
+        const err = Object.entries(d.errors ?? {}).map(([e, n]) => `${n} × ${e}`).join("; ")
+        console.log([ok, failed, missing, d.flows_per_s.toFixed(1), d.latency_ms.p50 ?? "–", d.latency_ms.p99 ?? "–",
+            server, pg, d.loadgen_cpu_pct, busy, d.elapsed_s, d.aborted ? 1 : 0, warn || "-", err || "-"].join("\t"))
+    ' "$out" "$FLOWS" "$s0" "$s1" "$p0" "$p1" "$LIB_CLK_TCK" "$m0" "$m1" 2>"$out.parse-err")"; then
+        echo "!! $label, concurrency $c: loadgen exited with $rc and left no readable report ($out)" >&2
+        cat "$out.parse-err" >&2 || true
+        failures=$((failures + 1))
+        rows+=("$(printf '%s\t%s\tFAILED' "$label" "$c")")
+        return 0
+    fi
+    rm -f "$out.parse-err"
+    local ok failed missing fps p50 p99 server pg lcpu busy secs aborted warn err
+    IFS=$'\t' read -r ok failed missing fps p50 p99 server pg lcpu busy secs aborted warn err <<<"$fields"
+    echo "   $label c$c: $ok ok, $failed failed, $missing not run in ${secs} s: $fps flows/s, p50 $p50 ms, p99 $p99 ms," \
+        "server CPU $server ms/flow, PostgreSQL CPU $pg ms/flow, loadgen CPU $lcpu %, machine $busy % busy"
+    if [[ "$warn" != - ]]; then echo "   loadgen warnings: $warn" >&2; fi
+    if [[ "$err" != - ]]; then echo "   loadgen errors: $err" >&2; fi
+    if [[ "$rc" != 0 || "$failed" != 0 || "$missing" != 0 || "$aborted" != 0 ]]; then
+        echo "!! $label, concurrency $c: loadgen exit $rc, $failed failed, $missing not run (report $out)" >&2
+        failures=$((failures + 1))
+    fi
+    rows+=("$(printf '%s\t' "$label" "$c" "$ok" "$failed" "$fps" "$p50" "$p99" "$server" "$pg" "$lcpu" "$busy")")
+}
+
+# warmup LABEL OFFERS: the warm-up run (not reported; failures still count).
+warmup() {
+    local label="$1" offers="$2" out="$logs/loadgen-warmup-${1// /-}.json"
+    echo "== $label: warm-up, $WARM flows at concurrency $FIRST_C"
+    if ! loadgen "$label warm-up" "$offers" "$FIRST_C" "$out"; then
+        echo "!! $label warm-up had failures (report $out)" >&2
+        failures=$((failures + 1))
+    fi
+}
+
+# --- prepare: the reference issuer's packages, Issuer2's builds ------------------------------------------------
+
+machine_load "start"
+echo "== copying $PEER_BENCH and installing its packages (npm install)"
+mkdir -p "$peer"
+cp -r "$PEER_BENCH"/*.mjs "$PEER_BENCH"/*.sh "$PEER_BENCH"/package.json "$PEER_BENCH"/lib "$peer"/
+chmod -R u+w "$peer"
+if ! (cd "$peer" && timeout 300 npm install --no-audit --no-fund --loglevel=error) >"$logs/npm-install.log" 2>&1; then
+    cat "$logs/npm-install.log" >&2
+    echo "npm install of peer-bench failed" >&2
+    exit 2
+fi
+need_issuer2=1
+if [[ "$DPOP" == 1 ]]; then
+    echo "== DPOP=1: the reference issuer runs with --dpop; Issuer2 has no DPoP yet, so its rows are skipped"
+    need_issuer2=0
+fi
+if [[ "$need_issuer2" == 1 && -n "${DATABASES// /}" ]]; then
+    lib_bench_prepare "$work" "$logs"
+else
+    LIB_CLK_TCK="$(getconf CLK_TCK)"
+fi
+echo "== machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), node $(node --version), $(dotnet --version 2>/dev/null || echo no) .NET SDK, CLK_TCK $LIB_CLK_TCK"
+echo "== $FLOWS flows per timed run at concurrency $CONCURRENCIES, warm-up $WARM, loadgen --workers $WORKERS; logs $logs"
+
+# --- the reference issuer ---------------------------------------------------------------------------------------
+
+stop_peer() {
+    if [[ -n "$peer_pid" ]]; then lib_server_stop "$peer_pid"; fi
+    peer_pid=""
+}
+lib_on_exit stop_peer
+
+peer_offers() {  # peer_offers URL COUNT FILE
+    (cd "$peer" && timeout "$SETUP_TIMEOUT" node make-peer-offers.mjs --peer "$1" --count "$2" --out "$3") 2>>"$logs/peer-offers.log" || {
+        cat "$logs/peer-offers.log" >&2
+        echo "!! could not make $2 offers at the reference issuer" >&2
+        exit 2
+    }
+}
+
+machine_load "reference issuer"
+peer_port="$(lib_free_port)"
+peer_url="http://127.0.0.1:$peer_port"
+peer_flags=()
+if [[ "$DPOP" == 1 ]]; then peer_flags=(--dpop); fi
+(cd "$peer" && exec node peer-issuer.mjs --port "$peer_port" "${peer_flags[@]}") >"$logs/peer-issuer.log" 2>&1 &
+peer_pid=$!
+if ! lib_wait_healthy "$peer_url/.well-known/openid-credential-issuer" 30 "$peer_pid"; then
+    cat "$logs/peer-issuer.log" >&2
+    echo "the reference issuer did not start" >&2
+    exit 2
+fi
+echo "   reference issuer pid $peer_pid on $peer_url ($(head -n 1 "$logs/peer-issuer.log"))"
+if ((WARM > 0)); then
+    peer_offers "$peer_url" "$WARM" "$work/offers/peer-warm.txt"
+    warmup "reference" "$work/offers/peer-warm.txt"
+fi
+for c in $CONCURRENCIES; do
+    echo "== reference: $FLOWS flows at concurrency $c"
+    peer_offers "$peer_url" "$FLOWS" "$work/offers/peer-c$c.txt"
+    measure "reference" reference "$c" "$work/offers/peer-c$c.txt" "$peer_pid"
+done
+stop_peer
+
+# --- Issuer2 ----------------------------------------------------------------------------------------------------
+
+server_pid=""
+# start_server NAME [ARG…]: Issuer2 from the copy of its build output; sets server_pid, http_url, grpc_url.
+start_server() {
+    local name="$1" http_port
+    shift
+    http_port="$(lib_free_port)"
+    http_url="http://127.0.0.1:$http_port"
+    grpc_url="http://127.0.0.1:$(lib_free_port "$http_port")"
+    server_log="$logs/server-$name.log"
+    lib_server_start "Issuer2 ($name)" "$work/server" "$server_log" "$http_url" "$grpc_url" \
+        --Issuer2:AdminKey="$LIB_ADMIN_KEY" --Issuer2:KeyEncryptionKey="$LIB_KEK" "$@" || exit 2
+    server_pid="$LIB_SERVER_PID"
+    echo "   Issuer2 ($name) pid $server_pid: wallets $http_url, gRPC $grpc_url; log $server_log"
+}
+
+issuer2_offers() {  # issuer2_offers COUNT FILE
+    timeout "$SETUP_TIMEOUT" dotnet "$LIB_BENCH_DLL" --grpc "$grpc_url" --admin-key "$LIB_ADMIN_KEY" \
+        --offers-out "$2" --count "$1" 2>>"$logs/issuer2-offers.log" || {
+        tail -n 20 "$logs/issuer2-offers.log" >&2
+        echo "!! could not make $1 offers at Issuer2; server log: $server_log" >&2
+        exit 2
+    }
+}
+
+# run_issuer2 KIND LABEL [POSTMASTER] -- [SERVER ARG…]
+run_issuer2() {
+    local kind="$1" label="$2" pm="$3"
+    shift 4
+    machine_load "$label"
+    start_server "$kind" "$@"
+    if ((WARM > 0)); then
+        issuer2_offers "$WARM" "$work/offers/$kind-warm.txt"
+        warmup "$label" "$work/offers/$kind-warm.txt"
+    fi
+    for c in $CONCURRENCIES; do
+        echo "== $label: $FLOWS flows at concurrency $c"
+        issuer2_offers "$FLOWS" "$work/offers/$kind-c$c.txt"
+        measure "$label" "$kind" "$c" "$work/offers/$kind-c$c.txt" "$server_pid" "$pm"
+    done
+    if ! kill -0 "$server_pid" 2>/dev/null; then echo "!! Issuer2 ($kind) is gone; log $server_log" >&2; failures=$((failures + 1)); fi
+    lib_server_stop "$server_pid"
+    server_pid=""
+    if grep -qE '^(fail|crit|warn):' "$server_log"; then
+        echo "   Issuer2 ($kind) logged at Warning or above ($server_log):" >&2
+        grep -E '^(fail|crit|warn):' "$server_log" | sort | uniq -c | head -n 10 >&2
+    fi
+}
+
+if [[ "$need_issuer2" == 1 ]]; then
+    for db in $DATABASES; do
+        case "$db" in
+            sqlite)
+                mkdir -p "$work/sqlite"
+                run_issuer2 sqlite "Issuer2 SQLite" "" -- --Issuer2:DataDirectory="$work/sqlite"
+                ;;
+            postgres)
+                lib_pg_ensure_installed --quiet || exit 2
+                pg_dir="$(mktemp -d /tmp/issuer2-compare-pg.XXXXXX)"
+                lib_on_exit rm -rf "$pg_dir"
+                pg_port="$(lib_free_port)"
+                lib_pg_start "$pg_dir" "$pg_port" -c synchronous_commit=on || exit 2
+                echo "== PostgreSQL $(lib_pg_version) throwaway cluster on 127.0.0.1:$pg_port, postmaster pid $LIB_PG_PID: fsync=off, synchronous_commit=on"
+                mkdir -p "$work/pgdata-dir"
+                run_issuer2 postgres "Issuer2 PostgreSQL" "$LIB_PG_PID" -- --Issuer2:DataDirectory="$work/pgdata-dir" \
+                    --Issuer2:Database:Provider=Postgres --Issuer2:Database:ConnectionString="$(lib_pg_connection)"
+                lib_pg_stop
+                cp "$pg_dir/log" "$logs/postgres.log" 2>/dev/null || true
+                ;;
+        esac
+    done
+fi
+
+# --- the table --------------------------------------------------------------------------------------------------
+
+echo
+echo "| server | concurrency | flows ok | failed | flows/s | p50 ms | p99 ms | server CPU ms/flow | PostgreSQL CPU ms/flow | loadgen CPU % | machine busy % | server CPU/flow vs reference | flows/s vs reference |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+declare -A ref_cpu=() ref_fps=()
+for row in "${rows[@]}"; do
+    IFS=$'\t' read -r label c ok _ fps _ _ server _ _ _ <<<"$row"
+    if [[ "$label" == reference && "$ok" != FAILED ]]; then ref_cpu[$c]="$server"; ref_fps[$c]="$fps"; fi
+done
+for row in "${rows[@]}"; do
+    IFS=$'\t' read -r label c ok failed fps p50 p99 server pg lcpu busy <<<"$row"
+    if [[ "$ok" == FAILED ]]; then
+        echo "| $label | $c | FAILED (no report) | | | | | | | | | | |"
+        continue
+    fi
+    rc_cpu="–" rc_fps="–"
+    if [[ "$label" != reference && -n "${ref_cpu[$c]:-}" ]]; then
+        rc_cpu="$(awk -v a="$server" -v b="${ref_cpu[$c]}" 'BEGIN { if (b > 0) printf "%.2f×", a / b; else print "–" }')"
+        rc_fps="$(awk -v a="$fps" -v b="${ref_fps[$c]}" 'BEGIN { if (b > 0) printf "%.2f×", a / b; else print "–" }')"
+    fi
+    echo "| $label | $c | $ok | $failed | $fps | $p50 | $p99 | $server | $pg | $lcpu | $busy | $rc_cpu | $rc_fps |"
+done
+echo
+echo "CPU: user + system of the server process (/proc, after − before the run) and of the PostgreSQL cluster (postmaster"
+echo "with reaped children + its live children), per successful flow. loadgen CPU % of one core (loadgen --workers $WORKERS;"
+echo "near 100 × workers: the client was the bottleneck). Machine busy %: all CPUs during the run, whatever used them."
+echo "logs: $logs"
+
+if [[ "$failures" != 0 ]]; then
+    echo "$failures run(s) had failed or missing flows" >&2
+    exit 1
+fi
