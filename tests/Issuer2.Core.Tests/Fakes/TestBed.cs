@@ -60,6 +60,16 @@ internal sealed partial class TestBed
     public TenantManagement Tenants { get; }
     public ApiKeyManagement ApiKeys { get; }
 
+    /// <summary>What offer and wallet tests start from: the tenants acme and globex, and acme's profile "employee".</summary>
+    public static TestBed WithEmployeeProfile()
+    {
+        var bed = new TestBed();
+        bed.SeedTenant();
+        bed.SeedTenant(OtherTenantId);
+        bed.SeedProfile();
+        return bed;
+    }
+
     public static Caller Admin { get; } = Caller.Admin("admin");
     public static Caller AcmeKey { get; } = Caller.ForTenant(TenantId, "acme-key");
     public static Caller GlobexKey { get; } = Caller.ForTenant(OtherTenantId, "globex-key");

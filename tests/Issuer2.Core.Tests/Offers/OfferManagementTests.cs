@@ -16,14 +16,7 @@ public sealed class OfferManagementTests
     private const string ByReferencePrefix = "openid-credential-offer://?credential_offer_uri=";
     private const string Grant = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
 
-    private readonly TestBed _bed = new();
-
-    public OfferManagementTests()
-    {
-        _bed.SeedTenant();
-        _bed.SeedTenant(TestBed.OtherTenantId);
-        _bed.SeedProfile();
-    }
+    private readonly TestBed _bed = TestBed.WithEmployeeProfile();
 
     private static JsonNode ByValueOffer(string url) => JsonNode.Parse(Uri.UnescapeDataString(url[ByValuePrefix.Length..]))!;
 
@@ -580,9 +573,7 @@ public sealed class OfferManagementTests
     {
         // Another host, sharing the database and the KEK, commits the same request first.
         var command = TestBed.Command(txCode: new TxCodeOptions(null, 0, null, null), requestId: "req-1");
-        var otherHost = new TestBed();
-        otherHost.SeedTenant();
-        otherHost.SeedProfile();
+        var otherHost = TestBed.WithEmployeeProfile();
         var winner = (await otherHost.Management.CreateAsync(TestBed.AcmeKey, TestBed.TenantId, command, default)).Value;
         _bed.Db.BeforeNextSave = () =>
         {
