@@ -61,12 +61,12 @@ internal sealed partial class TestBed
     public ApiKeyManagement ApiKeys { get; }
 
     /// <summary>What offer and wallet tests start from: the tenants acme and globex, and acme's profile "employee".</summary>
-    public static TestBed WithEmployeeProfile()
+    public static TestBed WithEmployeeProfile(IReadOnlyList<ClaimDefinition>? claims = null, IReadOnlyList<ClaimValue>? defaults = null)
     {
         var bed = new TestBed();
         bed.SeedTenant();
         bed.SeedTenant(OtherTenantId);
-        bed.SeedProfile();
+        bed.SeedProfile(claims: claims, defaults: defaults);
         return bed;
     }
 
