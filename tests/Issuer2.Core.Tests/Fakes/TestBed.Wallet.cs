@@ -25,7 +25,7 @@ internal sealed partial class TestBed
 
     private const string OfferUriPrefix = "openid-credential-offer://?credential_offer_uri=";
 
-    public LocalEventNotifier Notifier { get; } = new();
+    public CountingEventNotifier Notifier { get; } = new();
     public TenantSnapshotCache SnapshotCache { get; } = new();
     public EventStreams Streams { get; } = new(new TestMeterFactory());
     public InMemoryEventReader EventReader => new(Db);
@@ -113,6 +113,13 @@ internal sealed partial class TestBed
     {
         var issued = await IssueCredential.ExecuteAsync(session, CredentialRequestFor(holder, session.Access.Session.ConfigurationId), default);
         return issued.Value;
+    }
+
+    /// <summary>Commits one event of <paramref name="tenantId"/> now, as a refusal does, and returns it as stored (with its cursor).</summary>
+    public async Task<IssuerEvent> AppendEventAsync(string tenantId = TenantId, string? sessionId = null, string type = EventTypes.TokenRefused)
+    {
+        await Journal.AppendAsync(IssuerEvent.Create(tenantId, type, Clock.UtcNow(), new EventDetails.TokenRefused("code_used"), "offer1", sessionId, "employee"), default);
+        return Db.Events[^1];
     }
 
     private sealed class TestMeterFactory : IMeterFactory
