@@ -220,11 +220,14 @@ public sealed class ResolveOfferTests
     }
 
     [Fact]
-    public async Task Resolve_EmptyToken_IsNotFound()
+    public async Task Resolve_EmptyToken_IsNotFoundEvenWhenAnOfferHasItsHash()
     {
+        var offer = SeedOfferWithUriToken("");
+
         var result = await Resolve("");
 
         Assert.Equal(WalletErrors.NotFound, result.Error?.SpecCode);
+        Assert.Equal(0, offer.ResolutionCount);
     }
 
     [Fact]

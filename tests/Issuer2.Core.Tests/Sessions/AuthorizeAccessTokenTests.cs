@@ -13,6 +13,12 @@ public sealed class AuthorizeAccessTokenTests
     private Task<Result<AuthorizedSession, WalletError>> Authorize(string? accessToken, string tenantId = TestBed.TenantId) =>
         _bed.AuthorizeAccessToken.ExecuteAsync(tenantId, accessToken, default);
 
+    /// <summary>Stores a live access token of the first session whose plain form is <paramref name="plain"/>, which no grant would mint.</summary>
+    private void SeedTokenFor(string plain) => _bed.Db.AccessTokens.Add(new AccessToken
+    {
+        TokenHash = Secrets.Hash(plain), TenantId = TestBed.TenantId, SessionId = _bed.Db.Sessions[0].Id, ExpiresAt = _bed.Clock.GetUtcNow().AddMinutes(5),
+    });
+
     [Fact]
     public async Task Authorize_ValidToken_OpensItsSessionWithTheTenant()
     {
@@ -44,9 +50,10 @@ public sealed class AuthorizeAccessTokenTests
     [Theory]
     [InlineData(null)]
     [InlineData("")]
-    public async Task Authorize_WithoutToken_IsInvalidToken(string? accessToken)
+    public async Task Authorize_WithoutToken_IsInvalidTokenEvenWhenATokenHasTheEmptyHash(string? accessToken)
     {
         await _bed.TokenAsync(await _bed.OfferAsync());
+        SeedTokenFor("");
 
         var result = await Authorize(accessToken);
 
@@ -68,10 +75,7 @@ public sealed class AuthorizeAccessTokenTests
     {
         await _bed.TokenAsync(await _bed.OfferAsync());
         var longToken = new string('a', 129);
-        _bed.Db.AccessTokens.Add(new AccessToken
-        {
-            TokenHash = Secrets.Hash(longToken), TenantId = TestBed.TenantId, SessionId = _bed.Db.Sessions[0].Id, ExpiresAt = _bed.Clock.GetUtcNow().AddMinutes(5),
-        });
+        SeedTokenFor(longToken);
 
         var result = await Authorize(longToken);
 
