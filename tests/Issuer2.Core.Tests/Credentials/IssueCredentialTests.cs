@@ -299,13 +299,15 @@ public sealed class IssueCredentialTests : IDisposable
     }
 
     [Fact]
-    public async Task Credential_SecondRequestOfTheSession_IsCredentialRequestDenied()
+    public async Task Credential_RetriedAfterALostResponse_IsCredentialRequestDeniedNotInvalidNonce()
     {
+        // The wallet sends the very same request again: it learns the credential was issued, not to fetch a nonce.
         var token = await _bed.TokenAsync(await _bed.OfferAsync(OfferForMax()));
-        await _bed.CredentialAsync(await _bed.AuthorizeAsync(token), _holder);
+        var request = _bed.CredentialRequestFor(_holder);
+        await Issue(await _bed.AuthorizeAsync(token), request);
         var again = await _bed.AuthorizeAsync(token);
 
-        var result = await Issue(again, _bed.CredentialRequestFor(_holder));
+        var result = await Issue(again, request);
 
         Assert.True(again.Access.AlreadyIssued);
         Assert.Equal(WalletErrors.CredentialRequestDenied, result.Error?.SpecCode);
