@@ -22,6 +22,13 @@ public sealed class SessionEventsTests
         Func<FeedItem, CancellationToken, Task> write, CancellationToken ct, EventStreamPolicy? policy = null, Caller? caller = null, string tenantId = TestBed.TenantId, FeedStart? start = null) =>
         _bed.SessionEvents.StreamAsync(caller ?? TestBed.AcmeKey, tenantId, EventFilter.All, start ?? new FeedStart(null, true), policy ?? Policy, write, ct);
 
+    /// <summary>A stream expected to end by itself: the outcome, or a timeout error when it is still open at the deadline.</summary>
+    private async Task<Error?> StreamToItsEnd(Func<FeedItem, CancellationToken, Task> write, EventStreamPolicy? policy = null, Caller? caller = null, FeedStart? start = null)
+    {
+        using var cancel = new CancellationTokenSource();
+        return await WithinDeadline(Stream(write, cancel.Token, policy, caller, start: start), cancel);
+    }
+
     private static Task Ignore(FeedItem item, CancellationToken ct) => Task.CompletedTask;
 
     private static string[] Cursors(EventPage page) => [.. page.Events.Select(e => e.Cursor)];
@@ -157,7 +164,7 @@ public sealed class SessionEventsTests
     [Fact]
     public async Task Stream_ByAnotherTenantsKey_IsNotFoundAndOpensNoStream()
     {
-        var error = await Stream(Ignore, default, caller: TestBed.GlobexKey);
+        var error = await StreamToItsEnd(Ignore, caller: TestBed.GlobexKey);
 
         Assert.Equal(ErrorKind.NotFound, error?.Kind);
         Assert.Equal(0, _bed.Streams.Active);
@@ -166,7 +173,7 @@ public sealed class SessionEventsTests
     [Fact]
     public async Task Stream_ByTheAdminKey_IsPermissionDenied()
     {
-        var error = await Stream(Ignore, default, caller: TestBed.Admin);
+        var error = await StreamToItsEnd(Ignore, caller: TestBed.Admin);
 
         Assert.Equal(ErrorKind.PermissionDenied, error?.Kind);
         Assert.Equal(0, _bed.Streams.Active);
@@ -175,7 +182,7 @@ public sealed class SessionEventsTests
     [Fact]
     public async Task Stream_AfterSomethingThatIsNoCursor_IsInvalidOnAfterCursor()
     {
-        var error = await Stream(Ignore, default, start: new FeedStart("not-a-cursor", false));
+        var error = await StreamToItsEnd(Ignore, start: new FeedStart("not-a-cursor", false));
 
         Assert.Equal(["after_cursor"], TestBed.Fields(error));
         Assert.Equal(0, _bed.Streams.Active);
@@ -222,7 +229,7 @@ public sealed class SessionEventsTests
         }, cancel.Token, Policy with { MaxStreamsPerTenant = 1 });
         await open.Task.WaitAsync(Deadline);
 
-        var second = await Stream(Ignore, default, Policy with { MaxStreamsPerTenant = 1 });
+        var second = await StreamToItsEnd(Ignore, Policy with { MaxStreamsPerTenant = 1 });
         var otherTenant = Stream(Ignore, cancel.Token, Policy with { MaxStreamsPerTenant = 1 }, TestBed.GlobexKey, TestBed.OtherTenantId);
         var activeWithBoth = _bed.Streams.Active;
         await cancel.CancelAsync();
@@ -266,14 +273,12 @@ public sealed class SessionEventsTests
     {
         for (var i = 0; i < 5; i++) await _bed.AppendEventAsync();
         var written = 0;
-        using var cancel = new CancellationTokenSource();
-        var stream = Stream(async (item, ct) =>
+
+        var error = await StreamToItsEnd(async (item, ct) =>
         {
             // The first write stalls until the host gave up on the client (its feed stopped), then the client reads on.
             if (Interlocked.Increment(ref written) == 1) await _bed.Notifier.NoListenersAsync(ct);
-        }, cancel.Token, Policy with { Buffer = 1 });
-
-        var error = await WithinDeadline(stream, cancel);
+        }, Policy with { Buffer = 1 });
 
         Assert.Equal(ErrorKind.Unavailable, error?.Kind);
         Assert.Equal(ErrorReasons.SubscriberLagging, error?.Reason);
@@ -285,11 +290,9 @@ public sealed class SessionEventsTests
     public async Task Stream_WhoseWriterNeverCompletesAWrite_EndsWithSubscriberLaggingAfterTheLagTimeout()
     {
         for (var i = 0; i < 5; i++) await _bed.AppendEventAsync();
-        using var cancel = new CancellationTokenSource();
-        // A client that reads nothing: the write waits until the stream is torn down, as a blocked transport does.
-        var stream = Stream((item, ct) => Task.Delay(Timeout.Infinite, ct), cancel.Token, Policy with { Buffer = 1 });
 
-        var error = await WithinDeadline(stream, cancel);
+        // A client that reads nothing: the write waits until the stream is torn down, as a blocked transport does.
+        var error = await StreamToItsEnd((item, ct) => Task.Delay(Timeout.Infinite, ct), Policy with { Buffer = 1 });
 
         Assert.Equal(ErrorKind.Unavailable, error?.Kind);
         Assert.Equal(ErrorReasons.SubscriberLagging, error?.Reason);
