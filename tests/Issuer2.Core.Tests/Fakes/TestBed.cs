@@ -36,8 +36,12 @@ internal sealed partial class TestBed
         Profiles = new ProfileManagement(TenantStore, ProfileStore, OfferStore, Db, Db, Clock);
         Tenants = new TenantManagement(TenantStore, Db, Db, new SigningKeys(Protector), new FixedPublicBaseUrl(BaseUrl), Clock);
         ApiKeys = new ApiKeyManagement(TenantStore, ApiKeyStore, Db, Db, Clock);
+
+        // The wallet flow, as the host wires it (TestBed.Wallet.cs).
         Db.Notifier = Notifier;
-        (Nonces, Proofs, Signers) = (new NonceService(Protector, Clock), new ProofValidator(Clock), new SignerCache(new SigningKeys(Protector)));
+        Nonces = new NonceService(Protector, Clock);
+        Proofs = new ProofValidator(Clock);
+        Signers = new SignerCache(new SigningKeys(Protector));
         ResolveOffer = new ResolveOffer(Directory, new InMemoryOfferResolutionStore(Db), Clock);
         IssueToken = new IssueToken(new RedeemPreAuthorizedCode(Directory, new InMemoryTokenRedemptionStore(Db), Journal, Protector, Clock));
         AuthorizeAccessToken = new AuthorizeAccessToken(Directory, new InMemorySessionAccessStore(Db), Clock);
