@@ -1,20 +1,30 @@
+using System.Reflection;
 using Issuer2.Core.ApiKeys;
 using Issuer2.Core.Common;
 using Issuer2.Core.Events;
 using Issuer2.Core.Keys;
 using Issuer2.Core.Offers;
 using Issuer2.Core.Profiles;
+using Issuer2.Core.Sessions;
 using Issuer2.Core.Tenants;
 
 namespace Issuer2.Core.Tests.Fakes;
 
 /// <summary>
 /// A unit of work over in-memory tables. Adds and appended events are staged and become visible only on
-/// <see cref="SaveChangesAsync"/>, as in the real store; tracked objects are the stored instances.
+/// <see cref="SaveChangesAsync"/>, as in the real store; tracked objects are the stored instances. The wallet
+/// ports write through <see cref="Transaction"/> instead: one conditional write, all or nothing, as the SQL
+/// adapters' batches are. Committed events get a sequence, as the database assigns one on insert, and wake the
+/// <see cref="Notifier"/>.
 /// </summary>
 internal sealed class InMemoryDatabase : IUnitOfWork, IEventLog
 {
     private readonly List<Action> _pending = [];
+    private readonly HashSet<string> _pendingEventTenants = new(StringComparer.Ordinal);
+    private long _lastSequence;
+
+    /// <summary>Held while a commit runs or the event log is read: the event feed reads on another thread.</summary>
+    public Lock Gate { get; } = new();
 
     public List<Tenant> Tenants { get; } = [];
     public List<SigningKey> SigningKeys { get; } = [];
@@ -24,40 +34,129 @@ internal sealed class InMemoryDatabase : IUnitOfWork, IEventLog
     public List<Offer> Offers { get; } = [];
     public List<PreAuthorizedCode> Codes { get; } = [];
     public List<OfferRequest> OfferRequests { get; } = [];
+    public List<IssuanceSession> Sessions { get; } = [];
+    public List<AccessToken> AccessTokens { get; } = [];
+    public List<IssuedCredential> IssuedCredentials { get; } = [];
+    public List<ConsumedNonce> ConsumedNonces { get; } = [];
 
-    /// <summary>Committed events.</summary>
+    /// <summary>Committed events, in sequence order.</summary>
     public List<IssuerEvent> Events { get; } = [];
 
     /// <summary>Every event ever appended, committed or not.</summary>
     public List<IssuerEvent> AppendedEvents { get; } = [];
 
+    /// <summary>The newest position retention deleted, as the event_retention row keeps it.</summary>
+    public EventCursor? EventsPurgedThrough { get; set; }
+
+    /// <summary>Woken after every commit that appended events, as the SQL adapters wake it.</summary>
+    public IEventNotifier? Notifier { get; set; }
+
     public int SaveCount { get; private set; }
 
-    /// <summary>Runs once instead of the next commit, e.g. to simulate a concurrent request winning a unique key.</summary>
+    /// <summary>Runs once before the next commit, e.g. to simulate a concurrent request winning a unique key or a row.</summary>
     public Action? BeforeNextSave { get; set; }
+
+    /// <summary>The cursor of the newest committed event; (0, 0) before the first, as on SQLite.</summary>
+    public EventCursor Head
+    {
+        get
+        {
+            lock (Gate) return new EventCursor(0, _lastSequence);
+        }
+    }
 
     public void Stage(Action apply) => _pending.Add(apply);
 
     public void Append(IssuerEvent e)
     {
         AppendedEvents.Add(e);
-        Stage(() => Events.Add(e));
+        _pendingEventTenants.Add(e.TenantId);
+        Stage(() => Commit(e));
     }
 
     public Task SaveChangesAsync(CancellationToken ct)
     {
-        if (BeforeNextSave is { } before)
+        RunConcurrentRequest();
+        lock (Gate)
         {
-            BeforeNextSave = null;
-            before();
+            foreach (var apply in _pending) apply();
         }
-        foreach (var apply in _pending) apply();
-        _pending.Clear();
+        var tenants = _pendingEventTenants.ToList();
+        Reset();
         SaveCount++;
+        foreach (var tenant in tenants) Notifier?.Committed(tenant);
         return Task.CompletedTask;
     }
 
-    public void Reset() => _pending.Clear();
+    public void Reset()
+    {
+        _pending.Clear();
+        _pendingEventTenants.Clear();
+    }
+
+    /// <summary>
+    /// One wallet transaction: <paramref name="write"/> checks its conditions against the tables and either changes
+    /// them and returns true, or changes nothing and returns false (a conditional UPDATE that took no row, a unique key
+    /// that was taken). <paramref name="events"/> commit with it or not at all.
+    /// </summary>
+    public bool Transaction(IReadOnlyList<IssuerEvent> events, Func<bool> write)
+    {
+        RunConcurrentRequest();
+        AppendedEvents.AddRange(events);
+        lock (Gate)
+        {
+            if (!write()) return false;
+            foreach (var e in events) Commit(e);
+        }
+        foreach (var tenant in events.Select(e => e.TenantId).Distinct()) Notifier?.Committed(tenant);
+        return true;
+    }
+
+    /// <summary>Deletes up to <paramref name="batchSize"/> events older than <paramref name="cutoff"/> and moves the purge mark with them.</summary>
+    public int PurgeEventsOlderThan(DateTimeOffset cutoff, int batchSize)
+    {
+        lock (Gate)
+        {
+            var batch = Events.Where(e => e.OccurredAt < cutoff).Take(batchSize).ToList();
+            if (batch.Count == 0) return 0;
+            foreach (var e in batch) Events.Remove(e);
+            var newest = new EventCursor(batch[^1].TransactionId, batch[^1].Sequence);
+            if (EventsPurgedThrough is not { } mark || newest > mark) EventsPurgedThrough = newest;
+            return batch.Count;
+        }
+    }
+
+    private void RunConcurrentRequest()
+    {
+        if (BeforeNextSave is not { } before) return;
+        BeforeNextSave = null;
+        before();
+    }
+
+    /// <summary>Stores the event as the database does: a copy with the next sequence (transaction id 0, as on SQLite).</summary>
+    private void Commit(IssuerEvent e) => Events.Add(new IssuerEvent
+    {
+        Sequence = ++_lastSequence,
+        TenantId = e.TenantId,
+        Type = e.Type,
+        OccurredAt = e.OccurredAt,
+        OfferId = e.OfferId,
+        SessionId = e.SessionId,
+        ProfileId = e.ProfileId,
+        Detail = e.Detail,
+    });
+}
+
+/// <summary>Copies of rows, as an untracked (AsNoTracking) read returns them: changing one changes nothing stored.</summary>
+internal static class Rows
+{
+    private static readonly MethodInfo CloneMethod =
+        typeof(object).GetMethod("MemberwiseClone", BindingFlags.Instance | BindingFlags.NonPublic)!;
+
+    public static T Copy<T>(T row)
+        where T : class => (T)CloneMethod.Invoke(row, null)!;
+
+    public static bool SameBytes(byte[]? a, byte[] b) => a is not null && a.AsSpan().SequenceEqual(b);
 }
 
 internal sealed class InMemoryTenantStore(InMemoryDatabase db) : ITenantStore
@@ -130,10 +229,16 @@ internal sealed class InMemoryOfferStore(InMemoryDatabase db) : IOfferStore
     public Task<OfferRequest?> FindRequestAsync(string tenantId, string requestId, CancellationToken ct) =>
         Task.FromResult(db.OfferRequests.FirstOrDefault(r => r.TenantId == tenantId && r.RequestId == requestId));
 
-    // Sessions are the wallet flow's; the management use cases under test here never create any.
     public Task<IReadOnlyList<SessionView>> ListSessionsAsync(
         string tenantId, string offerId, (DateTimeOffset CreatedAt, string Id)? after, int limit, CancellationToken ct) =>
-        Task.FromResult<IReadOnlyList<SessionView>>([]);
+        Task.FromResult<IReadOnlyList<SessionView>>(db.Sessions
+            .Where(s => s.TenantId == tenantId && s.OfferId == offerId
+                && (after is not { } a || s.CreatedAt > a.CreatedAt || (s.CreatedAt == a.CreatedAt && string.CompareOrdinal(s.Id, a.Id) > 0)))
+            .OrderBy(s => s.CreatedAt)
+            .ThenBy(s => s.Id, StringComparer.Ordinal)
+            .Take(limit)
+            .Select(s => new SessionView(s, db.IssuedCredentials.Where(c => c.SessionId == s.Id).ToList()))
+            .ToList());
 
     public Task<int> PurgeExpiredRequestsAsync(DateTimeOffset now, int batchSize, CancellationToken ct)
     {

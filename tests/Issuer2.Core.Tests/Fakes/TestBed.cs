@@ -3,17 +3,25 @@ using Issuer2.Core.ApiKeys;
 using Issuer2.Core.Claims;
 using Issuer2.Core.Common;
 using Issuer2.Core.Credentials;
+using Issuer2.Core.Events;
 using Issuer2.Core.Keys;
+using Issuer2.Core.Nonces;
+using Issuer2.Core.Notifications;
 using Issuer2.Core.Offers;
 using Issuer2.Core.Profiles;
 using Issuer2.Core.Security;
+using Issuer2.Core.Sessions;
 using Issuer2.Core.Tenants;
+using Issuer2.Core.Tokens;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Issuer2.Core.Tests.Fakes;
 
-/// <summary>The use cases of Core wired to in-memory ports, a fixed clock and a fixed key-encryption key.</summary>
-internal sealed class TestBed
+/// <summary>
+/// The use cases of Core wired to in-memory ports, a fixed clock and a fixed key-encryption key: management here,
+/// the wallet flow and the event feed in TestBed.Wallet.cs.
+/// </summary>
+internal sealed partial class TestBed
 {
     public const string BaseUrl = "https://issuer.example";
     public const string TenantId = "acme";
@@ -33,6 +41,20 @@ internal sealed class TestBed
         Profiles = new ProfileManagement(TenantStore, ProfileStore, OfferStore, Db, Db, Clock);
         Tenants = new TenantManagement(TenantStore, OfferStore, Db, Db, new SigningKeys(Protector), new FixedPublicBaseUrl(BaseUrl), Clock);
         ApiKeys = new ApiKeyManagement(TenantStore, ApiKeyStore, Db, Db, Clock);
+
+        // The wallet flow, as the host wires it (TestBed.Wallet.cs).
+        Db.Notifier = Notifier;
+        Nonces = new NonceService(Protector, Clock);
+        Proofs = new ProofValidator(Clock);
+        Signers = new SignerCache(new SigningKeys(Protector));
+        ResolveOffer = new ResolveOffer(Directory, new InMemoryOfferResolutionStore(Db), Clock);
+        IssueToken = new IssueToken(new RedeemPreAuthorizedCode(Directory, new InMemoryTokenRedemptionStore(Db), Journal, Protector, Clock));
+        AuthorizeAccessToken = new AuthorizeAccessToken(Directory, new InMemorySessionAccessStore(Db), Clock);
+        IssueCredential = new IssueCredential(new InMemoryCredentialIssuanceStore(Db), Journal, Proofs, Nonces, Signers, Clock);
+        RecordNotification = new RecordNotification(new InMemoryNotificationStore(Db), Clock);
+        IssueNonce = new IssueNonce(Directory, Nonces);
+        EventFeed = new EventFeed(EventReader, Notifier, Clock);
+        SessionEvents = new SessionEvents(EventFeed, EventReader, Streams);
     }
 
     public FakeTimeProvider Clock { get; } = new(Start);
@@ -47,6 +69,16 @@ internal sealed class TestBed
     public TenantManagement Tenants { get; }
     public ApiKeyManagement ApiKeys { get; }
 
+    /// <summary>What offer and wallet tests start from: the tenants acme and globex, and acme's profile "employee".</summary>
+    public static TestBed WithEmployeeProfile(IReadOnlyList<ClaimDefinition>? claims = null, IReadOnlyList<ClaimValue>? defaults = null)
+    {
+        var bed = new TestBed();
+        bed.SeedTenant();
+        bed.SeedTenant(OtherTenantId);
+        bed.SeedProfile(claims: claims, defaults: defaults);
+        return bed;
+    }
+
     public static Caller Admin { get; } = Caller.Admin("admin");
     public static Caller AcmeKey { get; } = Caller.ForTenant(TenantId, "acme-key");
     public static Caller GlobexKey { get; } = Caller.ForTenant(OtherTenantId, "globex-key");
@@ -60,10 +92,20 @@ internal sealed class TestBed
         return doc.RootElement.Clone();
     }
 
-    public static ClaimDefinition Claim(string path, ClaimValueType type = ClaimValueType.String, bool mandatory = false) =>
-        new(path.Split('.'), [], mandatory, SelectivelyDisclosable: true, type);
+    public static ClaimDefinition Claim(string path, ClaimValueType type = ClaimValueType.String, bool mandatory = false, bool selectivelyDisclosable = true) =>
+        new(path.Split('.'), [], mandatory, selectivelyDisclosable, type);
 
-    /// <summary>A committed tenant with the documented defaults, adjusted by <paramref name="configure"/>.</summary>
+    /// <summary>The types of the committed events, oldest first.</summary>
+    public string[] CommittedEventTypes() => [.. Db.Events.Select(e => e.Type)];
+
+    /// <summary>The fields an error names.</summary>
+    public static string[] Fields(Error? error) => [.. error?.Violations.Select(v => v.Field) ?? []];
+
+    /// <summary>Creates an offer of the tenant through the management use case, as its own API key does.</summary>
+    public Task<Result<CreatedOffer, Error>> CreateOfferAsync(CreateOfferCommand command) =>
+        Management.CreateAsync(AcmeKey, TenantId, command, default);
+
+    /// <summary>A committed tenant with the documented defaults and one active signing key, adjusted by <paramref name="configure"/>.</summary>
     public Tenant SeedTenant(string id = TenantId, Action<Tenant>? configure = null)
     {
         var tenant = new Tenant
@@ -81,10 +123,11 @@ internal sealed class TestBed
         };
         configure?.Invoke(tenant);
         Db.Tenants.Add(tenant);
+        Db.SigningKeys.Add(new SigningKeys(Protector).Create(id, Start));
         return tenant;
     }
 
-    /// <summary>A committed profile (version 1) whose scope is its id.</summary>
+    /// <summary>A committed profile (version 1, with its version snapshot) whose scope is its id.</summary>
     public Profile SeedProfile(string profileId = "employee", string tenantId = TenantId, IReadOnlyList<ClaimDefinition>? claims = null, IReadOnlyList<ClaimValue>? defaults = null)
     {
         var profile = new Profile
@@ -94,12 +137,16 @@ internal sealed class TestBed
             ProfileId = profileId,
             Scope = profileId,
             Version = 1,
-            Definition = new ProfileDefinition(profileId, CredentialFormats.SdJwtVc, "https://credentials.example/employee", [],
+            Definition = new ProfileDefinition(profileId, CredentialFormats.SdJwtVc, $"https://credentials.example/{profileId}", [],
                 claims ?? [Claim("given_name"), Claim("family_name")], defaults ?? [], ProfileRules.DefaultValidity),
             CreatedAt = Start,
             UpdatedAt = Start,
         };
         Db.Profiles.Add(profile);
+        Db.ProfileVersions.Add(new ProfileVersion
+        {
+            ProfileUid = profile.Uid, Version = 1, TenantId = tenantId, ProfileId = profileId, Definition = profile.Definition, CreatedAt = Start,
+        });
         return profile;
     }
 

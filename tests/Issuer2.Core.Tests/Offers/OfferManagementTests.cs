@@ -16,23 +16,9 @@ public sealed class OfferManagementTests
     private const string ByReferencePrefix = "openid-credential-offer://?credential_offer_uri=";
     private const string Grant = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
 
-    private readonly TestBed _bed = new();
-
-    public OfferManagementTests()
-    {
-        _bed.SeedTenant();
-        _bed.SeedTenant(TestBed.OtherTenantId);
-        _bed.SeedProfile();
-    }
-
-    private Task<Result<CreatedOffer, Error>> Create(CreateOfferCommand command) =>
-        _bed.Management.CreateAsync(TestBed.AcmeKey, TestBed.TenantId, command, default);
-
-    private string[] CommittedEventTypes() => [.. _bed.Db.Events.Select(e => e.Type)];
+    private readonly TestBed _bed = TestBed.WithEmployeeProfile();
 
     private static JsonNode ByValueOffer(string url) => JsonNode.Parse(Uri.UnescapeDataString(url[ByValuePrefix.Length..]))!;
-
-    private static string[] Fields(Error? error) => [.. error?.Violations.Select(v => v.Field) ?? []];
 
     private void ConfigureTenant(Action<Tenant> configure) => configure(_bed.Db.Tenants[0]);
 
@@ -41,7 +27,7 @@ public sealed class OfferManagementTests
     [Fact]
     public async Task Create_WithDefaults_IsByReferenceSingleUseAndLivesTheTenantDefaultLifetime()
     {
-        var result = await Create(TestBed.Command());
+        var result = await _bed.CreateOfferAsync(TestBed.Command());
 
         var offer = result.Value.Offer;
         Assert.Equal(DeliveryMode.ByReference, offer.Delivery);
@@ -56,7 +42,7 @@ public sealed class OfferManagementTests
     [Fact]
     public async Task Create_ByReference_UrlPointsUnderTheIssuerAndOnlyTheTokenHashIsStored()
     {
-        var result = await Create(TestBed.Command(delivery: DeliveryMode.ByReference));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(delivery: DeliveryMode.ByReference));
         var offerUri = Uri.UnescapeDataString(result.Value.OfferUrl[ByReferencePrefix.Length..]);
         var token = offerUri["https://issuer.example/acme/offers/".Length..];
 
@@ -70,7 +56,7 @@ public sealed class OfferManagementTests
     [Fact]
     public async Task Create_ByValue_CarriesOneCodeStoredOnlyAsItsHash()
     {
-        var result = await Create(TestBed.Command(delivery: DeliveryMode.ByValue));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(delivery: DeliveryMode.ByValue));
         var document = ByValueOffer(result.Value.OfferUrl);
         var code = document["grants"]![Grant]!["pre-authorized_code"]!.GetValue<string>();
 
@@ -88,7 +74,7 @@ public sealed class OfferManagementTests
     {
         ConfigureTenant(t => t.PreAuthorizedCodeLifetime = TimeSpan.FromMinutes(10));
 
-        var result = await Create(TestBed.Command(delivery: DeliveryMode.ByValue));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(delivery: DeliveryMode.ByValue));
 
         Assert.Equal(TestBed.Start + TimeSpan.FromMinutes(10), result.Value.Offer.ExpiresAt);
     }
@@ -96,10 +82,10 @@ public sealed class OfferManagementTests
     [Fact]
     public async Task Create_ByValueWithMaxUses3_IsInvalidOnMaxUses()
     {
-        var result = await Create(TestBed.Command(delivery: DeliveryMode.ByValue, maxUses: 3));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(delivery: DeliveryMode.ByValue, maxUses: 3));
 
         Assert.Equal(ErrorReasons.InvalidArgument, result.Error?.Reason);
-        Assert.Equal(["max_uses"], Fields(result.Error));
+        Assert.Equal(["max_uses"], TestBed.Fields(result.Error));
         Assert.Empty(_bed.Db.Offers);
         Assert.Empty(_bed.Db.AppendedEvents);
     }
@@ -107,7 +93,7 @@ public sealed class OfferManagementTests
     [Fact]
     public async Task Create_ByReferenceWithMaxUses3_IsAccepted()
     {
-        var result = await Create(TestBed.Command(delivery: DeliveryMode.ByReference, maxUses: 3));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(delivery: DeliveryMode.ByReference, maxUses: 3));
 
         Assert.Equal(3, result.Value.Offer.MaxUses);
     }
@@ -117,32 +103,32 @@ public sealed class OfferManagementTests
     [InlineData(10_001)]
     public async Task Create_WithMaxUsesOutOfRange_IsInvalidOnMaxUses(int maxUses)
     {
-        var result = await Create(TestBed.Command(maxUses: maxUses));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(maxUses: maxUses));
 
-        Assert.Equal(["max_uses"], Fields(result.Error));
+        Assert.Equal(["max_uses"], TestBed.Fields(result.Error));
     }
 
     [Fact]
     public async Task Create_ByValueWithLifetimeAboveTheCodeLifetime_IsInvalidOnLifetime()
     {
-        var result = await Create(TestBed.Command(delivery: DeliveryMode.ByValue, lifetime: TimeSpan.FromMinutes(6)));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(delivery: DeliveryMode.ByValue, lifetime: TimeSpan.FromMinutes(6)));
 
-        Assert.Equal(["lifetime"], Fields(result.Error));
+        Assert.Equal(["lifetime"], TestBed.Fields(result.Error));
         Assert.Empty(_bed.Db.AppendedEvents);
     }
 
     [Fact]
     public async Task Create_ByValueWithExpireTimeAboveTheCodeLifetime_IsInvalidOnExpireTime()
     {
-        var result = await Create(TestBed.Command(delivery: DeliveryMode.ByValue, expireTime: TestBed.Start.AddHours(1)));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(delivery: DeliveryMode.ByValue, expireTime: TestBed.Start.AddHours(1)));
 
-        Assert.Equal(["expire_time"], Fields(result.Error));
+        Assert.Equal(["expire_time"], TestBed.Fields(result.Error));
     }
 
     [Fact]
     public async Task Create_ByReferenceWithLifetimeAboveTheCodeLifetime_IsAccepted()
     {
-        var result = await Create(TestBed.Command(lifetime: TimeSpan.FromDays(7)));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(lifetime: TimeSpan.FromDays(7)));
 
         Assert.Equal(TestBed.Start + TimeSpan.FromDays(7), result.Value.Offer.ExpiresAt);
     }
@@ -150,15 +136,15 @@ public sealed class OfferManagementTests
     [Fact]
     public async Task Create_WithLifetimeAboveTheTenantMaximum_IsInvalidOnLifetime()
     {
-        var result = await Create(TestBed.Command(lifetime: TimeSpan.FromDays(31)));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(lifetime: TimeSpan.FromDays(31)));
 
-        Assert.Equal(["lifetime"], Fields(result.Error));
+        Assert.Equal(["lifetime"], TestBed.Fields(result.Error));
     }
 
     [Fact]
     public async Task Create_WithLifetimeOfExactlyTheTenantMaximum_IsAccepted()
     {
-        var result = await Create(TestBed.Command(lifetime: TimeSpan.FromDays(30)));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(lifetime: TimeSpan.FromDays(30)));
 
         Assert.Equal(TestBed.Start + TimeSpan.FromDays(30), result.Value.Offer.ExpiresAt);
     }
@@ -166,7 +152,7 @@ public sealed class OfferManagementTests
     [Fact]
     public async Task Create_WithExpireTime_ExpiresThen()
     {
-        var result = await Create(TestBed.Command(expireTime: TestBed.Start.AddDays(2)));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(expireTime: TestBed.Start.AddDays(2)));
 
         Assert.Equal(TestBed.Start.AddDays(2), result.Value.Offer.ExpiresAt);
     }
@@ -174,25 +160,25 @@ public sealed class OfferManagementTests
     [Fact]
     public async Task Create_WithLifetimeAndExpireTime_IsInvalidOnExpireTime()
     {
-        var result = await Create(TestBed.Command(lifetime: TimeSpan.FromHours(1), expireTime: TestBed.Start.AddHours(1)));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(lifetime: TimeSpan.FromHours(1), expireTime: TestBed.Start.AddHours(1)));
 
-        Assert.Equal(["expire_time"], Fields(result.Error));
+        Assert.Equal(["expire_time"], TestBed.Fields(result.Error));
     }
 
     [Fact]
     public async Task Create_WithExpireTimeInThePast_IsInvalidOnExpireTime()
     {
-        var result = await Create(TestBed.Command(expireTime: TestBed.Start.AddSeconds(-1)));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(expireTime: TestBed.Start.AddSeconds(-1)));
 
-        Assert.Equal(["expire_time"], Fields(result.Error));
+        Assert.Equal(["expire_time"], TestBed.Fields(result.Error));
     }
 
     [Fact]
     public async Task Create_WithNegativeLifetime_IsInvalidOnLifetime()
     {
-        var result = await Create(TestBed.Command(lifetime: TimeSpan.FromMinutes(-1)));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(lifetime: TimeSpan.FromMinutes(-1)));
 
-        Assert.Equal(["lifetime"], Fields(result.Error));
+        Assert.Equal(["lifetime"], TestBed.Fields(result.Error));
     }
 
     // Authentication method and tenant policy
@@ -200,7 +186,7 @@ public sealed class OfferManagementTests
     [Fact]
     public async Task Create_AuthorizedOnTenantNotAllowingIt_IsMethodNotAllowed()
     {
-        var result = await Create(TestBed.Command(method: AuthenticationMethod.Authorized));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(method: AuthenticationMethod.Authorized));
 
         Assert.Equal(ErrorKind.FailedPrecondition, result.Error?.Kind);
         Assert.Equal(ErrorReasons.MethodNotAllowed, result.Error?.Reason);
@@ -212,7 +198,7 @@ public sealed class OfferManagementTests
     {
         ConfigureTenant(t => t.AllowAuthorized = true);
 
-        var result = await Create(TestBed.Command(method: AuthenticationMethod.Authorized));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(method: AuthenticationMethod.Authorized));
 
         Assert.Equal(ErrorKind.Unimplemented, result.Error?.Kind);
         Assert.Equal(ErrorReasons.AuthorizationCodeFlowUnavailable, result.Error?.Reason);
@@ -228,7 +214,7 @@ public sealed class OfferManagementTests
             t.AllowAuthorized = true;
         });
 
-        var result = await Create(TestBed.Command());
+        var result = await _bed.CreateOfferAsync(TestBed.Command());
 
         Assert.Equal(ErrorReasons.MethodNotAllowed, result.Error?.Reason);
     }
@@ -236,9 +222,9 @@ public sealed class OfferManagementTests
     [Fact]
     public async Task Create_PreAuthorizedWithIssuerStateInclude_IsInvalidOnIssuerStateMode()
     {
-        var result = await Create(TestBed.Command(issuerStateMode: IssuerStateMode.Include));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(issuerStateMode: IssuerStateMode.Include));
 
-        Assert.Equal(["issuer_state_mode"], Fields(result.Error));
+        Assert.Equal(["issuer_state_mode"], TestBed.Fields(result.Error));
     }
 
     [Fact]
@@ -246,7 +232,7 @@ public sealed class OfferManagementTests
     {
         ConfigureTenant(t => t.RequirePin = true);
 
-        var result = await Create(TestBed.Command());
+        var result = await _bed.CreateOfferAsync(TestBed.Command());
 
         Assert.Equal(ErrorKind.FailedPrecondition, result.Error?.Kind);
         Assert.Equal(ErrorReasons.PinRequired, result.Error?.Reason);
@@ -259,7 +245,7 @@ public sealed class OfferManagementTests
     {
         ConfigureTenant(t => t.RequirePin = true);
 
-        var result = await Create(TestBed.Command(txCode: new TxCodeOptions(null, 0, null, null)));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(txCode: new TxCodeOptions(null, 0, null, null)));
 
         Assert.True(result.Value.Offer.PinRequired);
     }
@@ -271,7 +257,7 @@ public sealed class OfferManagementTests
     {
         const string pin = "90210417";
 
-        var result = await Create(TestBed.Command(delivery: DeliveryMode.ByValue, txCode: new TxCodeOptions(pin, 0, TxCodeInputMode.Numeric, "Sent by SMS")));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(delivery: DeliveryMode.ByValue, txCode: new TxCodeOptions(pin, 0, TxCodeInputMode.Numeric, "Sent by SMS")));
         var offer = result.Value.Offer;
         var expectedHash = _bed.Protector.KeyedHash(Offer.PinContext(TestBed.TenantId, offer.Id), pin);
         var storedOffer = JsonSerializer.Serialize(offer, CoreJson.Options);
@@ -287,7 +273,7 @@ public sealed class OfferManagementTests
     [Fact]
     public async Task Create_WithSuppliedPin_DescribesItInTheByValueOffer()
     {
-        var result = await Create(TestBed.Command(delivery: DeliveryMode.ByValue, txCode: new TxCodeOptions("90210417", 0, null, "Sent by SMS")));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(delivery: DeliveryMode.ByValue, txCode: new TxCodeOptions("90210417", 0, null, "Sent by SMS")));
         var tx = ByValueOffer(result.Value.OfferUrl)["grants"]![Grant]!["tx_code"]!;
 
         Assert.Equal("numeric", tx["input_mode"]!.GetValue<string>());
@@ -301,7 +287,7 @@ public sealed class OfferManagementTests
     [Fact]
     public async Task Create_WithGeneratedPin_HasSixDigitsByDefault()
     {
-        var result = await Create(TestBed.Command(delivery: DeliveryMode.ByValue, txCode: new TxCodeOptions(null, 0, null, null)));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(delivery: DeliveryMode.ByValue, txCode: new TxCodeOptions(null, 0, null, null)));
         var pin = result.Value.Pin!;
         var tx = ByValueOffer(result.Value.OfferUrl)["grants"]![Grant]!["tx_code"]!;
 
@@ -317,7 +303,7 @@ public sealed class OfferManagementTests
     [InlineData(12)]
     public async Task Create_WithGeneratedPinOfAskedLength_HasThatManyDigits(int length)
     {
-        var result = await Create(TestBed.Command(txCode: new TxCodeOptions(null, length, TxCodeInputMode.Numeric, null)));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(txCode: new TxCodeOptions(null, length, TxCodeInputMode.Numeric, null)));
 
         Assert.Matches($@"\A[0-9]{{{length}}}\z", result.Value.Pin!);
     }
@@ -327,32 +313,32 @@ public sealed class OfferManagementTests
     [InlineData(13)]
     public async Task Create_WithGeneratedPinLengthOutside4To12_IsInvalidOnLength(int length)
     {
-        var result = await Create(TestBed.Command(txCode: new TxCodeOptions(null, length, null, null)));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(txCode: new TxCodeOptions(null, length, null, null)));
 
-        Assert.Equal(["tx_code.length"], Fields(result.Error));
+        Assert.Equal(["tx_code.length"], TestBed.Fields(result.Error));
     }
 
     [Fact]
     public async Task Create_WithTextPinInNumericInputMode_IsInvalidOnTxCodeValue()
     {
-        var result = await Create(TestBed.Command(txCode: new TxCodeOptions("abc-123", 0, TxCodeInputMode.Numeric, null)));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(txCode: new TxCodeOptions("abc-123", 0, TxCodeInputMode.Numeric, null)));
 
-        Assert.Equal(["tx_code.value"], Fields(result.Error));
+        Assert.Equal(["tx_code.value"], TestBed.Fields(result.Error));
         Assert.Empty(_bed.Db.AppendedEvents);
     }
 
     [Fact]
     public async Task Create_WithTextPinWithoutInputMode_IsInvalidOnTxCodeValue()
     {
-        var result = await Create(TestBed.Command(txCode: new TxCodeOptions("abc-123", 0, null, null)));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(txCode: new TxCodeOptions("abc-123", 0, null, null)));
 
-        Assert.Equal(["tx_code.value"], Fields(result.Error));
+        Assert.Equal(["tx_code.value"], TestBed.Fields(result.Error));
     }
 
     [Fact]
     public async Task Create_WithTextPinInTextInputMode_IsAccepted()
     {
-        var result = await Create(TestBed.Command(delivery: DeliveryMode.ByValue, txCode: new TxCodeOptions("abc-123", 0, TxCodeInputMode.Text, null)));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(delivery: DeliveryMode.ByValue, txCode: new TxCodeOptions("abc-123", 0, TxCodeInputMode.Text, null)));
         var tx = ByValueOffer(result.Value.OfferUrl)["grants"]![Grant]!["tx_code"]!;
 
         Assert.Equal("abc-123", result.Value.Pin);
@@ -363,9 +349,9 @@ public sealed class OfferManagementTests
     [Fact]
     public async Task Create_WithGeneratedPinInTextInputMode_IsInvalidOnInputMode()
     {
-        var result = await Create(TestBed.Command(txCode: new TxCodeOptions(null, 6, TxCodeInputMode.Text, null)));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(txCode: new TxCodeOptions(null, 6, TxCodeInputMode.Text, null)));
 
-        Assert.Equal(["tx_code.input_mode"], Fields(result.Error));
+        Assert.Equal(["tx_code.input_mode"], TestBed.Fields(result.Error));
     }
 
     [Theory]
@@ -373,40 +359,40 @@ public sealed class OfferManagementTests
     [InlineData("1")]
     public async Task Create_WithSuppliedPinShorterThan4_IsInvalidOnTxCodeValue(string pin)
     {
-        var result = await Create(TestBed.Command(txCode: new TxCodeOptions(pin, 0, null, null)));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(txCode: new TxCodeOptions(pin, 0, null, null)));
 
-        Assert.Equal(["tx_code.value"], Fields(result.Error));
+        Assert.Equal(["tx_code.value"], TestBed.Fields(result.Error));
     }
 
     [Fact]
     public async Task Create_WithSuppliedPinLongerThan64_IsInvalidOnTxCodeValue()
     {
-        var result = await Create(TestBed.Command(txCode: new TxCodeOptions(new string('7', 65), 0, null, null)));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(txCode: new TxCodeOptions(new string('7', 65), 0, null, null)));
 
-        Assert.Equal(["tx_code.value"], Fields(result.Error));
+        Assert.Equal(["tx_code.value"], TestBed.Fields(result.Error));
     }
 
     [Fact]
     public async Task Create_WithSuppliedPinAndLength_IsInvalidOnLength()
     {
-        var result = await Create(TestBed.Command(txCode: new TxCodeOptions("123456", 6, null, null)));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(txCode: new TxCodeOptions("123456", 6, null, null)));
 
-        Assert.Equal(["tx_code.length"], Fields(result.Error));
+        Assert.Equal(["tx_code.length"], TestBed.Fields(result.Error));
     }
 
     [Fact]
     public async Task Create_WithPinDescriptionLongerThan300_IsInvalidOnDescription()
     {
-        var result = await Create(TestBed.Command(txCode: new TxCodeOptions(null, 0, null, new string('d', 301))));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(txCode: new TxCodeOptions(null, 0, null, new string('d', 301))));
 
-        Assert.Equal(["tx_code.description"], Fields(result.Error));
+        Assert.Equal(["tx_code.description"], TestBed.Fields(result.Error));
     }
 
     [Fact]
     public async Task Create_PinsOfTwoOffersAreKeyedApart()
     {
-        var first = await Create(TestBed.Command(txCode: new TxCodeOptions("123456", 0, null, null)));
-        var second = await Create(TestBed.Command(txCode: new TxCodeOptions("123456", 0, null, null)));
+        var first = await _bed.CreateOfferAsync(TestBed.Command(txCode: new TxCodeOptions("123456", 0, null, null)));
+        var second = await _bed.CreateOfferAsync(TestBed.Command(txCode: new TxCodeOptions("123456", 0, null, null)));
 
         Assert.NotEqual(first.Value.Offer.PinHash, second.Value.Offer.PinHash);
     }
@@ -416,37 +402,37 @@ public sealed class OfferManagementTests
     [Fact]
     public async Task Create_WithOverrideOfUnknownClaim_IsInvalidOnOverridePath()
     {
-        var result = await Create(TestBed.Command(overrides: [new ClaimValue(["nickname"], TestBed.Json("\"Eri\""))]));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(overrides: [new ClaimValue(["nickname"], TestBed.Json("\"Eri\""))]));
 
-        Assert.Equal(["overrides[0].path"], Fields(result.Error));
+        Assert.Equal(["overrides[0].path"], TestBed.Fields(result.Error));
     }
 
     [Fact]
     public async Task Create_WithOverrideOfWrongType_IsInvalidOnOverrideValue()
     {
-        var result = await Create(TestBed.Command(overrides: [new ClaimValue(["given_name"], TestBed.Json("42"))]));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(overrides: [new ClaimValue(["given_name"], TestBed.Json("42"))]));
 
-        Assert.Equal(["overrides[0].value"], Fields(result.Error));
+        Assert.Equal(["overrides[0].value"], TestBed.Fields(result.Error));
     }
 
     [Fact]
     public async Task Create_WithOverrideWithoutValue_IsInvalidOnOverrideValue()
     {
-        var result = await Create(TestBed.Command(overrides: [new ClaimValue(["given_name"], default)]));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(overrides: [new ClaimValue(["given_name"], default)]));
 
-        Assert.Equal(["overrides[0].value"], Fields(result.Error));
+        Assert.Equal(["overrides[0].value"], TestBed.Fields(result.Error));
     }
 
     [Fact]
     public async Task Create_WithTheSamePathOverriddenTwice_IsInvalidOnOverridePath()
     {
-        var result = await Create(TestBed.Command(overrides:
+        var result = await _bed.CreateOfferAsync(TestBed.Command(overrides:
         [
             new ClaimValue(["given_name"], TestBed.Json("\"Erika\"")),
             new ClaimValue(["given_name"], TestBed.Json("\"Max\"")),
         ]));
 
-        Assert.Equal(["overrides[1].path"], Fields(result.Error));
+        Assert.Equal(["overrides[1].path"], TestBed.Fields(result.Error));
     }
 
     [Fact]
@@ -454,9 +440,9 @@ public sealed class OfferManagementTests
     {
         _bed.SeedProfile("badge", claims: [TestBed.Claim("given_name", mandatory: true)]);
 
-        var result = await Create(TestBed.Command(profileId: "badge"));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(profileId: "badge"));
 
-        Assert.Equal(["overrides"], Fields(result.Error));
+        Assert.Equal(["overrides"], TestBed.Fields(result.Error));
     }
 
     [Fact]
@@ -464,7 +450,7 @@ public sealed class OfferManagementTests
     {
         _bed.SeedProfile("badge", claims: [TestBed.Claim("given_name", mandatory: true)]);
 
-        var result = await Create(TestBed.Command(profileId: "badge", overrides: [new ClaimValue(["given_name"], TestBed.Json("\"Erika\""))]));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(profileId: "badge", overrides: [new ClaimValue(["given_name"], TestBed.Json("\"Erika\""))]));
 
         var kept = Assert.Single(result.Value.Offer.Overrides);
         Assert.Equal("Erika", kept.Value.GetString());
@@ -475,7 +461,7 @@ public sealed class OfferManagementTests
     {
         _bed.SeedProfile("badge", claims: [TestBed.Claim("given_name", mandatory: true)], defaults: [new ClaimValue(["given_name"], TestBed.Json("\"Erika\""))]);
 
-        var result = await Create(TestBed.Command(profileId: "badge"));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(profileId: "badge"));
 
         Assert.True(result.IsSuccess);
     }
@@ -483,9 +469,9 @@ public sealed class OfferManagementTests
     [Fact]
     public async Task Create_OfUnknownProfile_IsInvalidOnProfile()
     {
-        var result = await Create(TestBed.Command(profileId: "nothing"));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(profileId: "nothing"));
 
-        Assert.Equal(["profile"], Fields(result.Error));
+        Assert.Equal(["profile"], TestBed.Fields(result.Error));
     }
 
     [Fact]
@@ -493,7 +479,7 @@ public sealed class OfferManagementTests
     {
         _bed.Db.Profiles[0].Version = 4;
 
-        var result = await Create(TestBed.Command());
+        var result = await _bed.CreateOfferAsync(TestBed.Command());
 
         Assert.Equal(4, result.Value.Offer.ProfileVersion);
         Assert.Equal(_bed.Db.Profiles[0].Uid, result.Value.Offer.ProfileUid);
@@ -505,10 +491,10 @@ public sealed class OfferManagementTests
     public async Task Create_RetriedWithSameRequestId_ReturnsSameOfferUrlAndPinAndWritesNothing()
     {
         var command = TestBed.Command(delivery: DeliveryMode.ByValue, txCode: new TxCodeOptions(null, 0, null, null), requestId: "req-1");
-        var first = await Create(command);
+        var first = await _bed.CreateOfferAsync(command);
         _bed.Clock.Advance(TimeSpan.FromHours(1));
 
-        var retry = await Create(command);
+        var retry = await _bed.CreateOfferAsync(command);
 
         Assert.Equal(first.Value.Offer.Id, retry.Value.Offer.Id);
         Assert.Equal(first.Value.OfferUrl, retry.Value.OfferUrl);
@@ -516,14 +502,14 @@ public sealed class OfferManagementTests
         Assert.Single(_bed.Db.Offers);
         Assert.Single(_bed.Db.Codes);
         Assert.Single(_bed.Db.OfferRequests);
-        Assert.Equal([EventTypes.OfferCreated], CommittedEventTypes());
+        Assert.Equal([EventTypes.OfferCreated], _bed.CommittedEventTypes());
         Assert.Single(_bed.Db.AppendedEvents);
     }
 
     [Fact]
     public async Task Create_RequestRecordKeepsTheReplayEncrypted()
     {
-        var first = await Create(TestBed.Command(txCode: new TxCodeOptions("90210417", 0, null, null), requestId: "req-1"));
+        var first = await _bed.CreateOfferAsync(TestBed.Command(txCode: new TxCodeOptions("90210417", 0, null, null), requestId: "req-1"));
 
         var request = Assert.Single(_bed.Db.OfferRequests);
         var stored = System.Text.Encoding.UTF8.GetString(request.EncryptedReplay);
@@ -536,9 +522,9 @@ public sealed class OfferManagementTests
     [Fact]
     public async Task Create_RetriedWithSameRequestIdAndOtherParameters_IsRequestIdConflict()
     {
-        await Create(TestBed.Command(lifetime: TimeSpan.FromHours(1), requestId: "req-1"));
+        await _bed.CreateOfferAsync(TestBed.Command(lifetime: TimeSpan.FromHours(1), requestId: "req-1"));
 
-        var retry = await Create(TestBed.Command(lifetime: TimeSpan.FromHours(2), requestId: "req-1"));
+        var retry = await _bed.CreateOfferAsync(TestBed.Command(lifetime: TimeSpan.FromHours(2), requestId: "req-1"));
 
         Assert.Equal(ErrorKind.AlreadyExists, retry.Error?.Kind);
         Assert.Equal(ErrorReasons.RequestIdConflict, retry.Error?.Reason);
@@ -550,7 +536,7 @@ public sealed class OfferManagementTests
     public async Task Create_WithSameRequestIdInAnotherTenant_IsIndependent()
     {
         _bed.SeedProfile(tenantId: TestBed.OtherTenantId);
-        var acme = await Create(TestBed.Command(requestId: "req-1"));
+        var acme = await _bed.CreateOfferAsync(TestBed.Command(requestId: "req-1"));
 
         var globex = await _bed.Management.CreateAsync(TestBed.GlobexKey, TestBed.OtherTenantId, TestBed.Command(requestId: "req-1"), default);
 
@@ -563,10 +549,10 @@ public sealed class OfferManagementTests
     public async Task Create_RetriedAfter24Hours_CreatesANewOffer()
     {
         var command = TestBed.Command(requestId: "req-1");
-        var first = await Create(command);
+        var first = await _bed.CreateOfferAsync(command);
         _bed.Clock.Advance(TimeSpan.FromHours(24));
 
-        var later = await Create(command);
+        var later = await _bed.CreateOfferAsync(command);
 
         Assert.NotEqual(first.Value.Offer.Id, later.Value.Offer.Id);
         Assert.NotEqual(first.Value.OfferUrl, later.Value.OfferUrl);
@@ -577,9 +563,9 @@ public sealed class OfferManagementTests
     [Fact]
     public async Task Create_WithRequestIdLongerThan128_IsInvalidOnRequestId()
     {
-        var result = await Create(TestBed.Command(requestId: new string('r', 129)));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(requestId: new string('r', 129)));
 
-        Assert.Equal(["request_id"], Fields(result.Error));
+        Assert.Equal(["request_id"], TestBed.Fields(result.Error));
     }
 
     [Fact]
@@ -587,9 +573,7 @@ public sealed class OfferManagementTests
     {
         // Another host, sharing the database and the KEK, commits the same request first.
         var command = TestBed.Command(txCode: new TxCodeOptions(null, 0, null, null), requestId: "req-1");
-        var otherHost = new TestBed();
-        otherHost.SeedTenant();
-        otherHost.SeedProfile();
+        var otherHost = TestBed.WithEmployeeProfile();
         var winner = (await otherHost.Management.CreateAsync(TestBed.AcmeKey, TestBed.TenantId, command, default)).Value;
         _bed.Db.BeforeNextSave = () =>
         {
@@ -598,7 +582,7 @@ public sealed class OfferManagementTests
             throw new UniqueConflictException();
         };
 
-        var result = await Create(command);
+        var result = await _bed.CreateOfferAsync(command);
 
         Assert.Equal(winner.Offer.Id, result.Value.Offer.Id);
         Assert.Equal(winner.OfferUrl, result.Value.OfferUrl);
@@ -612,7 +596,7 @@ public sealed class OfferManagementTests
     [Fact]
     public async Task Create_AppendsOneOfferCreatedEventNamingTheOffer()
     {
-        var result = await Create(TestBed.Command());
+        var result = await _bed.CreateOfferAsync(TestBed.Command());
 
         var e = Assert.Single(_bed.Db.Events);
         Assert.Equal(EventTypes.OfferCreated, e.Type);
@@ -625,7 +609,7 @@ public sealed class OfferManagementTests
     [Fact]
     public async Task Create_EventDetailCarriesNoSecret()
     {
-        var result = await Create(TestBed.Command(delivery: DeliveryMode.ByValue));
+        var result = await _bed.CreateOfferAsync(TestBed.Command(delivery: DeliveryMode.ByValue));
         var code = ByValueOffer(result.Value.OfferUrl)["grants"]![Grant]!["pre-authorized_code"]!.GetValue<string>();
 
         var detail = Assert.Single(_bed.Db.Events).Detail;
@@ -658,7 +642,7 @@ public sealed class OfferManagementTests
     {
         ConfigureTenant(t => t.DeletedAt = TestBed.Start);
 
-        var result = await Create(TestBed.Command());
+        var result = await _bed.CreateOfferAsync(TestBed.Command());
 
         Assert.Equal(ErrorKind.NotFound, result.Error?.Kind);
     }
@@ -666,7 +650,7 @@ public sealed class OfferManagementTests
     [Fact]
     public async Task Get_ByAnotherTenantsKey_IsNotFound()
     {
-        var created = await Create(TestBed.Command());
+        var created = await _bed.CreateOfferAsync(TestBed.Command());
 
         var result = await _bed.Management.GetAsync(TestBed.GlobexKey, TestBed.TenantId, created.Value.Offer.Id, default);
 
@@ -676,7 +660,7 @@ public sealed class OfferManagementTests
     [Fact]
     public async Task Get_ByAdmin_IsPermissionDenied()
     {
-        var created = await Create(TestBed.Command());
+        var created = await _bed.CreateOfferAsync(TestBed.Command());
 
         var result = await _bed.Management.GetAsync(TestBed.Admin, TestBed.TenantId, created.Value.Offer.Id, default);
 
@@ -686,21 +670,21 @@ public sealed class OfferManagementTests
     [Fact]
     public async Task Revoke_MarksRevokedAndAppendsOfferRevoked()
     {
-        var created = await Create(TestBed.Command());
+        var created = await _bed.CreateOfferAsync(TestBed.Command());
         _bed.Clock.Advance(TimeSpan.FromMinutes(3));
 
         var result = await _bed.Management.RevokeAsync(TestBed.AcmeKey, TestBed.TenantId, created.Value.Offer.Id, default);
 
         Assert.Equal(OfferState.Revoked, result.Value.StateAt(_bed.Clock.GetUtcNow()));
         Assert.Equal(TestBed.Start.AddMinutes(3), result.Value.RevokedAt);
-        Assert.Equal([EventTypes.OfferCreated, EventTypes.OfferRevoked], CommittedEventTypes());
+        Assert.Equal([EventTypes.OfferCreated, EventTypes.OfferRevoked], _bed.CommittedEventTypes());
         Assert.Equal(created.Value.Offer.Id, _bed.Db.Events[1].OfferId);
     }
 
     [Fact]
     public async Task Revoke_Twice_IsOfferNotActiveAndAppendsNothingMore()
     {
-        var created = await Create(TestBed.Command());
+        var created = await _bed.CreateOfferAsync(TestBed.Command());
         await _bed.Management.RevokeAsync(TestBed.AcmeKey, TestBed.TenantId, created.Value.Offer.Id, default);
 
         var again = await _bed.Management.RevokeAsync(TestBed.AcmeKey, TestBed.TenantId, created.Value.Offer.Id, default);
@@ -713,7 +697,7 @@ public sealed class OfferManagementTests
     [Fact]
     public async Task Revoke_ByAnotherTenantsKey_IsNotFoundAndLeavesTheOffer()
     {
-        var created = await Create(TestBed.Command());
+        var created = await _bed.CreateOfferAsync(TestBed.Command());
 
         var result = await _bed.Management.RevokeAsync(TestBed.GlobexKey, TestBed.TenantId, created.Value.Offer.Id, default);
 
@@ -729,7 +713,7 @@ public sealed class OfferManagementTests
         var ids = new List<string>();
         for (var i = 0; i < 3; i++)
         {
-            ids.Add((await Create(TestBed.Command())).Value.Offer.Id);
+            ids.Add((await _bed.CreateOfferAsync(TestBed.Command())).Value.Offer.Id);
             _bed.Clock.Advance(TimeSpan.FromSeconds(1));
         }
 
@@ -746,12 +730,12 @@ public sealed class OfferManagementTests
     [Fact]
     public async Task List_WithTokenMadeForOtherFilters_IsInvalidOnPageToken()
     {
-        for (var i = 0; i < 3; i++) await Create(TestBed.Command());
+        for (var i = 0; i < 3; i++) await _bed.CreateOfferAsync(TestBed.Command());
         var first = await _bed.Management.ListAsync(TestBed.AcmeKey, TestBed.TenantId, null, null, 2, null, default);
 
         var filtered = await _bed.Management.ListAsync(TestBed.AcmeKey, TestBed.TenantId, OfferState.Active, null, 2, first.Value.NextPageToken, default);
 
-        Assert.Equal(["page_token"], Fields(filtered.Error));
+        Assert.Equal(["page_token"], TestBed.Fields(filtered.Error));
     }
 
     [Fact]
@@ -761,7 +745,7 @@ public sealed class OfferManagementTests
 
         var result = await _bed.Management.ListAsync(TestBed.AcmeKey, TestBed.TenantId, null, null, 2, token, default);
 
-        Assert.Equal(["page_token"], Fields(result.Error));
+        Assert.Equal(["page_token"], TestBed.Fields(result.Error));
     }
 
     [Fact]
@@ -771,14 +755,14 @@ public sealed class OfferManagementTests
 
         var result = await _bed.Management.ListAsync(TestBed.AcmeKey, TestBed.TenantId, null, null, 2, token, default);
 
-        Assert.Equal(["page_token"], Fields(result.Error));
+        Assert.Equal(["page_token"], TestBed.Fields(result.Error));
     }
 
     [Fact]
     public async Task List_FiltersByState()
     {
-        var revoked = await Create(TestBed.Command());
-        var active = await Create(TestBed.Command());
+        var revoked = await _bed.CreateOfferAsync(TestBed.Command());
+        var active = await _bed.CreateOfferAsync(TestBed.Command());
         await _bed.Management.RevokeAsync(TestBed.AcmeKey, TestBed.TenantId, revoked.Value.Offer.Id, default);
 
         var result = await _bed.Management.ListAsync(TestBed.AcmeKey, TestBed.TenantId, OfferState.Active, null, 10, null, default);

@@ -25,10 +25,6 @@ public sealed class ProfileManagementTests
     private Task<Result<Profile, Error>> Create(string? profileId, ProfileInput input) =>
         _bed.Profiles.CreateAsync(TestBed.AcmeKey, TestBed.TenantId, profileId, input, default);
 
-    private string[] CommittedEventTypes() => [.. _bed.Db.Events.Select(e => e.Type)];
-
-    private static string[] Fields(Error? error) => [.. error?.Violations.Select(v => v.Field) ?? []];
-
     [Fact]
     public async Task Create_StoresVersion1WithDefaultsAndAppendsProfileCreated()
     {
@@ -44,7 +40,7 @@ public sealed class ProfileManagementTests
         Assert.Same(profile, Assert.Single(_bed.Db.Profiles));
         Assert.Equal(1, snapshot.Version);
         Assert.Equal(profile.Uid, snapshot.ProfileUid);
-        Assert.Equal([EventTypes.ProfileCreated], CommittedEventTypes());
+        Assert.Equal([EventTypes.ProfileCreated], _bed.CommittedEventTypes());
     }
 
     [Fact]
@@ -102,7 +98,7 @@ public sealed class ProfileManagementTests
     {
         var result = await Create("employee", Input with { Claims = [TestBed.Claim("iss")] });
 
-        Assert.Equal(["profile.claims[0].path"], Fields(result.Error));
+        Assert.Equal(["profile.claims[0].path"], TestBed.Fields(result.Error));
         Assert.Empty(_bed.Db.Profiles);
         Assert.Empty(_bed.Db.AppendedEvents);
         Assert.Equal(1, _bed.Db.Tenants[0].MetadataVersion);
@@ -113,7 +109,7 @@ public sealed class ProfileManagementTests
     {
         var result = await Create("employee", Input with { Vct = null });
 
-        Assert.Equal(["profile.vct"], Fields(result.Error));
+        Assert.Equal(["profile.vct"], TestBed.Fields(result.Error));
     }
 
     [Fact]
@@ -121,7 +117,7 @@ public sealed class ProfileManagementTests
     {
         var result = await Create("bad id", Input with { Scope = "ok", Vct = "" });
 
-        Assert.Equal(["profile.profile_id", "profile.vct"], Fields(result.Error));
+        Assert.Equal(["profile.profile_id", "profile.vct"], TestBed.Fields(result.Error));
     }
 
     [Fact]
@@ -166,7 +162,7 @@ public sealed class ProfileManagementTests
         Assert.Equal(2, result.Value.Definition.Claims.Count);
         Assert.Equal(TestBed.Start.AddMinutes(1), result.Value.UpdatedAt);
         Assert.Equal([(1, "https://credentials.example/employee"), (2, "https://credentials.example/employee/v2")], versions);
-        Assert.Equal([EventTypes.ProfileCreated, EventTypes.ProfileUpdated], CommittedEventTypes());
+        Assert.Equal([EventTypes.ProfileCreated, EventTypes.ProfileUpdated], _bed.CommittedEventTypes());
     }
 
     [Fact]
@@ -176,7 +172,7 @@ public sealed class ProfileManagementTests
 
         var result = await _bed.Profiles.UpdateAsync(TestBed.AcmeKey, TestBed.TenantId, "employee", new ProfileInput(CredentialValidity: TimeSpan.FromSeconds(1)), default);
 
-        Assert.Equal(["profile.credential_validity"], Fields(result.Error));
+        Assert.Equal(["profile.credential_validity"], TestBed.Fields(result.Error));
         Assert.Equal(1, _bed.Db.Profiles[0].Version);
         Assert.Single(_bed.Db.ProfileVersions);
         Assert.Single(_bed.Db.AppendedEvents);
@@ -189,7 +185,7 @@ public sealed class ProfileManagementTests
 
         var result = await _bed.Profiles.UpdateAsync(TestBed.AcmeKey, TestBed.TenantId, "employee", new ProfileInput(Claims: [TestBed.Claim("given_name")]), default);
 
-        Assert.Equal(["profile.default_values[0].path"], Fields(result.Error));
+        Assert.Equal(["profile.default_values[0].path"], TestBed.Fields(result.Error));
     }
 
     [Fact]
@@ -248,7 +244,7 @@ public sealed class ProfileManagementTests
         Assert.Equal(ErrorReasons.ProfileInUse, result.Error?.Reason);
         Assert.Single(_bed.Db.Profiles);
         Assert.Null(offer.RevokedAt);
-        Assert.Equal([EventTypes.ProfileCreated, EventTypes.OfferCreated], CommittedEventTypes());
+        Assert.Equal([EventTypes.ProfileCreated, EventTypes.OfferCreated], _bed.CommittedEventTypes());
         Assert.Equal(2, _bed.Db.AppendedEvents.Count);
     }
 
@@ -265,7 +261,7 @@ public sealed class ProfileManagementTests
         Assert.Equal(TestBed.Start.AddMinutes(1), offer.RevokedAt);
         Assert.Empty(_bed.Db.Profiles);
         Assert.Single(_bed.Db.ProfileVersions);
-        Assert.Equal([EventTypes.ProfileCreated, EventTypes.OfferCreated, EventTypes.OfferRevoked, EventTypes.ProfileDeleted], CommittedEventTypes());
+        Assert.Equal([EventTypes.ProfileCreated, EventTypes.OfferCreated, EventTypes.OfferRevoked, EventTypes.ProfileDeleted], _bed.CommittedEventTypes());
     }
 
     [Fact]
@@ -317,7 +313,7 @@ public sealed class ProfileManagementTests
 
         Assert.Equal(["a", "b"], firstIds);
         Assert.Equal(["c"], secondIds);
-        Assert.Equal(["page_token"], Fields(elsewhere.Error));
+        Assert.Equal(["page_token"], TestBed.Fields(elsewhere.Error));
     }
 
     private async Task<Offer> CreateOfferAsync()

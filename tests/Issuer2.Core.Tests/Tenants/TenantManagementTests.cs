@@ -10,8 +10,6 @@ public sealed class TenantManagementTests
 {
     private readonly TestBed _bed = new();
 
-    private string[] CommittedEventTypes() => [.. _bed.Db.Events.Select(e => e.Type)];
-
     [Fact]
     public async Task Create_ByAdmin_AppliesTheDocumentedDefaults()
     {
@@ -39,7 +37,7 @@ public sealed class TenantManagementTests
         Assert.Same(key, Assert.Single(_bed.Db.SigningKeys));
         Assert.Equal("acme", key.TenantId);
         Assert.Equal(SigningKeyStatus.Active, key.Status);
-        Assert.Equal([EventTypes.TenantCreated], CommittedEventTypes());
+        Assert.Equal([EventTypes.TenantCreated], _bed.CommittedEventTypes());
         Assert.Equal("acme", _bed.Db.Events[0].TenantId);
     }
 
@@ -188,7 +186,7 @@ public sealed class TenantManagementTests
         Assert.True(result.Value.Tenant.RequirePin);
         Assert.Equal(2, result.Value.Tenant.MetadataVersion);
         Assert.Equal(TestBed.Start.AddMinutes(1), result.Value.Tenant.UpdatedAt);
-        Assert.Equal([EventTypes.TenantUpdated], CommittedEventTypes());
+        Assert.Equal([EventTypes.TenantUpdated], _bed.CommittedEventTypes());
     }
 
     [Fact]
@@ -225,7 +223,7 @@ public sealed class TenantManagementTests
         Assert.True(result.Value);
         Assert.Equal(TestBed.Start, Assert.Single(_bed.Db.Tenants).DeletedAt);
         Assert.Equal(ErrorKind.NotFound, afterwards.Error?.Kind);
-        Assert.Equal([EventTypes.TenantDeleted], CommittedEventTypes());
+        Assert.Equal([EventTypes.TenantDeleted], _bed.CommittedEventTypes());
     }
 
     [Fact]

@@ -1,0 +1,176 @@
+using Issuer2.Core.Credentials;
+using Issuer2.Core.Events;
+using Issuer2.Core.Keys;
+using Issuer2.Core.Metadata;
+using Issuer2.Core.Notifications;
+using Issuer2.Core.Offers;
+using Issuer2.Core.Profiles;
+using Issuer2.Core.Sessions;
+using Issuer2.Core.Tenants;
+using Issuer2.Core.Tokens;
+using Issuer2.Core.Wallet;
+
+namespace Issuer2.Core.Tests.Fakes;
+
+// The wallet ports over the tables of InMemoryDatabase, behaving as src/Issuer2.Storage/Wallet/WalletStores.cs does:
+// reads are untracked copies joined with a live tenant; every write is one transaction whose conditions are Core's
+// rules (OfferRules, CodeRules) or the unique keys of the real schema, checked against the stored rows.
+
+internal sealed class InMemoryTenantSnapshotStore(InMemoryDatabase db) : ITenantSnapshotStore
+{
+    public Task<long?> FindTenantVersionAsync(string tenantId, CancellationToken ct) =>
+        Task.FromResult(db.LiveTenant(tenantId)?.MetadataVersion);
+
+    public Task<(Tenant Tenant, IReadOnlyList<Profile> Profiles, IReadOnlyList<SigningKey> Keys)?> LoadTenantAsync(string tenantId, CancellationToken ct)
+    {
+        if (db.LiveTenant(tenantId) is not { } tenant) return Task.FromResult<(Tenant, IReadOnlyList<Profile>, IReadOnlyList<SigningKey>)?>(null);
+        IReadOnlyList<Profile> profiles = [.. db.Profiles.Where(p => p.TenantId == tenantId).OrderBy(p => p.ProfileId, StringComparer.Ordinal).Select(Rows.Copy)];
+        IReadOnlyList<SigningKey> keys = [.. db.SigningKeys.Where(k => k.TenantId == tenantId).OrderBy(k => k.CreatedAt).Select(Rows.Copy)];
+        return Task.FromResult<(Tenant, IReadOnlyList<Profile>, IReadOnlyList<SigningKey>)?>((Rows.Copy(tenant), profiles, keys));
+    }
+}
+
+internal sealed class InMemoryOfferResolutionStore(InMemoryDatabase db) : IOfferResolutionStore
+{
+    public Task<OfferWithTenant?> FindOfferByUriTokenAsync(string tenantId, byte[] uriTokenHash, CancellationToken ct)
+    {
+        var offer = db.Offers.FirstOrDefault(o => o.TenantId == tenantId && Rows.SameBytes(o.UriTokenHash, uriTokenHash));
+        var tenant = db.LiveTenant(tenantId);
+        return Task.FromResult(offer is null || tenant is null ? null : new OfferWithTenant(Rows.Copy(offer), tenant.MetadataVersion));
+    }
+
+    public Task RecordResolutionAsync(Offer offer, PreAuthorizedCode code, IssuerEvent resolved, CancellationToken ct)
+    {
+        db.Transaction([resolved], () =>
+        {
+            db.Codes.Add(code);
+            db.StoredOffer(offer.Id).ResolutionCount++;
+            return true;
+        });
+        return Task.CompletedTask;
+    }
+}
+
+internal sealed class InMemoryTokenRedemptionStore(InMemoryDatabase db) : ITokenRedemptionStore
+{
+    public Task<CodeWithOffer?> FindCodeAsync(string tenantId, byte[] codeHash, CancellationToken ct)
+    {
+        var code = db.Codes.FirstOrDefault(c => c.TenantId == tenantId && Rows.SameBytes(c.CodeHash, codeHash));
+        var offer = code is null ? null : db.Offers.FirstOrDefault(o => o.Id == code.OfferId);
+        var tenant = db.LiveTenant(tenantId);
+        return Task.FromResult(code is null || offer is null || tenant is null
+            ? null
+            : new CodeWithOffer(Rows.Copy(code), Rows.Copy(offer), tenant.MetadataVersion));
+    }
+
+    public Task<Offer?> FindOfferAsync(string tenantId, string offerId, CancellationToken ct)
+    {
+        var offer = db.Offers.FirstOrDefault(o => o.TenantId == tenantId && o.Id == offerId);
+        return Task.FromResult(offer is null ? null : Rows.Copy(offer));
+    }
+
+    public Task<bool> CountWrongPinAsync(
+        Offer offer, int seenAttempts, int limit, DateTimeOffset? lockAt, IReadOnlyList<IssuerEvent> events, CancellationToken ct) =>
+        Task.FromResult(db.Transaction(events, () =>
+        {
+            // UPDATE offers SET pin_failed_attempts = seen + 1 … WHERE pin_failed_attempts = seen AND <CountsWrongPin>
+            var stored = db.Offers.FirstOrDefault(o => o.Id == offer.Id);
+            if (stored is null || stored.PinFailedAttempts != seenAttempts || !OfferRules.CountsWrongPin.IsMetBy(stored, limit)) return false;
+            stored.PinFailedAttempts = seenAttempts + 1;
+            if (lockAt is { } at) stored.LockedAt = at;
+            return true;
+        }));
+
+    public Task<bool> RedeemAsync(
+        PreAuthorizedCode code, Offer offer, DateTimeOffset now, IssuanceSession session, AccessToken token, IssuerEvent issued, CancellationToken ct) =>
+        Task.FromResult(db.Transaction([issued], () =>
+        {
+            // Both conditional updates must take a row, or the transaction writes nothing.
+            var storedCode = db.Codes.FirstOrDefault(c => Rows.SameBytes(c.CodeHash, code.CodeHash));
+            var storedOffer = db.Offers.FirstOrDefault(o => o.Id == offer.Id);
+            if (storedCode is null || !CodeRules.Redeemable.IsMetBy(storedCode, now)) return false;
+            if (storedOffer is null || !OfferRules.Usable.IsMetBy(storedOffer, now)) return false;
+            storedCode.ConsumedAt = now;
+            storedOffer.UseCount++;
+            db.Sessions.Add(session);
+            db.AccessTokens.Add(token);
+            return true;
+        }));
+}
+
+internal sealed class InMemorySessionAccessStore(InMemoryDatabase db) : ISessionAccessStore
+{
+    public Task<SessionAccess?> FindSessionByTokenAsync(string tenantId, byte[] tokenHash, CancellationToken ct)
+    {
+        var token = db.AccessTokens.FirstOrDefault(t => t.TenantId == tenantId && Rows.SameBytes(t.TokenHash, tokenHash));
+        var session = token is null ? null : db.Sessions.FirstOrDefault(s => s.Id == token.SessionId);
+        var offer = session is null ? null : db.Offers.FirstOrDefault(o => o.Id == session.OfferId);
+        var tenant = db.LiveTenant(tenantId);
+        if (token is null || session is null || offer is null || tenant is null) return Task.FromResult<SessionAccess?>(null);
+        var issued = db.IssuedCredentials.Any(c => c.SessionId == session.Id && c.ConfigurationId == session.ConfigurationId);
+        return Task.FromResult<SessionAccess?>(new SessionAccess(Rows.Copy(session), Rows.Copy(offer), token.ExpiresAt, tenant.MetadataVersion, issued));
+    }
+}
+
+internal sealed class InMemoryCredentialIssuanceStore(InMemoryDatabase db) : ICredentialIssuanceStore
+{
+    public Task<ProfileVersion?> FindProfileVersionAsync(Guid profileUid, int version, CancellationToken ct) =>
+        Task.FromResult(db.ProfileVersions.FirstOrDefault(v => v.ProfileUid == profileUid && v.Version == version));
+
+    public Task<IssueOutcome> IssueAsync(
+        ConsumedNonce nonce, IssuedCredential credential, IssuanceSession session, IReadOnlyList<IssuerEvent> events, CancellationToken ct)
+    {
+        var outcome = IssueOutcome.Issued;
+        db.Transaction(events, () =>
+        {
+            // The unique keys in the order the batch inserts: the nonce's first, then one credential per session and configuration.
+            if (db.ConsumedNonces.Any(n => Rows.SameBytes(n.NonceHash, nonce.NonceHash))) outcome = IssueOutcome.NonceAlreadyUsed;
+            else if (db.IssuedCredentials.Any(c => c.SessionId == credential.SessionId && c.ConfigurationId == credential.ConfigurationId)) outcome = IssueOutcome.AlreadyIssued;
+            if (outcome != IssueOutcome.Issued) return false;
+            db.ConsumedNonces.Add(nonce);
+            db.IssuedCredentials.Add(credential);
+            db.Sessions.First(s => s.Id == session.Id).CompletedAt = credential.IssuedAt;
+            db.StoredOffer(credential.OfferId).IssuedCount++;
+            return true;
+        });
+        return Task.FromResult(outcome);
+    }
+}
+
+internal sealed class InMemoryNotificationStore(InMemoryDatabase db) : INotificationStore
+{
+    public Task<IssuedCredential?> FindByNotificationIdAsync(string sessionId, string notificationId, CancellationToken ct)
+    {
+        var credential = db.IssuedCredentials.FirstOrDefault(c => c.SessionId == sessionId && c.NotificationId == notificationId);
+        return Task.FromResult(credential is null ? null : Rows.Copy(credential));
+    }
+
+    public Task RecordAsync(IssuedCredential credential, string notificationEvent, DateTimeOffset now, IssuerEvent received, CancellationToken ct)
+    {
+        db.Transaction([received], () =>
+        {
+            var stored = db.IssuedCredentials.First(c => c.Id == credential.Id);
+            stored.NotificationEvent = notificationEvent;
+            stored.NotifiedAt = now;
+            return true;
+        });
+        return Task.CompletedTask;
+    }
+}
+
+internal sealed class InMemoryEventJournal(InMemoryDatabase db) : IEventJournal
+{
+    public Task AppendAsync(IssuerEvent e, CancellationToken ct)
+    {
+        db.Transaction([e], () => true);
+        return Task.CompletedTask;
+    }
+}
+
+internal static class WalletTables
+{
+    public static Tenant? LiveTenant(this InMemoryDatabase db, string tenantId) =>
+        db.Tenants.FirstOrDefault(t => t.Id == tenantId && t.DeletedAt is null);
+
+    public static Offer StoredOffer(this InMemoryDatabase db, string offerId) => db.Offers.First(o => o.Id == offerId);
+}
