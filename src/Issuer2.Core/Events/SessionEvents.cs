@@ -93,7 +93,9 @@ public sealed class SessionEvents(EventFeed feed, IEventReader reader, EventStre
                     }
                     catch (OperationCanceledException) when (!stop.IsCancellationRequested)
                     {
+                        // Note: the writer may be stuck in a write the client never takes; end that write too.
                         lagged = true;
+                        await stop.CancelAsync();
                         break;
                     }
                 }
@@ -109,9 +111,9 @@ public sealed class SessionEvents(EventFeed feed, IEventReader reader, EventStre
         {
             await foreach (var item in buffer.Reader.ReadAllAsync(stop.Token)) await write(item, stop.Token);
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        catch (OperationCanceledException) when (ct.IsCancellationRequested || lagged)
         {
-            // The client went away: end at once.
+            // The client went away, or lagged: end at once.
         }
         finally
         {

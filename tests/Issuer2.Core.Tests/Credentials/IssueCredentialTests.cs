@@ -247,7 +247,7 @@ public sealed class IssueCredentialTests : IDisposable
         await Issue(session, new CredentialRequest("employee", null, [Proof(nonce)]));
 
         var consumed = Assert.Single(_bed.Db.ConsumedNonces);
-        Assert.Equal(NonceService.ConsumedNonceKey(nonce), consumed.NonceHash);
+        Assert.Equal(_bed.Nonces.Verify(TestBed.TenantId, nonce)!.ConsumedKey, consumed.NonceHash);
         Assert.Equal(Now + NonceService.Lifetime, consumed.ExpiresAt);
     }
 

@@ -63,10 +63,11 @@ internal sealed class InMemoryTokenRedemptionStore(InMemoryDatabase db) : IToken
             : new CodeWithOffer(Rows.Copy(code), Rows.Copy(offer), tenant.MetadataVersion));
     }
 
-    public Task<Offer?> FindOfferAsync(string tenantId, string offerId, CancellationToken ct)
+    public Task<OfferWithPinLimit?> FindOfferAsync(string tenantId, string offerId, CancellationToken ct)
     {
         var offer = db.Offers.FirstOrDefault(o => o.TenantId == tenantId && o.Id == offerId);
-        return Task.FromResult(offer is null ? null : Rows.Copy(offer));
+        var tenant = db.Tenants.FirstOrDefault(t => t.Id == tenantId);
+        return Task.FromResult(offer is null || tenant is null ? null : new OfferWithPinLimit(Rows.Copy(offer), tenant.PinAttemptLimit));
     }
 
     public Task<bool> CountWrongPinAsync(
@@ -74,8 +75,10 @@ internal sealed class InMemoryTokenRedemptionStore(InMemoryDatabase db) : IToken
         Task.FromResult(db.Transaction(events, () =>
         {
             // UPDATE offers SET pin_failed_attempts = seen + 1 … WHERE pin_failed_attempts = seen AND <CountsWrongPin>
+            //   AND the tenant's limit is still the one the request read
             var stored = db.Offers.FirstOrDefault(o => o.Id == offer.Id);
-            if (stored is null || stored.PinFailedAttempts != seenAttempts || !OfferRules.CountsWrongPin.IsMetBy(stored, limit)) return false;
+            var tenantLimit = db.Tenants.FirstOrDefault(t => t.Id == offer.TenantId)?.PinAttemptLimit;
+            if (stored is null || stored.PinFailedAttempts != seenAttempts || !OfferRules.CountsWrongPin.IsMetBy(stored, limit) || tenantLimit != limit) return false;
             stored.PinFailedAttempts = seenAttempts + 1;
             if (lockAt is { } at) stored.LockedAt = at;
             return true;

@@ -18,7 +18,7 @@ public sealed class NonceServiceTests
 
         var expiresAt = Nonces.Verify(TestBed.TenantId, nonce);
 
-        Assert.Equal(TestBed.Start + TimeSpan.FromMinutes(5), expiresAt);
+        Assert.Equal(TestBed.Start + TimeSpan.FromMinutes(5), expiresAt?.ExpiresAt);
     }
 
     [Fact]
@@ -120,13 +120,27 @@ public sealed class NonceServiceTests
     }
 
     [Fact]
-    public void ConsumedNonceKey_IsTheHashOfTheNonce()
+    public void ConsumedKey_IsTheSameForTheSameNonce_AndDiffersBetweenNonces()
     {
         var nonce = Nonces.Mint(TestBed.TenantId);
 
-        var key = NonceService.ConsumedNonceKey(nonce);
+        var key = Nonces.Verify(TestBed.TenantId, nonce)!.ConsumedKey;
 
-        Assert.Equal(Secrets.Hash(nonce), key);
+        Assert.Equal(key, Nonces.Verify(TestBed.TenantId, nonce)!.ConsumedKey);
+        Assert.NotEqual(key, Nonces.Verify(TestBed.TenantId, Nonces.Mint(TestBed.TenantId))!.ConsumedKey);
+        Assert.NotEqual(Secrets.Hash(nonce), key);
+    }
+
+    [Theory]
+    [InlineData(" ", "")]
+    [InlineData("", " ")]
+    [InlineData("\n", "")]
+    [InlineData("", "=")]
+    public void Verify_ANonceSpelledOtherwise_IsRefused(string before, string after)
+    {
+        var nonce = Nonces.Mint(TestBed.TenantId);
+
+        Assert.Null(Nonces.Verify(TestBed.TenantId, before + nonce + after));
     }
 
     // The nonce endpoint

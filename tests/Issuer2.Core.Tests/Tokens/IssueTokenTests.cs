@@ -527,7 +527,7 @@ public sealed class IssueTokenTests
     }
 
     [Fact]
-    public async Task Token_WhenAnotherCodeTakesTheOffersLastUseFirst_IsRefusedAndLeavesThisCodeUnused()
+    public async Task Token_WhenAnotherCodeTakesTheOffersLastUseFirst_IsRefusedAsUsedUpAndLeavesThisCodeUnused()
     {
         var offer = await _bed.OfferAsync();
         var code = await _bed.ResolveCodeAsync(offer);
@@ -535,8 +535,9 @@ public sealed class IssueTokenTests
 
         var result = await Token(TestBed.PreAuthorized(code));
 
+        // Answered as a request arriving now would be: the offer is used up.
         Assert.Equal(WalletErrors.InvalidGrant, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.TokenRefused(TokenRefusalReasons.RedeemedConcurrently), LastRefusal());
+        Assert.Equal(new EventDetails.TokenRefused(TokenRefusalReasons.OfferUsedUp), LastRefusal());
         Assert.Null(StoredCode(code).ConsumedAt);
         Assert.Empty(_bed.Db.Sessions);
     }
