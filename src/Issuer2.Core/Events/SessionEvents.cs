@@ -3,8 +3,11 @@ using Issuer2.Core.Common;
 
 namespace Issuer2.Core.Events;
 
-/// <summary>How a host serves event streams: per-tenant stream limit, buffer, lag timeout, heartbeat interval.</summary>
-public sealed record EventStreamPolicy(int MaxStreamsPerTenant, int Buffer, TimeSpan LagTimeout, TimeSpan HeartbeatInterval);
+/// <summary>
+/// How a host serves event streams: per-tenant stream limit, buffer, lag timeout, heartbeat interval, and how long a
+/// write the client never takes may still hold a lagging stream open.
+/// </summary>
+public sealed record EventStreamPolicy(int MaxStreamsPerTenant, int Buffer, TimeSpan LagTimeout, TimeSpan HeartbeatInterval, TimeSpan StuckWriteTimeout);
 
 /// <summary>
 /// The session event service's use cases: a tenant's own key reads its log, as a page or as a live stream. The
@@ -93,9 +96,11 @@ public sealed class SessionEvents(EventFeed feed, IEventReader reader, EventStre
                     }
                     catch (OperationCanceledException) when (!stop.IsCancellationRequested)
                     {
-                        // Note: the writer may be stuck in a write the client never takes; end that write too.
+                        // Note: the write in progress is left to finish, so a client that reads again gets the buffered
+                        // events and then SUBSCRIBER_LAGGING; a client that never reads is cut off (the write is
+                        // cancelled, which resets the stream) after the stuck-write timeout, freeing its place.
                         lagged = true;
-                        await stop.CancelAsync();
+                        stop.CancelAfter(policy.StuckWriteTimeout);
                         break;
                     }
                 }

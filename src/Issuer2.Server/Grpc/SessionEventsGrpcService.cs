@@ -21,7 +21,7 @@ public sealed class SessionEventsGrpcService(SessionEvents events, IOptions<Issu
         var tenantId = ProtoMapping.TenantIdOf(request.Parent, "parent");
         var filter = ToCore(request.Filter, tenantId);
         var settings = options.Value.Events;
-        var policy = new EventStreamPolicy(settings.MaxStreamsPerTenant, settings.StreamBuffer, settings.LagTimeout, settings.HeartbeatInterval);
+        var policy = new EventStreamPolicy(settings.MaxStreamsPerTenant, settings.StreamBuffer, settings.LagTimeout, settings.HeartbeatInterval, settings.StuckWriteTimeout);
         var ended = await events.StreamAsync(context.Caller(), tenantId, filter,
             new FeedStart(ProtoMapping.NullIfEmpty(request.AfterCursor), request.FromOldestRetained), policy,
             (item, ct) => responseStream.WriteAsync(ToProto(item), ct), context.CancellationToken);

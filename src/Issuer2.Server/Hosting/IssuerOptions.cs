@@ -53,6 +53,12 @@ public sealed class EventOptions
 
     /// <summary>How long a full buffer waits for the client to take an event before the stream ends as lagging.</summary>
     public TimeSpan LagTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a lagging stream's last write may still wait for a client that reads nothing at all; then the stream
+    /// is reset and its place freed.
+    /// </summary>
+    public TimeSpan StuckWriteTimeout { get; set; } = TimeSpan.FromSeconds(60);
 }
 
 /// <summary>The "Issuer2:Database" section.</summary>
