@@ -132,6 +132,10 @@ public static class BadInputCases
         ["offer: encoded slash (%2F) in the uri token"] = async w => new(w.SendRaw(HttpMethod.Get, $"/{w.A.TenantId}/offers/%2F{await w.UriTokenAsync()}"), 400, "invalid_request"),
         ["offer: non-ASCII (%C3%A4) in the uri token"] = async w => new(w.SendRaw(HttpMethod.Get, $"/{w.A.TenantId}/offers/{await w.UriTokenAsync()}%C3%A4"), 400, "invalid_request"),
         ["offer: %FF in the tenant"] = async w => new(w.SendRaw(HttpMethod.Get, $"/{w.A.TenantId}%FF/offers/{await w.UriTokenAsync()}"), 400, "invalid_request"),
+        ["nonce: %FF in the tenant"] = w => Done(new(w.SendRaw(HttpMethod.Post, $"/{w.A.TenantId}%FF/nonce"), 404, "not_found")),
+        ["nonce: control character (%01) in the tenant"] = w => Done(new(w.SendRaw(HttpMethod.Post, $"/{w.A.TenantId}%01/nonce"), 404, "not_found")),
+        ["metadata: %FF in the tenant"] = w => Done(new(w.SendRaw(HttpMethod.Get, $"/.well-known/openid-credential-issuer/{w.A.TenantId}%FF"), 404, "not_found")),
+        ["metadata: control character (%01) in the tenant"] = w => Done(new(w.SendRaw(HttpMethod.Get, $"/{w.A.TenantId}%01/.well-known/oauth-authorization-server"), 404, "not_found")),
         ["metadata: POST"] = w => Done(new(w.Send(HttpMethod.Post, $"/.well-known/openid-credential-issuer/{w.A.TenantId}"), 405, "invalid_request")),
         ["metadata: unknown tenant"] = w => Done(new(w.Send(HttpMethod.Get, $"/.well-known/openid-credential-issuer/{ServerFixture.NewTenantId()}"), 404, "not_found")),
 
@@ -374,6 +378,10 @@ public static class BadInputCases
         "notification: unknown notification_id",
 
         // Bytes (issue 9 §1): every row.
+        "nonce: %FF in the tenant",
+        "nonce: control character (%01) in the tenant",
+        "metadata: %FF in the tenant",
+        "metadata: control character (%01) in the tenant",
         "token: invalid UTF-8 byte in a value",
         "token: percent-encoded invalid UTF-8 (%FF)",
         "token: percent-encoded overlong UTF-8 (%C0%AF)",
