@@ -165,6 +165,11 @@ public static class FuzzRunner
             }
         }
 
+        foreach (var lane in lanes)
+        {
+            (lane as IDisposable)?.Dispose();
+        }
+
         clock.Stop();
         Say($"fuzz {endpoint} on {fixture.Provider}: {indexes.Length} cases in {clock.Elapsed.TotalSeconds:F1} s (preparing {preparing.TotalSeconds:F1} s, sending {sending.TotalSeconds:F1} s, ledgers {ledgering.TotalSeconds:F1} s), {failures.Count} failures");
         Say("  classes:  " + string.Join(", ", classes.OrderByDescending(c => c.Value).Select(c => $"{c.Key} ×{c.Value}")));

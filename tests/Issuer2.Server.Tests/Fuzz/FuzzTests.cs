@@ -19,6 +19,12 @@ public abstract class FuzzTests(ServerFixture fixture, ITestOutputHelper output)
     public Task Token_AnyMutation_GetsTheSpecAnswerAndChangesOnlyWhatIsAllowed() => RunAsync(w => new TokenFuzz(w));
 
     [Fact]
+    public Task Credential_AnyMutation_GetsTheSpecAnswerAndChangesOnlyWhatIsAllowed() => RunAsync(w => new CredentialFuzz(w));
+
+    [Fact]
+    public Task Notification_AnyMutation_GetsTheSpecAnswerAndChangesOnlyWhatIsAllowed() => RunAsync(w => new NotificationFuzz(w));
+
+    [Fact]
     public Task Nonce_AnyMutation_GetsTheSpecAnswerAndChangesNothing() => RunAsync(w => new NonceFuzz(w));
 
     [Fact]

@@ -165,6 +165,7 @@ public static class ProofPlans
         // Bytes inside the JWT's JSON, which the body reader cannot see (base64url).
         Header("typ with a lone surrogate", ProofVerdict.InvalidProof, (_, h) => h.With("typ", JValue.Of(Typ + "\ud800"))),
         Header("jwk x with a lone surrogate", ProofVerdict.InvalidProof, (k, h) => h.With("jwk", ProofKeys.Jwk(k.Holder).With("x", JValue.Of("\udc00")))),
+        Header("kid with a lone surrogate", ProofVerdict.InvalidProof, (k, h) => h.Without("jwk").Plus("kid", JValue.Of(DidJwk(ProofKeys.Jwk(k.Holder)) + "\ud800"))),
         Header("kid did:jwk with a lone surrogate in its jwk", ProofVerdict.InvalidProof, (k, h) => h.Without("jwk").Plus("kid", JValue.Of(DidJwk(ProofKeys.Jwk(k.Holder).With("crv", JValue.Of("P-256\ud800")))))),
         Header("header member nested 70 deep", ProofVerdict.InvalidProof, (_, h) => h.Plus("n", JsonText.Nested(70))),
         Payload("nonce with a lone surrogate", ProofVerdict.InvalidProof, (_, p) => p.With("nonce", JValue.Of("\ud800"))),
