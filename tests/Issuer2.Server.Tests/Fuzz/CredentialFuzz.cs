@@ -67,6 +67,12 @@ public sealed class CredentialFuzz(FuzzWorld world) : FuzzTarget<CredentialLane>
     public override async Task<FuzzCase> PrepareAsync(PCG random, CredentialLane lane)
     {
         var (withIdentifier, m) = Plans.Generate(random, null, out _);
+        if (m.Kind == "already issued" && lane.Issued.Count == 0)
+        {
+            // Nothing issued in this lane yet: the case is a valid request.
+            m = m with { Kind = "valid" };
+        }
+
         var token = await World.SessionAsync(lane.Plain, withIdentifier);
         var nonce = await World.NonceAsync();
         var tokenOfB = m.S == "of tenant B" && m.Kind == "access token" ? await World.SessionAsync(lane.OfB) : null;
@@ -84,7 +90,7 @@ public sealed class CredentialFuzz(FuzzWorld world) : FuzzTarget<CredentialLane>
     {
         var granted = World.Granted.ProfileId;
         var (token, withIdentifier) = (setup.Token, setup.WithIdentifier);
-        if (m.Kind == "already issued" && lane.Issued.Count > 0)
+        if (m.Kind == "already issued")
         {
             (token, withIdentifier) = Mutations.Pick(lane.Issued, m.I);
         }

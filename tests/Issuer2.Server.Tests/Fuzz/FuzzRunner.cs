@@ -172,7 +172,7 @@ public static class FuzzRunner
 
         clock.Stop();
         Say($"fuzz {endpoint} on {fixture.Provider}: {indexes.Length} cases in {clock.Elapsed.TotalSeconds:F1} s (preparing {preparing.TotalSeconds:F1} s, sending {sending.TotalSeconds:F1} s, ledgers {ledgering.TotalSeconds:F1} s), {failures.Count} failures");
-        Say("  classes:  " + string.Join(", ", classes.OrderByDescending(c => c.Value).Select(c => $"{c.Key} ×{c.Value}")));
+        output.WriteLine("  classes:  " + string.Join(", ", classes.OrderByDescending(c => c.Value).Select(c => $"{c.Key} ×{c.Value}")));
         Say("  outcomes: " + string.Join(", ", outcomes.OrderByDescending(c => c.Value).Select(c => $"{c.Key} ×{c.Value}")));
         if (!failures.IsEmpty)
         {
@@ -186,7 +186,6 @@ public static class FuzzRunner
                 text.AppendLine($"#{f.Index} {f.What}");
             }
 
-            Say(text.ToString());
             Assert.Fail(text.ToString());
         }
     }
