@@ -62,6 +62,7 @@ public static class WalletEndpoints
 
     private static async Task<IResult> ResolveOfferAsync(string tenant, string token, ResolveOffer resolve, CancellationToken ct)
     {
+        if (WalletHttp.PathProblem(tenant, token) is { } mangled) return WalletHttp.Error(WalletEndpointKind.Other, mangled);
         var result = await resolve.ExecuteAsync(tenant, token, ct);
         return result.IsSuccess ? WalletHttp.Json(result.Value) : WalletHttp.Error(WalletEndpointKind.Other, result.Error);
     }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 using Issuer2.Core.Wallet;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
@@ -18,6 +19,15 @@ public enum WalletEndpointKind
 public static class WalletHttp
 {
     public const int MaxBodyBytes = 64 * 1024;
+
+    /// <summary>The longest JSON number accepted, in characters: no wallet request needs a longer one.</summary>
+    public const int MaxJsonNumberLength = 64;
+
+    /// <summary>The most entries (elements of an array, members of an object) one JSON container may have.</summary>
+    public const int MaxJsonContainerSize = 100;
+
+    /// <summary>Form parameters whose value is JSON text (RFC 9396 §2: authorization_details).</summary>
+    public static readonly IReadOnlySet<string> JsonValuedParameters = new HashSet<string>(StringComparer.Ordinal) { "authorization_details" };
 
     private static readonly JsonDocumentOptions StrictJson = new() { AllowDuplicateProperties = false, MaxDepth = 32 };
 
@@ -54,13 +64,34 @@ public static class WalletHttp
         return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
     }
 
-    /// <summary>Reads an application/x-www-form-urlencoded body: each parameter at most once (RFC 6749 §3.2).</summary>
+    /// <summary>
+    /// Why a path segment (as routed: percent-decoded where the escape was valid) is no tenant id or URI token: each
+    /// is visible ASCII, so a control character, a space, a non-ASCII character or a '%' (an escape left undecoded,
+    /// such as %FF or %2F) means the URI was mangled. Null when it is fine.
+    /// </summary>
+    public static WalletError? PathProblem(params ReadOnlySpan<string> segments)
+    {
+        foreach (var segment in segments)
+        {
+            foreach (var c in segment)
+            {
+                if (c is < '!' or > '~' or '%') return WalletError.InvalidRequest("The URI holds a character no issuer URI has.");
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Reads an application/x-www-form-urlencoded body: each parameter at most once (RFC 6749 §3.2), UTF-8 text
+    /// (raw or percent-encoded) without control characters other than TAB, CR and LF. The JSON a parameter carries
+    /// (<see cref="JsonValuedParameters"/>) obeys the text rules of a JSON body; its syntax and meaning are Core's.
+    /// </summary>
     public static async Task<(Dictionary<string, string>? Form, WalletError? Error)> ReadFormAsync(HttpRequest request, CancellationToken ct)
     {
-        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type) || !type.MediaType.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
-            return (null, WalletError.InvalidRequest("The request must be application/x-www-form-urlencoded."));
+        if (MediaTypeProblem(request, "application/x-www-form-urlencoded") is { } wrongType) return (null, WalletError.InvalidRequest(wrongType));
         var body = await ReadBodyAsync(request, ct);
         if (body is null) return (null, WalletError.InvalidRequest($"The request body exceeds {MaxBodyBytes} bytes."));
+        if (EncodingProblem(body) is { } badBytes) return (null, WalletError.InvalidRequest(badBytes));
         var text = Encoding.UTF8.GetString(body);
         var form = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var pair in text.Split('&', StringSplitOptions.RemoveEmptyEntries))
@@ -68,19 +99,27 @@ public static class WalletHttp
             var eq = pair.IndexOf('=', StringComparison.Ordinal);
             var name = Decode(eq < 0 ? pair : pair[..eq]);
             var value = Decode(eq < 0 ? "" : pair[(eq + 1)..]);
-            if (name is null || value is null) return (null, WalletError.InvalidRequest("The form encoding is malformed."));
+            if (name is null || value is null) return (null, WalletError.InvalidRequest("The form encoding is malformed, or a parameter is not UTF-8."));
+            if (HasControl(name) || HasControl(value)) return (null, WalletError.InvalidRequest($"The parameter {Ascii(name)} holds NUL or another control character."));
             if (!form.TryAdd(name, value)) return (null, WalletError.InvalidRequest($"The parameter {Ascii(name)} appears more than once."));
+            // Note: malformed JSON in such a parameter is the grant's to refuse (RFC 9396 §5: invalid_authorization_details).
+            if (JsonValuedParameters.Contains(name) && JsonTextProblem(Encoding.UTF8.GetBytes(value), out var syntaxOnly) is { } badJson && !syntaxOnly)
+                return (null, WalletError.InvalidRequest($"The parameter {Ascii(name)}: {badJson}"));
         }
         return (form, null);
     }
 
-    /// <summary>Reads an application/json body into a document; null with a reason when it is not one.</summary>
+    /// <summary>
+    /// Reads an application/json body into a document; null with a reason when it is not one. Every string, number
+    /// and container is checked here once (<see cref="JsonTextProblem"/>), so no reader after this one meets them.
+    /// </summary>
     public static async Task<(JsonDocument? Document, string? Problem)> ReadJsonAsync(HttpRequest request, CancellationToken ct)
     {
-        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type) || !type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
-            return (null, "The request must be application/json.");
+        if (MediaTypeProblem(request, "application/json") is { } wrongType) return (null, wrongType);
         var body = await ReadBodyAsync(request, ct);
         if (body is null) return (null, $"The request body exceeds {MaxBodyBytes} bytes.");
+        if (EncodingProblem(body) is { } badBytes) return (null, badBytes);
+        if (JsonTextProblem(body, out _) is { } badJson) return (null, badJson);
         try
         {
             return (JsonDocument.Parse(body, StrictJson), null);
@@ -89,6 +128,92 @@ public static class WalletHttp
         {
             return (null, "The body is not valid JSON, or repeats a member.");
         }
+    }
+
+    /// <summary>Why the Content-Type is not <paramref name="mediaType"/> with, at most, charset=utf-8; null when it is.</summary>
+    private static string? MediaTypeProblem(HttpRequest request, string mediaType)
+    {
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type) || !type.MediaType.Equals(mediaType, StringComparison.OrdinalIgnoreCase))
+            return $"The request must be {mediaType}.";
+        // Note: JSON (RFC 8259 §8.1) and these forms are UTF-8; another charset names an encoding this body must not have.
+        if (type.Charset.HasValue && !HeaderUtilities.RemoveQuotes(type.Charset).Equals("utf-8", StringComparison.OrdinalIgnoreCase))
+            return $"The request must be {mediaType} in UTF-8 (charset=utf-8, or none).";
+        return null;
+    }
+
+    /// <summary>Why a body is not UTF-8 text without a byte order mark; null when it is.</summary>
+    private static string? EncodingProblem(byte[] body)
+    {
+        if (!Utf8.IsValid(body)) return "The request body is not UTF-8.";
+        // RFC 8259 §8.1: no byte order mark on a networked JSON text; in a form it would become part of a name.
+        if (body.AsSpan().StartsWith("\uFEFF"u8)) return "The request body starts with a byte order mark.";
+        return null;
+    }
+
+    /// <summary>
+    /// Walks a JSON text once and names the first thing no wallet request holds: a string or member name with a
+    /// lone surrogate, NUL or another control character but TAB, CR and LF; a number longer than
+    /// <see cref="MaxJsonNumberLength"/> characters; an array or object of more than <see cref="MaxJsonContainerSize"/>
+    /// entries; nesting deeper than the body's limit. <paramref name="syntaxOnly"/> says the problem is the JSON syntax.
+    /// </summary>
+    private static string? JsonTextProblem(ReadOnlySpan<byte> json, out bool syntaxOnly)
+    {
+        syntaxOnly = false;
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = StrictJson.MaxDepth });
+        // The container opened at each depth: whether it is an array, and how many entries it has so far.
+        Span<bool> isArray = stackalloc bool[StrictJson.MaxDepth + 1];
+        Span<int> entries = stackalloc int[StrictJson.MaxDepth + 1];
+        try
+        {
+            while (reader.Read())
+            {
+                var token = reader.TokenType;
+                var depth = reader.CurrentDepth;
+                // A member name counts in its object, a value in its array (an object's values follow their names).
+                if (depth > 0 && token is not (JsonTokenType.EndObject or JsonTokenType.EndArray)
+                    && (token == JsonTokenType.PropertyName || isArray[depth - 1])
+                    && ++entries[depth - 1] > MaxJsonContainerSize)
+                    return $"A JSON array or object holds more than {MaxJsonContainerSize} entries.";
+                switch (token)
+                {
+                    case JsonTokenType.StartObject or JsonTokenType.StartArray:
+                        isArray[depth] = token == JsonTokenType.StartArray;
+                        entries[depth] = 0;
+                        break;
+                    case JsonTokenType.String or JsonTokenType.PropertyName:
+                        string text;
+                        try
+                        {
+                            text = reader.GetString()!;
+                        }
+                        catch (InvalidOperationException)
+                        {
+                            // System.Text.Json refuses to unescape "\ud800" alone; every later GetString would too.
+                            return "A JSON string holds a lone surrogate.";
+                        }
+                        if (HasControl(text)) return "A JSON string holds NUL or another control character.";
+                        break;
+                    case JsonTokenType.Number when reader.ValueSpan.Length > MaxJsonNumberLength:
+                        return $"A JSON number is longer than {MaxJsonNumberLength} characters.";
+                }
+            }
+            return null;
+        }
+        catch (JsonException)
+        {
+            syntaxOnly = true;
+            return $"The body is not valid JSON, or nests deeper than {StrictJson.MaxDepth} levels.";
+        }
+    }
+
+    /// <summary>NUL or another control character (C0, DEL, C1) other than TAB, CR and LF.</summary>
+    private static bool HasControl(string text)
+    {
+        foreach (var c in text)
+        {
+            if (char.IsControl(c) && c is not ('\t' or '\r' or '\n')) return true;
+        }
+        return false;
     }
 
     private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken ct)
@@ -105,15 +230,32 @@ public static class WalletHttp
         return buffer.ToArray();
     }
 
-    /// <summary>Decodes one form component; null when a '%' is not followed by two hex digits or the bytes are not UTF-8.</summary>
+    /// <summary>
+    /// Decodes one form component ('+' is a space, %XX a byte); null when a '%' is not followed by two hex digits or
+    /// the bytes are not UTF-8.
+    /// </summary>
     private static string? Decode(string s)
     {
-        for (var i = s.IndexOf('%', StringComparison.Ordinal); i >= 0; i = s.IndexOf('%', i + 1))
+        var encoded = Encoding.UTF8.GetBytes(s);
+        var bytes = new byte[encoded.Length];
+        var length = 0;
+        for (var i = 0; i < encoded.Length; i++)
         {
-            if (i + 2 >= s.Length || !Uri.IsHexDigit(s[i + 1]) || !Uri.IsHexDigit(s[i + 2])) return null;
+            var b = encoded[i];
+            if (b == '%')
+            {
+                if (i + 2 >= encoded.Length || !Uri.IsHexDigit((char)encoded[i + 1]) || !Uri.IsHexDigit((char)encoded[i + 2])) return null;
+                b = (byte)((Uri.FromHex((char)encoded[i + 1]) << 4) | Uri.FromHex((char)encoded[i + 2]));
+                i += 2;
+            }
+            else if (b == '+')
+            {
+                b = (byte)' ';
+            }
+            bytes[length++] = b;
         }
-        var decoded = Uri.UnescapeDataString(s.Replace('+', ' '));
-        return decoded.Contains('\uFFFD', StringComparison.Ordinal) ? null : decoded;
+        var decoded = bytes.AsSpan(0, length);
+        return Utf8.IsValid(decoded) ? Encoding.UTF8.GetString(decoded) : null;
     }
 
     /// <summary>error_description may hold only %x20-21 / %x23-5B / %x5D-7E (RFC 6749 §5.2).</summary>

@@ -47,6 +47,34 @@ public static partial class BadInputCases
         ["token: GET"] = w => Done(new(w.Send(HttpMethod.Get, $"/{w.A.TenantId}/token"), 405, "invalid_request")),
         ["token: PUT"] = w => Done(new(w.Send(HttpMethod.Put, $"/{w.A.TenantId}/token"), 405, "invalid_request")),
 
+        // ---- token endpoint: bytes (issue 9 §1): refused by the form reader, before any code is looked up ----
+        ["token: invalid UTF-8 byte in a value"] = async w => new(w.Token(Bytes([.. Ascii(PreAuthorizedForm((await w.CodeAsync()).Code)), 0xFF], FormType)), 400, "invalid_request"),
+        ["token: percent-encoded invalid UTF-8 (%FF)"] = async w => new(w.Token(RawForm(PreAuthorizedForm((await w.CodeAsync()).Code) + "%FF", FormType)), 400, "invalid_request"),
+        ["token: percent-encoded overlong UTF-8 (%C0%AF)"] = async w => new(w.Token(RawForm(PreAuthorizedForm((await w.CodeAsync()).Code) + "%C0%AF", FormType)), 400, "invalid_request"),
+        ["token: percent-encoded UTF-8 surrogate (%ED%A0%80)"] = async w => new(w.Token(RawForm(PreAuthorizedForm((await w.CodeAsync()).Code) + "%ED%A0%80", FormType)), 400, "invalid_request"),
+        ["token: %00 in pre-authorized_code"] = async w => new(w.Token(RawForm(PreAuthorizedForm((await w.CodeAsync()).Code) + "%00", FormType)), 400, "invalid_request"),
+        ["token: raw NUL byte in a value"] = async w => new(w.Token(Bytes([.. Ascii(PreAuthorizedForm((await w.CodeAsync()).Code)), 0x00], FormType)), 400, "invalid_request"),
+        ["token: %00 in the tx_code of an offer with a PIN"] = async w =>
+        {
+            var (code, offer) = await w.CodeAsync(r => r.TxCode = new TxCodeOptions { Length = 6 });
+            return new(w.Token(RawForm(PreAuthorizedForm(code) + "&tx_code=" + offer.TxCode + "%00", FormType)), 400, "invalid_request");
+        },
+        ["token: control character (%01) in grant_type"] = async w =>
+            new(w.Token(RawForm($"grant_type=%01{Uri.EscapeDataString(TestWallet.PreAuthorizedGrant)}&pre-authorized_code={(await w.CodeAsync()).Code}", FormType)), 400, "invalid_request"),
+        ["token: lone surrogate in authorization_details"] = async w =>
+            new(w.Token(Form(PreAuthorized((await w.CodeAsync()).Code, ("authorization_details", "[{\"type\":\"openid_credential\",\"credential_configuration_id\":\"\\ud800\"}]")))), 400, "invalid_request"),
+        ["token: escaped NUL in authorization_details"] = async w =>
+            new(w.Token(Form(PreAuthorized((await w.CodeAsync()).Code, ("authorization_details", $"[{{\"type\":\"openid_credential\",\"credential_configuration_id\":\"{w.Granted.ProfileId}\\u0000\"}}]")))), 400, "invalid_request"),
+        ["token: 400-digit number in authorization_details"] = async w =>
+            new(w.Token(Form(PreAuthorized((await w.CodeAsync()).Code, ("authorization_details", $"[{{\"type\":\"openid_credential\",\"credential_configuration_id\":{LongNumber(400)}}}]")))), 400, "invalid_request"),
+        ["token: authorization_details array of 200 entries"] = async w =>
+            new(w.Token(Form(PreAuthorized((await w.CodeAsync()).Code, ("authorization_details", ZerosArray(200))))), 400, "invalid_request"),
+        ["token: authorization_details nested 100 deep"] = async w =>
+            new(w.Token(Form(PreAuthorized((await w.CodeAsync()).Code, ("authorization_details", Nested(100))))), 400, "invalid_authorization_details"),
+        ["token: charset=latin1"] = async w => new(w.Token(RawForm(PreAuthorizedForm((await w.CodeAsync()).Code), FormType + "; charset=latin1")), 400, "invalid_request"),
+        ["token: charset=utf-16"] = async w => new(w.Token(RawForm(PreAuthorizedForm((await w.CodeAsync()).Code), FormType + "; charset=utf-16")), 400, "invalid_request"),
+        ["token: byte order mark"] = async w => new(w.Token(Bytes([0xEF, 0xBB, 0xBF, .. Ascii(PreAuthorizedForm((await w.CodeAsync()).Code))], FormType)), 400, "invalid_request"),
+
         // ---- token endpoint: requests that name a known offer (one token.refused event) ----
         ["token: used pre-authorized_code"] = async w =>
         {
@@ -99,6 +127,15 @@ public static partial class BadInputCases
             var token = OfferUrl.Parse(offerOfB.OfferUrl).TokenUnder(w.B.Tenant.CredentialIssuer);
             return new(w.Send(HttpMethod.Get, $"/{w.A.TenantId}/offers/{token}"), 404, "not_found");
         },
+        ["offer: %FF in the uri token"] = async w => new(w.SendRaw(HttpMethod.Get, $"/{w.A.TenantId}/offers/{await w.UriTokenAsync()}%FF"), 400, "invalid_request"),
+        ["offer: control character (%01) in the uri token"] = async w => new(w.SendRaw(HttpMethod.Get, $"/{w.A.TenantId}/offers/{await w.UriTokenAsync()}%01"), 400, "invalid_request"),
+        ["offer: encoded slash (%2F) in the uri token"] = async w => new(w.SendRaw(HttpMethod.Get, $"/{w.A.TenantId}/offers/%2F{await w.UriTokenAsync()}"), 400, "invalid_request"),
+        ["offer: non-ASCII (%C3%A4) in the uri token"] = async w => new(w.SendRaw(HttpMethod.Get, $"/{w.A.TenantId}/offers/{await w.UriTokenAsync()}%C3%A4"), 400, "invalid_request"),
+        ["offer: %FF in the tenant"] = async w => new(w.SendRaw(HttpMethod.Get, $"/{w.A.TenantId}%FF/offers/{await w.UriTokenAsync()}"), 400, "invalid_request"),
+        ["nonce: %FF in the tenant"] = w => Done(new(w.SendRaw(HttpMethod.Post, $"/{w.A.TenantId}%FF/nonce"), 404, "not_found")),
+        ["nonce: control character (%01) in the tenant"] = w => Done(new(w.SendRaw(HttpMethod.Post, $"/{w.A.TenantId}%01/nonce"), 404, "not_found")),
+        ["metadata: %FF in the tenant"] = w => Done(new(w.SendRaw(HttpMethod.Get, $"/.well-known/openid-credential-issuer/{w.A.TenantId}%FF"), 404, "not_found")),
+        ["metadata: control character (%01) in the tenant"] = w => Done(new(w.SendRaw(HttpMethod.Get, $"/{w.A.TenantId}%01/.well-known/oauth-authorization-server"), 404, "not_found")),
         ["metadata: POST"] = w => Done(new(w.Send(HttpMethod.Post, $"/.well-known/openid-credential-issuer/{w.A.TenantId}"), 405, "invalid_request")),
         ["metadata: unknown tenant"] = w => Done(new(w.Send(HttpMethod.Get, $"/.well-known/openid-credential-issuer/{ServerFixture.NewTenantId()}"), 404, "not_found")),
 
@@ -134,6 +171,24 @@ public static partial class BadInputCases
             body["padding"] = Oversized;
             return new(w.Credential(token, body), 400, "invalid_credential_request");
         },
+
+        // ---- credential endpoint: bytes (issue 9 §1): refused by the JSON reader, before a request is read (nothing written) ----
+        ["credential: lone high surrogate in credential_configuration_id"] = w => UnreadCredentialAsync(w, (id, proof) => $"{{\"credential_configuration_id\":\"{id}\\ud800\",\"proofs\":{{\"jwt\":[\"{proof}\"]}}}}"),
+        ["credential: lone low surrogate in the proof"] = w => UnreadCredentialAsync(w, (id, proof) => $"{{\"credential_configuration_id\":\"{id}\",\"proofs\":{{\"jwt\":[\"\\udc00{proof}\"]}}}}"),
+        ["credential: escaped NUL in credential_configuration_id"] = w => UnreadCredentialAsync(w, (id, proof) => $"{{\"credential_configuration_id\":\"{id}\\u0000\",\"proofs\":{{\"jwt\":[\"{proof}\"]}}}}"),
+        ["credential: escaped control character in a member name"] = w => UnreadCredentialAsync(w, (id, proof) => $"{{\"credential_configuration_id\\u0001\":\"{id}\",\"proofs\":{{\"jwt\":[\"{proof}\"]}}}}"),
+        ["credential: raw NUL byte in a string"] = w => UnreadCredentialAsync(w, (id, proof) => $"{{\"credential_configuration_id\":\"{id}\0\",\"proofs\":{{\"jwt\":[\"{proof}\"]}}}}"),
+        ["credential: invalid UTF-8 byte in a string"] = w => UnreadCredentialBytesAsync(w, [0xFF]),
+        ["credential: overlong UTF-8 (C0 AF) in a string"] = w => UnreadCredentialBytesAsync(w, [0xC0, 0xAF]),
+        ["credential: UTF-8-encoded surrogate (ED A0 80) in a string"] = w => UnreadCredentialBytesAsync(w, [0xED, 0xA0, 0x80]),
+        ["credential: 400-digit number in an extra member"] = w => UnreadCredentialAsync(w, (id, proof) => $"{{\"n\":{LongNumber(400)},\"credential_configuration_id\":\"{id}\",\"proofs\":{{\"jwt\":[\"{proof}\"]}}}}"),
+        ["credential: 400-digit number as credential_configuration_id"] = w => UnreadCredentialAsync(w, (_, proof) => $"{{\"credential_configuration_id\":{LongNumber(400)},\"proofs\":{{\"jwt\":[\"{proof}\"]}}}}"),
+        ["credential: extra member nested 100 deep"] = w => UnreadCredentialAsync(w, (id, proof) => $"{{\"n\":{Nested(100)},\"credential_configuration_id\":\"{id}\",\"proofs\":{{\"jwt\":[\"{proof}\"]}}}}"),
+        ["credential: extra member with an array of 5,000 entries"] = w => UnreadCredentialAsync(w, (id, proof) => $"{{\"n\":{ZerosArray(5000)},\"credential_configuration_id\":\"{id}\",\"proofs\":{{\"jwt\":[\"{proof}\"]}}}}"),
+        ["credential: 101 proofs"] = w => UnreadCredentialAsync(w, (id, proof) => $"{{\"credential_configuration_id\":\"{id}\",\"proofs\":{{\"jwt\":[{string.Join(',', Enumerable.Repeat($"\"{proof}\"", 101))}]}}}}"),
+        ["credential: charset=latin1"] = w => UnreadCredentialAsync(w, ValidCredentialJson, Json + "; charset=latin1"),
+        ["credential: charset=utf-16"] = w => UnreadCredentialAsync(w, ValidCredentialJson, Json + "; charset=utf-16"),
+        ["credential: byte order mark"] = w => UnreadCredentialAsync(w, (id, proof) => "\uFEFF" + ValidCredentialJson(id, proof)),
 
         // ---- credential endpoint: the request (OID4VCI 1.0 §8.2), one credential.refused event ----
         ["credential: body is an array"] = async w =>
@@ -287,10 +342,22 @@ public static partial class BadInputCases
             body["padding"] = Oversized;
             return new(w.Notification(token, body), 400, "invalid_notification_request");
         },
+        ["notification: lone surrogate in notification_id"] = w => UnreadNotificationAsync(w, id => $"{{\"notification_id\":\"{id}\\ud83d\",\"event\":\"credential_accepted\"}}"),
+        ["notification: escaped NUL in event_description"] = w => UnreadNotificationAsync(w, id => $"{{\"notification_id\":\"{id}\",\"event\":\"credential_accepted\",\"event_description\":\"ok\\u0000\"}}"),
+        ["notification: invalid UTF-8 byte in a string"] = async w =>
+        {
+            var (token, id, _) = await w.IssuedAsync();
+            return new(w.Notification(token, Bytes([.. Ascii($"{{\"notification_id\":\"{id}"), 0xFF, .. Ascii("\",\"event\":\"credential_accepted\"}")], Json)), 400, "invalid_notification_request");
+        },
+        ["notification: 400-digit number as event"] = w => UnreadNotificationAsync(w, id => $"{{\"notification_id\":\"{id}\",\"event\":{LongNumber(400)}}}"),
+        ["notification: extra member nested 100 deep"] = w => UnreadNotificationAsync(w, id => $"{{\"n\":{Nested(100)},\"notification_id\":\"{id}\",\"event\":\"credential_accepted\"}}"),
+        ["notification: extra member with an array of 5,000 entries"] = w => UnreadNotificationAsync(w, id => $"{{\"n\":{ZerosArray(5000)},\"notification_id\":\"{id}\",\"event\":\"credential_accepted\"}}"),
+        ["notification: charset=latin1"] = w => UnreadNotificationAsync(w, id => $"{{\"notification_id\":\"{id}\",\"event\":\"credential_accepted\"}}", Json + "; charset=latin1"),
+        ["notification: byte order mark"] = w => UnreadNotificationAsync(w, id => $"\uFEFF{{\"notification_id\":\"{id}\",\"event\":\"credential_accepted\"}}"),
         ["notification: GET"] = w => Done(new(w.Send(HttpMethod.Get, $"/{w.A.TenantId}/notification"), 405, "invalid_request")),
     };
 
-    /// <summary>Rows also run on PostgreSQL: one of each kind of refusal and of each allowed change.</summary>
+    /// <summary>Rows also run on PostgreSQL: one of each kind of refusal and of each allowed change, and every byte-level row.</summary>
     private static readonly string[] PostgresRows =
     [
         "token: bad form encoding (%zz)",
@@ -309,6 +376,57 @@ public static partial class BadInputCases
         "credential: another tenant's nonce",
         "credential: used nonce",
         "notification: unknown notification_id",
+
+        // Bytes (issue 9 §1): every row.
+        "nonce: %FF in the tenant",
+        "nonce: control character (%01) in the tenant",
+        "metadata: %FF in the tenant",
+        "metadata: control character (%01) in the tenant",
+        "token: invalid UTF-8 byte in a value",
+        "token: percent-encoded invalid UTF-8 (%FF)",
+        "token: percent-encoded overlong UTF-8 (%C0%AF)",
+        "token: percent-encoded UTF-8 surrogate (%ED%A0%80)",
+        "token: %00 in pre-authorized_code",
+        "token: raw NUL byte in a value",
+        "token: %00 in the tx_code of an offer with a PIN",
+        "token: control character (%01) in grant_type",
+        "token: lone surrogate in authorization_details",
+        "token: escaped NUL in authorization_details",
+        "token: 400-digit number in authorization_details",
+        "token: authorization_details array of 200 entries",
+        "token: authorization_details nested 100 deep",
+        "token: charset=latin1",
+        "token: charset=utf-16",
+        "token: byte order mark",
+        "offer: %FF in the uri token",
+        "offer: control character (%01) in the uri token",
+        "offer: encoded slash (%2F) in the uri token",
+        "offer: non-ASCII (%C3%A4) in the uri token",
+        "offer: %FF in the tenant",
+        "credential: lone high surrogate in credential_configuration_id",
+        "credential: lone low surrogate in the proof",
+        "credential: escaped NUL in credential_configuration_id",
+        "credential: escaped control character in a member name",
+        "credential: raw NUL byte in a string",
+        "credential: invalid UTF-8 byte in a string",
+        "credential: overlong UTF-8 (C0 AF) in a string",
+        "credential: UTF-8-encoded surrogate (ED A0 80) in a string",
+        "credential: 400-digit number in an extra member",
+        "credential: 400-digit number as credential_configuration_id",
+        "credential: extra member nested 100 deep",
+        "credential: extra member with an array of 5,000 entries",
+        "credential: 101 proofs",
+        "credential: charset=latin1",
+        "credential: charset=utf-16",
+        "credential: byte order mark",
+        "notification: lone surrogate in notification_id",
+        "notification: escaped NUL in event_description",
+        "notification: invalid UTF-8 byte in a string",
+        "notification: 400-digit number as event",
+        "notification: extra member nested 100 deep",
+        "notification: extra member with an array of 5,000 entries",
+        "notification: charset=latin1",
+        "notification: byte order mark",
     ];
 
     public static TheoryData<string> All => [.. Table.Keys, .. HardeningTable.Keys];
@@ -322,6 +440,41 @@ public static partial class BadInputCases
 
     private static JsonObject Notice(string notificationId, string kind = "credential_accepted") =>
         new() { ["notification_id"] = notificationId, ["event"] = kind };
+
+    private const string FormType = "application/x-www-form-urlencoded";
+
+    private static byte[] Ascii(string text) => System.Text.Encoding.ASCII.GetBytes(text);
+
+    /// <summary>The form of a valid pre-authorized code request, percent-encoded.</summary>
+    private static string PreAuthorizedForm(string code) =>
+        $"grant_type={Uri.EscapeDataString(TestWallet.PreAuthorizedGrant)}&pre-authorized_code={Uri.EscapeDataString(code)}";
+
+    private static string ValidCredentialJson(string configurationId, string proof) =>
+        $"{{\"credential_configuration_id\":\"{configurationId}\",\"proofs\":{{\"jwt\":[\"{proof}\"]}}}}";
+
+    /// <summary>A new session's credential request whose body (made from the granted configuration and a valid proof) the JSON reader refuses: nothing written.</summary>
+    private static async Task<PreparedRequest> UnreadCredentialAsync(BadInputWorld w, Func<string, string, string> body, string contentType = Json)
+    {
+        var (token, _) = await w.SessionAsync();
+        var text = body(w.Granted.ProfileId, w.ValidProof(await w.NonceAsync()));
+        return new(w.Credential(token, Text(text, contentType)), 400, "invalid_credential_request");
+    }
+
+    /// <summary>A new session's valid credential request with <paramref name="bytes"/> inside credential_configuration_id: nothing written.</summary>
+    private static async Task<PreparedRequest> UnreadCredentialBytesAsync(BadInputWorld w, byte[] bytes)
+    {
+        var (token, _) = await w.SessionAsync();
+        var proof = w.ValidProof(await w.NonceAsync());
+        byte[] body = [.. Ascii($"{{\"credential_configuration_id\":\"{w.Granted.ProfileId}"), .. bytes, .. Ascii($"\",\"proofs\":{{\"jwt\":[\"{proof}\"]}}}}")];
+        return new(w.Credential(token, Bytes(body, Json)), 400, "invalid_credential_request");
+    }
+
+    /// <summary>A notification for an issued credential whose body (made from its notification_id) the JSON reader refuses: nothing written.</summary>
+    private static async Task<PreparedRequest> UnreadNotificationAsync(BadInputWorld w, Func<string, string> body, string contentType = Json)
+    {
+        var (token, id, _) = await w.IssuedAsync();
+        return new(w.Notification(token, Text(body(id), contentType)), 400, "invalid_notification_request");
+    }
 
     /// <summary>A proof made from the valid header with one change, signed by the holder key.</summary>
     private static string Tweaked(HolderKey key, BadInputWorld w, string nonce, Action<JsonObject> changeHeader)

@@ -120,6 +120,13 @@ public sealed class BadInputWorld : IDisposable
 
     public HttpRequestMessage Send(HttpMethod method, string path) => new(method, Wallet.Url(path));
 
+    /// <summary>A request to this path exactly as written: no escape decoded or added, no dot segment removed.</summary>
+    public HttpRequestMessage SendRaw(HttpMethod method, string path) =>
+        new(method, new Uri(Wallet.HostUrl + path, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true }));
+
+    /// <summary>The URI token of a new offer of A.</summary>
+    public async Task<string> UriTokenAsync() => OfferUrl.Parse((await OfferAsync()).OfferUrl).TokenUnder(Issuer);
+
     public HttpRequestMessage Token(HttpContent? content) => Post($"/{A.TenantId}/token", content);
 
     public HttpRequestMessage Credential(string? accessToken, HttpContent? content) => Post($"/{A.TenantId}/credential", content, accessToken);
@@ -140,6 +147,29 @@ public sealed class BadInputWorld : IDisposable
         content.Headers.ContentType = new MediaTypeHeaderValue("application/x-www-form-urlencoded");
         return content;
     }
+
+    /// <summary>A body of exactly these bytes with this Content-Type, whatever they are.</summary>
+    public static ByteArrayContent Bytes(byte[] body, string contentType)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        return content;
+    }
+
+    /// <summary>A body of this text (UTF-8) with this Content-Type, sent as given.</summary>
+    public static ByteArrayContent Text(string body, string contentType) => Bytes(Encoding.UTF8.GetBytes(body), contentType);
+
+    /// <summary>A form body exactly as written (no encoding applied) with this Content-Type.</summary>
+    public static ByteArrayContent RawForm(string body, string contentType) => Text(body, contentType);
+
+    /// <summary>A JSON array of <paramref name="count"/> zeros.</summary>
+    public static string ZerosArray(int count) => "[" + string.Join(',', Enumerable.Repeat("0", count)) + "]";
+
+    /// <summary>A JSON value nested in <paramref name="depth"/> arrays.</summary>
+    public static string Nested(int depth) => new string('[', depth) + new string(']', depth);
+
+    /// <summary>A number of <paramref name="digits"/> digits (10^(digits-1)).</summary>
+    public static string LongNumber(int digits) => "1" + new string('0', digits - 1);
 
     public static (string, string)[] PreAuthorized(string code, params (string, string)[] more) =>
         [("grant_type", TestWallet.PreAuthorizedGrant), ("pre-authorized_code", code), .. more];
