@@ -122,7 +122,9 @@ public sealed class ProofValidator(TimeProvider clock)
         if (fragment >= 0) id = id[..fragment];
         try
         {
-            using var doc = JsonDocument.Parse(Base64Url.DecodeFromChars(id));
+            var json = Base64Url.DecodeFromChars(id);
+            if (!System.Text.Unicode.Utf8.IsValid(json) || JsonText.Problem(json, 16, out _) is not null) return null;
+            using var doc = JsonDocument.Parse(json);
             return doc.RootElement.Clone();
         }
         catch (Exception e) when (e is FormatException or JsonException)

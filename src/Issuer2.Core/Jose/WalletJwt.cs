@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Text.Json;
+using Issuer2.Core.Common;
 
 namespace Issuer2.Core.Jose;
 
@@ -43,7 +44,8 @@ public sealed record JwtTimes(DateTimeOffset Now, TimeSpan ClockSkew);
 /// <summary>
 /// The one strict reader of every JWT a wallet sends (key proofs now; DPoP proofs and attestations later), by the
 /// rules of RFC 7515 and RFC 7519 that Microsoft.IdentityModel leaves to the application: a compact JWS of three
-/// parts whose header and claims are JSON objects without repeated members; no <c>crit</c> header naming an
+/// parts whose header and claims are UTF-8 JSON objects without repeated members, within the JSON text rules of
+/// every wallet request (<see cref="JsonText"/>); no <c>crit</c> header naming an
 /// extension this issuer does not understand (it understands none, RFC 7515 §4.1.11); registered claims of their
 /// registered types (<c>iat</c>, <c>exp</c>, <c>nbf</c> numbers; <c>iss</c>, <c>sub</c>, <c>jti</c> strings;
 /// <c>aud</c> a string or an array of strings); an <c>exp</c> not passed and an <c>nbf</c> reached, within the clock
@@ -126,7 +128,11 @@ public static class WalletJwt
     {
         try
         {
-            var doc = JsonDocument.Parse(Base64Url.DecodeFromChars(part), Strict);
+            var json = Base64Url.DecodeFromChars(part);
+            // The JSON text rules of every wallet request: no lone surrogate or control character in a string, no
+            // overlong number or container, so no later reader of a member can fail on it.
+            if (!System.Text.Unicode.Utf8.IsValid(json) || JsonText.Problem(json, Strict.MaxDepth, out _) is not null) return null;
+            var doc = JsonDocument.Parse(json, Strict);
             if (doc.RootElement.ValueKind == JsonValueKind.Object) return doc;
             doc.Dispose();
             return null;

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
+using Issuer2.Core.Common;
 using Issuer2.Core.Wallet;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
@@ -20,11 +21,7 @@ public static class WalletHttp
 {
     public const int MaxBodyBytes = 64 * 1024;
 
-    /// <summary>The longest JSON number accepted, in characters: no wallet request needs a longer one.</summary>
-    public const int MaxJsonNumberLength = 64;
 
-    /// <summary>The most entries (elements of an array, members of an object) one JSON container may have.</summary>
-    public const int MaxJsonContainerSize = 100;
 
     /// <summary>Form parameters whose value is JSON text (RFC 9396 §2: authorization_details).</summary>
     public static readonly IReadOnlySet<string> JsonValuedParameters = new HashSet<string>(StringComparer.Ordinal) { "authorization_details" };
@@ -100,10 +97,10 @@ public static class WalletHttp
             var name = Decode(eq < 0 ? pair : pair[..eq]);
             var value = Decode(eq < 0 ? "" : pair[(eq + 1)..]);
             if (name is null || value is null) return (null, WalletError.InvalidRequest("The form encoding is malformed, or a parameter is not UTF-8."));
-            if (HasControl(name) || HasControl(value)) return (null, WalletError.InvalidRequest($"The parameter {Ascii(name)} holds NUL or another control character."));
+            if (JsonText.HasControl(name) || JsonText.HasControl(value)) return (null, WalletError.InvalidRequest($"The parameter {Ascii(name)} holds NUL or another control character."));
             if (!form.TryAdd(name, value)) return (null, WalletError.InvalidRequest($"The parameter {Ascii(name)} appears more than once."));
             // Note: malformed JSON in such a parameter is the grant's to refuse (RFC 9396 §5: invalid_authorization_details).
-            if (JsonValuedParameters.Contains(name) && JsonTextProblem(Encoding.UTF8.GetBytes(value), out var syntaxOnly) is { } badJson && !syntaxOnly)
+            if (JsonValuedParameters.Contains(name) && JsonText.Problem(Encoding.UTF8.GetBytes(value), StrictJson.MaxDepth, out var syntaxOnly) is { } badJson && !syntaxOnly)
                 return (null, WalletError.InvalidRequest($"The parameter {Ascii(name)}: {badJson}"));
         }
         return (form, null);
@@ -111,7 +108,7 @@ public static class WalletHttp
 
     /// <summary>
     /// Reads an application/json body into a document; null with a reason when it is not one. Every string, number
-    /// and container is checked here once (<see cref="JsonTextProblem"/>), so no reader after this one meets them.
+    /// and container is checked here once (<see cref="JsonText.Problem"/>), so no reader after this one meets them.
     /// </summary>
     public static async Task<(JsonDocument? Document, string? Problem)> ReadJsonAsync(HttpRequest request, CancellationToken ct)
     {
@@ -119,7 +116,7 @@ public static class WalletHttp
         var body = await ReadBodyAsync(request, ct);
         if (body is null) return (null, $"The request body exceeds {MaxBodyBytes} bytes.");
         if (EncodingProblem(body) is { } badBytes) return (null, badBytes);
-        if (JsonTextProblem(body, out _) is { } badJson) return (null, badJson);
+        if (JsonText.Problem(body, StrictJson.MaxDepth, out _) is { } badJson) return (null, badJson);
         try
         {
             return (JsonDocument.Parse(body, StrictJson), null);
@@ -148,72 +145,6 @@ public static class WalletHttp
         // RFC 8259 §8.1: no byte order mark on a networked JSON text; in a form it would become part of a name.
         if (body.AsSpan().StartsWith("\uFEFF"u8)) return "The request body starts with a byte order mark.";
         return null;
-    }
-
-    /// <summary>
-    /// Walks a JSON text once and names the first thing no wallet request holds: a string or member name with a
-    /// lone surrogate, NUL or another control character but TAB, CR and LF; a number longer than
-    /// <see cref="MaxJsonNumberLength"/> characters; an array or object of more than <see cref="MaxJsonContainerSize"/>
-    /// entries; nesting deeper than the body's limit. <paramref name="syntaxOnly"/> says the problem is the JSON syntax.
-    /// </summary>
-    private static string? JsonTextProblem(ReadOnlySpan<byte> json, out bool syntaxOnly)
-    {
-        syntaxOnly = false;
-        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = StrictJson.MaxDepth });
-        // The container opened at each depth: whether it is an array, and how many entries it has so far.
-        Span<bool> isArray = stackalloc bool[StrictJson.MaxDepth + 1];
-        Span<int> entries = stackalloc int[StrictJson.MaxDepth + 1];
-        try
-        {
-            while (reader.Read())
-            {
-                var token = reader.TokenType;
-                var depth = reader.CurrentDepth;
-                // A member name counts in its object, a value in its array (an object's values follow their names).
-                if (depth > 0 && token is not (JsonTokenType.EndObject or JsonTokenType.EndArray)
-                    && (token == JsonTokenType.PropertyName || isArray[depth - 1])
-                    && ++entries[depth - 1] > MaxJsonContainerSize)
-                    return $"A JSON array or object holds more than {MaxJsonContainerSize} entries.";
-                switch (token)
-                {
-                    case JsonTokenType.StartObject or JsonTokenType.StartArray:
-                        isArray[depth] = token == JsonTokenType.StartArray;
-                        entries[depth] = 0;
-                        break;
-                    case JsonTokenType.String or JsonTokenType.PropertyName:
-                        string text;
-                        try
-                        {
-                            text = reader.GetString()!;
-                        }
-                        catch (InvalidOperationException)
-                        {
-                            // System.Text.Json refuses to unescape "\ud800" alone; every later GetString would too.
-                            return "A JSON string holds a lone surrogate.";
-                        }
-                        if (HasControl(text)) return "A JSON string holds NUL or another control character.";
-                        break;
-                    case JsonTokenType.Number when reader.ValueSpan.Length > MaxJsonNumberLength:
-                        return $"A JSON number is longer than {MaxJsonNumberLength} characters.";
-                }
-            }
-            return null;
-        }
-        catch (JsonException)
-        {
-            syntaxOnly = true;
-            return $"The body is not valid JSON, or nests deeper than {StrictJson.MaxDepth} levels.";
-        }
-    }
-
-    /// <summary>NUL or another control character (C0, DEL, C1) other than TAB, CR and LF.</summary>
-    private static bool HasControl(string text)
-    {
-        foreach (var c in text)
-        {
-            if (char.IsControl(c) && c is not ('\t' or '\r' or '\n')) return true;
-        }
-        return false;
     }
 
     private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken ct)

@@ -123,11 +123,15 @@ public static class ProofPlans
         Valid("valid", (k, c) => Es256(k, Header(k), Payload(c))),
         Valid("valid, spaced JSON", (k, c) => k.Sign(ProofKeys.Segment(Header(k), JsonStyle.Spaced) + "." + ProofKeys.Segment(Payload(c), JsonStyle.Spaced), "ES256")),
         Valid("valid, members in another order", (k, c) => Es256(k, new JObject([.. Header(k).Members.Reverse()]), new JObject([.. Payload(c).Members.Reverse()]))),
-        Valid("valid, jti and iss", (k, c) => Es256(k, Header(k), Payload(c).Plus("jti", JValue.Of(Guid.NewGuid().ToString())).Plus("iss", JValue.Of("wallet-client")))),
+        Valid("valid, jti", (k, c) => Es256(k, Header(k), Payload(c).Plus("jti", JValue.Of(Guid.NewGuid().ToString())))),
+        // OID4VCI 1.0 Appendix F.1: the fuzzer's tokens are anonymous (no client_id), so a proof must carry no iss.
+        Invalid("iss for an anonymous token", (k, c) => Es256(k, Header(k), Payload(c).Plus("iss", JValue.Of("wallet-client")))),
         Header("valid, kid is did:jwk", ProofVerdict.Valid, (k, h) => h.Without("jwk").Plus("kid", JValue.Of(DidJwk(ProofKeys.Jwk(k.Holder))))),
         Header("valid, kid is did:jwk#0", ProofVerdict.Valid, (k, h) => h.Without("jwk").Plus("kid", JValue.Of(DidJwk(ProofKeys.Jwk(k.Holder)) + "#0"))),
         Header("valid, jwk with use and kid", ProofVerdict.Valid, (k, h) => h.With("jwk", ProofKeys.Jwk(k.Holder).Plus("use", JValue.Of("sig")).Plus("kid", JValue.Of("k1")))),
-        Header("valid, header member nested 40 deep", ProofVerdict.Valid, (_, h) => h.Plus("n", JsonText.Nested(40))),
+        Header("valid, header member nested 12 deep", ProofVerdict.Valid, (_, h) => h.Plus("n", JsonText.Nested(12))),
+        // The JWT reader's JSON text rules: a header or claims nested deeper than 16 levels is no proof.
+        Header("header member nested 40 deep", ProofVerdict.InvalidProof, (_, h) => h.Plus("n", JsonText.Nested(40))),
         Iat("valid, iat 300 s old", ProofVerdict.Valid, now => JValue.Num(now.ToUnixTimeSeconds() - 300)),
         Iat("valid, iat 60 s ahead", ProofVerdict.Valid, now => JValue.Num(now.ToUnixTimeSeconds() + 60)),
 
