@@ -7,13 +7,18 @@ namespace Issuer2.Server.Tests.Fuzz;
 public sealed class Delta
 {
     private readonly Dictionary<string, long> _changes = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _touched = new(StringComparer.Ordinal);
 
     public static Delta None => new();
 
     public IReadOnlyDictionary<string, long> Changes => _changes;
 
+    /// <summary>Every counter a change was allowed on, even where the changes summed to zero (a value set and set back).</summary>
+    public IReadOnlySet<string> Touched => _touched;
+
     public Delta Add(string key, long by = 1)
     {
+        _touched.Add(key);
         _changes[key] = _changes.GetValueOrDefault(key) + by;
         if (_changes[key] == 0)
         {
@@ -30,6 +35,7 @@ public sealed class Delta
             Add(key, by);
         }
 
+        _touched.UnionWith(other._touched);
         return this;
     }
 

@@ -164,7 +164,7 @@ public sealed class Ledger
         }
 
         // A table none of whose counters may move keeps every row exactly as it was.
-        var moving = expected.Changes.Keys.Select(k => TableOfKey[k[..k.IndexOf('/', StringComparison.Ordinal)]]).ToHashSet(StringComparer.Ordinal);
+        var moving = expected.Touched.Select(k => TableOfKey[k[..k.IndexOf('/', StringComparison.Ordinal)]]).ToHashSet(StringComparer.Ordinal);
         foreach (var key in after.Keys.Where(k => k.StartsWith("checksum/", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
         {
             var table = key["checksum/".Length..].Replace("#rows", "", StringComparison.Ordinal);
