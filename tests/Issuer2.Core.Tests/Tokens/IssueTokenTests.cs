@@ -20,6 +20,17 @@ public sealed class IssueTokenTests
     private Task<Result<TokenResponse, WalletError>> Token(TokenRequest request, string tenantId = TestBed.TenantId) =>
         _bed.IssueToken.ExecuteAsync(tenantId, request, default);
 
+    /// <summary>Sends <paramref name="request"/> and asserts it is refused with <paramref name="error"/> and no event was appended.</summary>
+    private async Task AssertRefusedAndNoEventAsync(string error, TokenRequest request, string tenantId = TestBed.TenantId)
+    {
+        var before = _bed.CommittedEventTypes();
+
+        var result = await Token(request, tenantId);
+
+        Assert.Equal(error, result.Error?.SpecCode);
+        Assert.Equal(before, _bed.CommittedEventTypes());
+    }
+
     private PreAuthorizedCode StoredCode(string code) => _bed.Db.Codes.Single(c => c.CodeHash.AsSpan().SequenceEqual(Secrets.Hash(code)));
 
     private Offer StoredOffer(CreatedOffer offer) => _bed.Db.Offers.Single(o => o.Id == offer.Offer.Id);
@@ -37,13 +48,9 @@ public sealed class IssueTokenTests
     public async Task Token_WithoutGrantType_IsInvalidRequestAndWritesNothing(string? grantType)
     {
         var code = await _bed.ResolveCodeAsync(await _bed.OfferAsync());
-        var before = _bed.CommittedEventTypes();
+        await AssertRefusedAndNoEventAsync(WalletErrors.InvalidRequest, new TokenRequest(grantType, code, null, null));
 
-        var result = await Token(new TokenRequest(grantType, code, null, null));
-
-        Assert.Equal(WalletErrors.InvalidRequest, result.Error?.SpecCode);
         Assert.Null(StoredCode(code).ConsumedAt);
-        Assert.Equal(before, _bed.CommittedEventTypes());
     }
 
     [Theory]
@@ -53,13 +60,9 @@ public sealed class IssueTokenTests
     public async Task Token_WithAnotherGrantType_IsUnsupportedGrantTypeAndWritesNothing(string grantType)
     {
         var code = await _bed.ResolveCodeAsync(await _bed.OfferAsync());
-        var before = _bed.CommittedEventTypes();
+        await AssertRefusedAndNoEventAsync(WalletErrors.UnsupportedGrantType, new TokenRequest(grantType, code, null, null));
 
-        var result = await Token(new TokenRequest(grantType, code, null, null));
-
-        Assert.Equal(WalletErrors.UnsupportedGrantType, result.Error?.SpecCode);
         Assert.Null(StoredCode(code).ConsumedAt);
-        Assert.Equal(before, _bed.CommittedEventTypes());
     }
 
     [Theory]
@@ -240,12 +243,8 @@ public sealed class IssueTokenTests
     public async Task Token_WithUnknownCode_IsInvalidGrantAndWritesNothing()
     {
         await _bed.ResolveCodeAsync(await _bed.OfferAsync());
-        var before = _bed.CommittedEventTypes();
+        await AssertRefusedAndNoEventAsync(WalletErrors.InvalidGrant, TestBed.PreAuthorized(Secrets.NewToken()));
 
-        var result = await Token(TestBed.PreAuthorized(Secrets.NewToken()));
-
-        Assert.Equal(WalletErrors.InvalidGrant, result.Error?.SpecCode);
-        Assert.Equal(before, _bed.CommittedEventTypes());
         Assert.Empty(_bed.Db.Sessions);
     }
 
@@ -258,26 +257,18 @@ public sealed class IssueTokenTests
         {
             CodeHash = Secrets.Hash(longCode), TenantId = TestBed.TenantId, OfferId = offer.Offer.Id, CreatedAt = Now, ExpiresAt = Now.AddMinutes(5),
         });
-        var before = _bed.CommittedEventTypes();
+        await AssertRefusedAndNoEventAsync(WalletErrors.InvalidGrant, TestBed.PreAuthorized(longCode));
 
-        var result = await Token(TestBed.PreAuthorized(longCode));
-
-        Assert.Equal(WalletErrors.InvalidGrant, result.Error?.SpecCode);
         Assert.Null(StoredCode(longCode).ConsumedAt);
-        Assert.Equal(before, _bed.CommittedEventTypes());
     }
 
     [Fact]
     public async Task Token_WithAnotherTenantsCode_IsInvalidGrantAndWritesNothing()
     {
         var code = await _bed.ResolveCodeAsync(await _bed.OfferAsync());
-        var before = _bed.CommittedEventTypes();
+        await AssertRefusedAndNoEventAsync(WalletErrors.InvalidGrant, TestBed.PreAuthorized(code), TestBed.OtherTenantId);
 
-        var result = await Token(TestBed.PreAuthorized(code), TestBed.OtherTenantId);
-
-        Assert.Equal(WalletErrors.InvalidGrant, result.Error?.SpecCode);
         Assert.Null(StoredCode(code).ConsumedAt);
-        Assert.Equal(before, _bed.CommittedEventTypes());
     }
 
     // tx_code
@@ -493,13 +484,9 @@ public sealed class IssueTokenTests
     public async Task Token_WithMalformedAuthorizationDetails_IsInvalidAuthorizationDetailsAndWritesNothing(string authorizationDetails)
     {
         var code = await _bed.ResolveCodeAsync(await _bed.OfferAsync());
-        var before = _bed.CommittedEventTypes();
+        await AssertRefusedAndNoEventAsync(WalletErrors.InvalidAuthorizationDetails, TestBed.PreAuthorized(code, authorizationDetails: authorizationDetails));
 
-        var result = await Token(TestBed.PreAuthorized(code, authorizationDetails: authorizationDetails));
-
-        Assert.Equal(WalletErrors.InvalidAuthorizationDetails, result.Error?.SpecCode);
         Assert.Null(StoredCode(code).ConsumedAt);
-        Assert.Equal(before, _bed.CommittedEventTypes());
     }
 
     // Races the database decides
