@@ -37,6 +37,13 @@ public sealed class IssueTokenTests
 
     private EventDetails.TokenRefused LastRefusal() => TestBed.Detail<EventDetails.TokenRefused>(_bed.Db.Events.Last(e => e.Type == EventTypes.TokenRefused));
 
+    /// <summary>The request was refused with <paramref name="error"/>, and the last token.refused event gives <paramref name="reason"/>.</summary>
+    private void AssertRefused(Result<TokenResponse, WalletError> result, string error, string reason)
+    {
+        Assert.Equal(error, result.Error?.SpecCode);
+        Assert.Equal(new EventDetails.TokenRefused(reason), LastRefusal());
+    }
+
     private EventDetails.TokenRefused[] Refusals() =>
         [.. _bed.Db.Events.Where(e => e.Type == EventTypes.TokenRefused).Select(TestBed.Detail<EventDetails.TokenRefused>)];
 
@@ -140,8 +147,7 @@ public sealed class IssueTokenTests
 
         var result = await Token(TestBed.PreAuthorized(code));
 
-        Assert.Equal(WalletErrors.InvalidGrant, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.TokenRefused(TokenRefusalReasons.CodeUsed), LastRefusal());
+        AssertRefused(result, WalletErrors.InvalidGrant, TokenRefusalReasons.CodeUsed);
         Assert.Equal(1, StoredOffer(offer).UseCount);
         Assert.Single(_bed.Db.Sessions);
     }
@@ -155,8 +161,7 @@ public sealed class IssueTokenTests
 
         var result = await Token(TestBed.PreAuthorized(code));
 
-        Assert.Equal(WalletErrors.InvalidGrant, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.TokenRefused(TokenRefusalReasons.CodeExpired), LastRefusal());
+        AssertRefused(result, WalletErrors.InvalidGrant, TokenRefusalReasons.CodeExpired);
         Assert.Null(StoredCode(code).ConsumedAt);
         Assert.Equal(0, StoredOffer(offer).UseCount);
         Assert.Empty(_bed.Db.Sessions);
@@ -182,8 +187,7 @@ public sealed class IssueTokenTests
 
         var result = await Token(TestBed.PreAuthorized(code));
 
-        Assert.Equal(WalletErrors.InvalidGrant, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.TokenRefused(TokenRefusalReasons.OfferRevoked), LastRefusal());
+        AssertRefused(result, WalletErrors.InvalidGrant, TokenRefusalReasons.OfferRevoked);
         Assert.Null(StoredCode(code).ConsumedAt);
         Assert.Empty(_bed.Db.Sessions);
     }
@@ -197,8 +201,7 @@ public sealed class IssueTokenTests
 
         var result = await Token(TestBed.PreAuthorized(code, TestBed.Pin));
 
-        Assert.Equal(WalletErrors.InvalidGrant, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.TokenRefused(TokenRefusalReasons.OfferLocked), LastRefusal());
+        AssertRefused(result, WalletErrors.InvalidGrant, TokenRefusalReasons.OfferLocked);
         Assert.Null(StoredCode(code).ConsumedAt);
         Assert.Empty(_bed.Db.Sessions);
     }
@@ -213,8 +216,7 @@ public sealed class IssueTokenTests
 
         var result = await Token(TestBed.PreAuthorized(second));
 
-        Assert.Equal(WalletErrors.InvalidGrant, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.TokenRefused(TokenRefusalReasons.OfferUsedUp), LastRefusal());
+        AssertRefused(result, WalletErrors.InvalidGrant, TokenRefusalReasons.OfferUsedUp);
         Assert.Null(StoredCode(second).ConsumedAt);
         Assert.Equal(1, StoredOffer(offer).UseCount);
         Assert.Single(_bed.Db.Sessions);
@@ -234,8 +236,7 @@ public sealed class IssueTokenTests
 
         var result = await Token(TestBed.PreAuthorized(code));
 
-        Assert.Equal(WalletErrors.InvalidGrant, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.TokenRefused(TokenRefusalReasons.OfferExpired), LastRefusal());
+        AssertRefused(result, WalletErrors.InvalidGrant, TokenRefusalReasons.OfferExpired);
         Assert.Null(StoredCode(code).ConsumedAt);
     }
 
@@ -283,8 +284,7 @@ public sealed class IssueTokenTests
 
         var result = await Token(TestBed.PreAuthorized(code, txCode));
 
-        Assert.Equal(WalletErrors.InvalidRequest, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.TokenRefused(TokenRefusalReasons.TxCodeMissing), LastRefusal());
+        AssertRefused(result, WalletErrors.InvalidRequest, TokenRefusalReasons.TxCodeMissing);
         Assert.Null(StoredCode(code).ConsumedAt);
         Assert.Equal(0, StoredOffer(offer).PinFailedAttempts);
     }
@@ -297,8 +297,7 @@ public sealed class IssueTokenTests
 
         var result = await Token(TestBed.PreAuthorized(code, TestBed.Pin));
 
-        Assert.Equal(WalletErrors.InvalidRequest, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.TokenRefused(TokenRefusalReasons.TxCodeUnexpected), LastRefusal());
+        AssertRefused(result, WalletErrors.InvalidRequest, TokenRefusalReasons.TxCodeUnexpected);
         Assert.Null(StoredCode(code).ConsumedAt);
         Assert.Empty(_bed.Db.Sessions);
     }
@@ -400,8 +399,7 @@ public sealed class IssueTokenTests
 
         var result = await Token(TestBed.PreAuthorized(code, TestBed.Pin));
 
-        Assert.Equal(WalletErrors.InvalidGrant, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.TokenRefused(TokenRefusalReasons.OfferLocked), LastRefusal());
+        AssertRefused(result, WalletErrors.InvalidGrant, TokenRefusalReasons.OfferLocked);
         Assert.Null(StoredCode(code).ConsumedAt);
         Assert.Equal(1, StoredOffer(offer).PinFailedAttempts);
         Assert.Empty(_bed.Db.Sessions);
@@ -468,8 +466,7 @@ public sealed class IssueTokenTests
 
         var result = await Token(TestBed.PreAuthorized(code, authorizationDetails: TestBed.AuthorizationDetailsFor("badge")));
 
-        Assert.Equal(WalletErrors.InvalidAuthorizationDetails, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.TokenRefused(TokenRefusalReasons.AuthorizationDetailsNotGranted), LastRefusal());
+        AssertRefused(result, WalletErrors.InvalidAuthorizationDetails, TokenRefusalReasons.AuthorizationDetailsNotGranted);
         Assert.Null(StoredCode(code).ConsumedAt);
         Assert.Empty(_bed.Db.Sessions);
     }
@@ -505,8 +502,7 @@ public sealed class IssueTokenTests
 
         var result = await Token(TestBed.PreAuthorized(code));
 
-        Assert.Equal(WalletErrors.InvalidGrant, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.TokenRefused(TokenRefusalReasons.RedeemedConcurrently), LastRefusal());
+        AssertRefused(result, WalletErrors.InvalidGrant, TokenRefusalReasons.RedeemedConcurrently);
         Assert.Equal(1, StoredOffer(offer).UseCount);
         Assert.Empty(_bed.Db.Sessions);
         Assert.Empty(_bed.Db.AccessTokens);
@@ -523,8 +519,7 @@ public sealed class IssueTokenTests
         var result = await Token(TestBed.PreAuthorized(code));
 
         // Answered as a request arriving now would be: the offer is used up.
-        Assert.Equal(WalletErrors.InvalidGrant, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.TokenRefused(TokenRefusalReasons.OfferUsedUp), LastRefusal());
+        AssertRefused(result, WalletErrors.InvalidGrant, TokenRefusalReasons.OfferUsedUp);
         Assert.Null(StoredCode(code).ConsumedAt);
         Assert.Empty(_bed.Db.Sessions);
     }
