@@ -1,5 +1,5 @@
 # shellcheck shell=bash disable=SC2034  # the LIB_* variables are set for the script that sources this file
-# The shared prelude of tests/run-all.sh, bench/run.sh and bench/run-events.sh. A script sources it by a path
+# The shared prelude of tests/run-all.sh and bench/run.sh, compare.sh and run-events.sh. A script sources it by a path
 # relative to itself and runs from the repository's root:
 #
 #   repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,6 +21,9 @@ LIB_PG_DIR=""
 LIB_PG_PORT=""
 LIB_PG_PID=""
 LIB_PG_STARTED=0
+LIB_BENCH_SERVER=""
+LIB_BENCH_HTTP_URL=""
+LIB_BENCH_GRPC_URL=""
 
 # --- cleanup ----------------------------------------------------------------------------------------------------
 
@@ -165,7 +168,8 @@ lib_server_stop() {
 # lib_bench_prepare WORK LOGS: builds the server and the load generator (Release, with retries, logs in
 # LOGS/build-*.log; on a failed build shows the end of its log on stderr and exits 2), copies the server's build
 # output to WORK/server (a rebuild of the tree cannot swap the assemblies of a server started from there), and sets
-# LIB_BENCH_DLL (the load generator), LIB_CLK_TCK, and LIB_ADMIN_KEY and LIB_KEK (fresh secrets for this run).
+# LIB_BENCH_SERVER (that copy), LIB_BENCH_DLL (the load generator), LIB_CLK_TCK, and LIB_ADMIN_KEY and LIB_KEK (fresh
+# secrets for this run).
 lib_bench_prepare() {
     local work="$1" logs="$2" project log
     echo "== building the server and the load generator (Release)"
@@ -178,10 +182,37 @@ lib_bench_prepare() {
         fi
     done
     cp -a "$LIB_REPO/src/Issuer2.Server/bin/Release/net10.0" "$work/server"
+    LIB_BENCH_SERVER="$work/server"
     LIB_BENCH_DLL="$LIB_REPO/bench/Issuer2.Bench/bin/Release/net10.0/Issuer2.Bench.dll"
     LIB_CLK_TCK="$(getconf CLK_TCK)"
     LIB_ADMIN_KEY="bench_$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
     LIB_KEK="$(head -c 32 /dev/urandom | base64)"
+}
+
+# lib_bench_server_start LABEL LOG [ARG…]: Issuer2 from LIB_BENCH_SERVER (lib_bench_prepare) on two free ports, with
+# this run's admin key and key-encryption key and the settings ARG…, its output to LOG (lib_server_start); prints
+# "   LABEL pid …: wallets …, gRPC …; log LOG" and sets LIB_SERVER_PID, LIB_BENCH_HTTP_URL and LIB_BENCH_GRPC_URL. Exits
+# 2 when the server does not start.
+lib_bench_server_start() {
+    local label="$1" log="$2" http_port
+    shift 2
+    http_port="$(lib_free_port)"
+    LIB_BENCH_HTTP_URL="http://127.0.0.1:$http_port"
+    LIB_BENCH_GRPC_URL="http://127.0.0.1:$(lib_free_port "$http_port")"
+    lib_server_start "$label" "$LIB_BENCH_SERVER" "$log" "$LIB_BENCH_HTTP_URL" "$LIB_BENCH_GRPC_URL" \
+        --Issuer2:AdminKey="$LIB_ADMIN_KEY" --Issuer2:KeyEncryptionKey="$LIB_KEK" "$@" || exit 2
+    echo "   $label pid $LIB_SERVER_PID: wallets $LIB_BENCH_HTTP_URL, gRPC $LIB_BENCH_GRPC_URL; log $log"
+}
+
+# lib_machine_busy: prints how busy all CPUs were over the next two seconds, in percent (whatever used them).
+lib_machine_busy() {
+    local a b
+    read -r -a a </proc/stat
+    sleep 2
+    read -r -a b </proc/stat
+    awk -v a="${a[*]}" -v b="${b[*]}" 'BEGIN { split(a, x, " "); split(b, y, " "); t = 0;
+        for (i = 2; i <= 9; i++) t += y[i] - x[i]; idle = (y[5] - x[5]) + (y[6] - x[6]);
+        busy = 0; if (t > 0) busy = 100 * (t - idle) / t; printf "%.0f", busy }' </dev/null
 }
 
 # lib_bench_machine: the line that describes the machine a benchmark ran on (after lib_bench_prepare).

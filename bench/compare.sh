@@ -81,17 +81,10 @@ lib_on_exit rm -rf "$work/server" "$work/sqlite" "$work/pgdata-dir" "$work/peer"
 trap 'exit 130' INT TERM
 mkdir -p "$work/offers"
 
-# The machine's load over two seconds (as bench/run.sh measures it), and uptime's load averages.
-machine_busy() {
-    local a b
-    read -r -a a </proc/stat; sleep 2; read -r -a b </proc/stat
-    awk -v a="${a[*]}" -v b="${b[*]}" 'BEGIN { split(a, x, " "); split(b, y, " "); t = 0;
-        for (i = 2; i <= 9; i++) t += y[i] - x[i]; idle = (y[5] - x[5]) + (y[6] - x[6]);
-        busy = 0; if (t > 0) busy = 100 * (t - idle) / t; printf "%.0f", busy }' </dev/null
-}
+# The machine's load over two seconds (lib_machine_busy), and uptime's load averages.
 machine_load() {
     local busy
-    busy="$(machine_busy)"
+    busy="$(lib_machine_busy)"
     echo "== $1: machine ${busy}% busy over the last 2 s; uptime:$(uptime | sed 's/^[^,]*,[^,]*,//')"
     if [[ "$busy" -gt 15 ]]; then echo "   warning: other processes are using the CPUs; the CPU figures per flow will be skewed" >&2; fi
 }
@@ -264,16 +257,11 @@ stop_peer
 server_pid=""
 # start_server NAME [ARG…]: Issuer2 from the copy of its build output; sets server_pid, http_url, grpc_url.
 start_server() {
-    local name="$1" http_port
+    local name="$1"
     shift
-    http_port="$(lib_free_port)"
-    http_url="http://127.0.0.1:$http_port"
-    grpc_url="http://127.0.0.1:$(lib_free_port "$http_port")"
     server_log="$logs/server-$name.log"
-    lib_server_start "Issuer2 ($name)" "$work/server" "$server_log" "$http_url" "$grpc_url" \
-        --Issuer2:AdminKey="$LIB_ADMIN_KEY" --Issuer2:KeyEncryptionKey="$LIB_KEK" "$@" || exit 2
-    server_pid="$LIB_SERVER_PID"
-    echo "   Issuer2 ($name) pid $server_pid: wallets $http_url, gRPC $grpc_url; log $server_log"
+    lib_bench_server_start "Issuer2 ($name)" "$server_log" "$@"
+    server_pid="$LIB_SERVER_PID" http_url="$LIB_BENCH_HTTP_URL" grpc_url="$LIB_BENCH_GRPC_URL"
 }
 
 issuer2_offers() {  # issuer2_offers COUNT FILE

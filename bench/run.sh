@@ -43,30 +43,15 @@ lib_bench_prepare "$work" "$logs"
 # start_server NAME [extra args…]: starts the server, waits for /healthz; sets server_pid, http_url, grpc_url.
 start_server() {
     local name="$1"; shift
-    local http_port
-    http_port="$(lib_free_port)"
-    http_url="http://127.0.0.1:$http_port"
-    grpc_url="http://127.0.0.1:$(lib_free_port "$http_port")"
     server_log="$logs/server-$name.log"
-    lib_server_start "the server ($name)" "$work/server" "$server_log" "$http_url" "$grpc_url" \
-        --Issuer2:AdminKey="$LIB_ADMIN_KEY" --Issuer2:KeyEncryptionKey="$LIB_KEK" "$@" || exit 2
-    server_pid="$LIB_SERVER_PID"
-    echo "   server ($name) pid $server_pid: wallets $http_url, gRPC $grpc_url; log $server_log"
+    lib_bench_server_start "server ($name)" "$server_log" "$@"
+    server_pid="$LIB_SERVER_PID" http_url="$LIB_BENCH_HTTP_URL" grpc_url="$LIB_BENCH_GRPC_URL"
 }
 
 # stop_server: stops the server of start_server.
 stop_server() {
     if [[ -n "$server_pid" ]]; then lib_server_stop "$server_pid"; fi
     server_pid=""
-}
-
-# The machine's load over two seconds, before the runs: the benchmark shares the CPUs with everything else.
-machine_busy() {
-    local a b
-    a=($(head -n 1 /proc/stat)); sleep 2; b=($(head -n 1 /proc/stat))
-    awk -v a="${a[*]}" -v b="${b[*]}" 'BEGIN { split(a, x, " "); split(b, y, " "); t = 0;
-        for (i = 2; i <= 9; i++) t += y[i] - x[i]; idle = (y[5] - x[5]) + (y[6] - x[6]);
-        busy = 0; if (t > 0) busy = 100 * (t - idle) / t; printf "%.0f", busy }' </dev/null
 }
 
 rows=()
@@ -117,7 +102,7 @@ run_database() {
         pg_args=(--postgres-pid "$LIB_PG_PID")
     fi
     local busy
-    busy="$(machine_busy)"
+    busy="$(lib_machine_busy)"  # the benchmark shares the CPUs with everything else
     echo "== $name: the machine was ${busy}% busy over the last 2 s before the start"
     if [[ "$busy" -gt 15 ]]; then echo "   warning: other processes are using the CPUs; the CPU figures per flow will be skewed" >&2; fi
     start_server "$name" "$@"

@@ -12,6 +12,13 @@ public sealed class CoreDependencyTests
 {
     private static readonly Assembly Core = typeof(Issuer2.Core.Offers.Offer).Assembly;
 
+    /// <summary>The names (prefixes) of the assemblies of the frameworks and adapters Core must not know.</summary>
+    public static TheoryData<string> ForbiddenPrefixes => new()
+    {
+        "Microsoft.AspNetCore", "Microsoft.EntityFrameworkCore", "Grpc", "Google.Protobuf", "Npgsql", "Microsoft.Data.Sqlite", "Issuer2.Storage",
+        "Issuer2.Server",
+    };
+
     /// <summary>Core's references and theirs, as far as they are not the runtime's own.</summary>
     private static string[] ReferencedAssembliesTransitively()
     {
@@ -33,14 +40,7 @@ public sealed class CoreDependencyTests
         [.. Core.GetTypes().Where(t => !t.IsNested && !t.IsDefined(typeof(CompilerGeneratedAttribute), false) && !t.IsDefined(typeof(GeneratedCodeAttribute), false))];
 
     [Theory]
-    [InlineData("Microsoft.AspNetCore")]
-    [InlineData("Microsoft.EntityFrameworkCore")]
-    [InlineData("Grpc")]
-    [InlineData("Google.Protobuf")]
-    [InlineData("Npgsql")]
-    [InlineData("Microsoft.Data.Sqlite")]
-    [InlineData("Issuer2.Storage")]
-    [InlineData("Issuer2.Server")]
+    [MemberData(nameof(ForbiddenPrefixes))]
     public void Core_ReferencesNoAssemblyOf(string prefix)
     {
         var names = Core.GetReferencedAssemblies().Select(a => a.Name!).ToArray();
@@ -49,14 +49,7 @@ public sealed class CoreDependencyTests
     }
 
     [Theory]
-    [InlineData("Microsoft.AspNetCore")]
-    [InlineData("Microsoft.EntityFrameworkCore")]
-    [InlineData("Grpc")]
-    [InlineData("Google.Protobuf")]
-    [InlineData("Npgsql")]
-    [InlineData("Microsoft.Data.Sqlite")]
-    [InlineData("Issuer2.Storage")]
-    [InlineData("Issuer2.Server")]
+    [MemberData(nameof(ForbiddenPrefixes))]
     public void Core_ReferencesNoAssemblyOfEvenThroughItsLibraries(string prefix)
     {
         var names = ReferencedAssembliesTransitively();

@@ -59,6 +59,13 @@ public sealed class IssueCredentialTests : IDisposable
 
     private EventDetails.CredentialRefused LastRefusal() => TestBed.Detail<EventDetails.CredentialRefused>(LastRefusalEvent());
 
+    /// <summary>The request was refused with <paramref name="error"/>, and the last credential.refused event says so.</summary>
+    private void AssertRefused(Result<CredentialResponse, WalletError> result, string error)
+    {
+        Assert.Equal(error, result.Error?.SpecCode);
+        Assert.Equal(new EventDetails.CredentialRefused(error), LastRefusal());
+    }
+
     private async Task UpdateVct(string vct)
     {
         var updated = await _bed.Profiles.UpdateAsync(TestBed.AcmeKey, TestBed.TenantId, "employee", new ProfileInput(Vct: vct), default);
@@ -291,8 +298,7 @@ public sealed class IssueCredentialTests : IDisposable
 
         var result = await Issue(second, new CredentialRequest("employee", null, [Proof(nonce)]));
 
-        Assert.Equal(WalletErrors.InvalidNonce, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.CredentialRefused(WalletErrors.InvalidNonce), LastRefusal());
+        AssertRefused(result, WalletErrors.InvalidNonce);
         Assert.Equal(second.Access.Session.Id, LastRefusalEvent().SessionId);
         Assert.Single(_bed.Db.IssuedCredentials);
         Assert.Null(_bed.Db.Sessions.Single(s => s.Id == second.Access.Session.Id).CompletedAt);
@@ -310,8 +316,7 @@ public sealed class IssueCredentialTests : IDisposable
         var result = await Issue(again, request);
 
         Assert.True(again.Access.AlreadyIssued);
-        Assert.Equal(WalletErrors.CredentialRequestDenied, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.CredentialRefused(WalletErrors.CredentialRequestDenied), LastRefusal());
+        AssertRefused(result, WalletErrors.CredentialRequestDenied);
         Assert.Single(_bed.Db.IssuedCredentials);
         Assert.Single(_bed.Db.ConsumedNonces);
     }
@@ -325,8 +330,7 @@ public sealed class IssueCredentialTests : IDisposable
 
         var result = await Issue(session, _bed.CredentialRequestFor(_holder));
 
-        Assert.Equal(WalletErrors.CredentialRequestDenied, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.CredentialRefused(WalletErrors.CredentialRequestDenied), LastRefusal());
+        AssertRefused(result, WalletErrors.CredentialRequestDenied);
         Assert.Single(_bed.Db.IssuedCredentials);
         Assert.Single(_bed.Db.ConsumedNonces);
         Assert.Equal(1, _bed.Db.Offers[0].IssuedCount);
@@ -351,8 +355,7 @@ public sealed class IssueCredentialTests : IDisposable
 
         var result = await Issue(session, new CredentialRequest("employee", null, [Proof()]));
 
-        Assert.Equal(WalletErrors.InvalidCredentialRequest, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.CredentialRefused(WalletErrors.InvalidCredentialRequest), LastRefusal());
+        AssertRefused(result, WalletErrors.InvalidCredentialRequest);
         Assert.Empty(_bed.Db.IssuedCredentials);
     }
 
@@ -363,8 +366,7 @@ public sealed class IssueCredentialTests : IDisposable
 
         var result = await Issue(session, new CredentialRequest(null, "badge", [Proof()]));
 
-        Assert.Equal(WalletErrors.UnknownCredentialIdentifier, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.CredentialRefused(WalletErrors.UnknownCredentialIdentifier), LastRefusal());
+        AssertRefused(result, WalletErrors.UnknownCredentialIdentifier);
         Assert.Empty(_bed.Db.IssuedCredentials);
     }
 
@@ -375,8 +377,7 @@ public sealed class IssueCredentialTests : IDisposable
 
         var result = await Issue(session, new CredentialRequest(null, "employee", [Proof()]));
 
-        Assert.Equal(WalletErrors.UnknownCredentialIdentifier, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.CredentialRefused(WalletErrors.UnknownCredentialIdentifier), LastRefusal());
+        AssertRefused(result, WalletErrors.UnknownCredentialIdentifier);
         Assert.Empty(_bed.Db.IssuedCredentials);
     }
 
@@ -387,8 +388,7 @@ public sealed class IssueCredentialTests : IDisposable
 
         var result = await Issue(session, new CredentialRequest("badge", null, [Proof()]));
 
-        Assert.Equal(WalletErrors.CredentialRequestDenied, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.CredentialRefused(WalletErrors.CredentialRequestDenied), LastRefusal());
+        AssertRefused(result, WalletErrors.CredentialRequestDenied);
         Assert.Empty(_bed.Db.IssuedCredentials);
     }
 
@@ -399,8 +399,7 @@ public sealed class IssueCredentialTests : IDisposable
 
         var result = await Issue(session, new CredentialRequest("passport", null, [Proof()]));
 
-        Assert.Equal(WalletErrors.UnknownCredentialConfiguration, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.CredentialRefused(WalletErrors.UnknownCredentialConfiguration), LastRefusal());
+        AssertRefused(result, WalletErrors.UnknownCredentialConfiguration);
         Assert.Empty(_bed.Db.IssuedCredentials);
     }
 
@@ -411,8 +410,7 @@ public sealed class IssueCredentialTests : IDisposable
 
         var result = await Issue(session, new CredentialRequest("employee", null, [Proof(), Proof()]));
 
-        Assert.Equal(WalletErrors.InvalidCredentialRequest, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.CredentialRefused(WalletErrors.InvalidCredentialRequest), LastRefusal());
+        AssertRefused(result, WalletErrors.InvalidCredentialRequest);
         Assert.Empty(_bed.Db.IssuedCredentials);
         Assert.Empty(_bed.Db.ConsumedNonces);
     }
@@ -427,8 +425,7 @@ public sealed class IssueCredentialTests : IDisposable
 
         var result = await Issue(session, new CredentialRequest("employee", null, [proof]));
 
-        Assert.Equal(WalletErrors.InvalidProof, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.CredentialRefused(WalletErrors.InvalidProof), LastRefusal());
+        AssertRefused(result, WalletErrors.InvalidProof);
         Assert.Empty(_bed.Db.IssuedCredentials);
         Assert.Empty(_bed.Db.ConsumedNonces);
     }
@@ -440,8 +437,7 @@ public sealed class IssueCredentialTests : IDisposable
 
         var result = await Issue(session, new CredentialRequest("employee", null, [Proof(_bed.Nonces.Mint(TestBed.OtherTenantId))]));
 
-        Assert.Equal(WalletErrors.InvalidNonce, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.CredentialRefused(WalletErrors.InvalidNonce), LastRefusal());
+        AssertRefused(result, WalletErrors.InvalidNonce);
         Assert.Empty(_bed.Db.IssuedCredentials);
     }
 
@@ -454,8 +450,7 @@ public sealed class IssueCredentialTests : IDisposable
 
         var result = await Issue(session, new CredentialRequest("employee", null, [Proof(nonce)]));
 
-        Assert.Equal(WalletErrors.InvalidNonce, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.CredentialRefused(WalletErrors.InvalidNonce), LastRefusal());
+        AssertRefused(result, WalletErrors.InvalidNonce);
         Assert.Empty(_bed.Db.IssuedCredentials);
     }
 

@@ -55,6 +55,13 @@ public sealed class ProofValidatorTests : IDisposable
 
     private static JsonObject PayloadIssuedAt(DateTimeOffset issuedAt) => HolderKey.ProofPayload(Audience, Nonce, issuedAt);
 
+    /// <summary>The proof was refused as invalid_proof, and the description names <paramref name="what"/>.</summary>
+    private static void AssertInvalidProof(Result<ValidatedProof, WalletError> result, string what)
+    {
+        Assert.Equal(WalletErrors.InvalidProof, result.Error?.SpecCode);
+        Assert.Contains(what, result.Error!.Description, StringComparison.Ordinal);
+    }
+
     // A good proof
 
     [Fact]
@@ -116,8 +123,7 @@ public sealed class ProofValidatorTests : IDisposable
     {
         var result = await Validate(HeaderWith("typ", typ), Payload());
 
-        Assert.Equal(WalletErrors.InvalidProof, result.Error?.SpecCode);
-        Assert.Contains("typ", result.Error!.Description, StringComparison.Ordinal);
+        AssertInvalidProof(result, "typ");
     }
 
     [Fact]
@@ -125,8 +131,7 @@ public sealed class ProofValidatorTests : IDisposable
     {
         var result = await Validate(HeaderWithout("typ"), Payload());
 
-        Assert.Equal(WalletErrors.InvalidProof, result.Error?.SpecCode);
-        Assert.Contains("typ", result.Error!.Description, StringComparison.Ordinal);
+        AssertInvalidProof(result, "typ");
     }
 
     [Theory]
@@ -138,8 +143,7 @@ public sealed class ProofValidatorTests : IDisposable
     {
         var result = await Validate(HeaderWith("alg", alg), Payload());
 
-        Assert.Equal(WalletErrors.InvalidProof, result.Error?.SpecCode);
-        Assert.Contains("alg", result.Error!.Description, StringComparison.Ordinal);
+        AssertInvalidProof(result, "alg");
     }
 
     [Fact]
@@ -147,8 +151,7 @@ public sealed class ProofValidatorTests : IDisposable
     {
         var result = await Validate(HeaderWith("jwk", _holder.PrivateJwk()), Payload());
 
-        Assert.Equal(WalletErrors.InvalidProof, result.Error?.SpecCode);
-        Assert.Contains("private", result.Error!.Description, StringComparison.Ordinal);
+        AssertInvalidProof(result, "private");
     }
 
     [Fact]
@@ -156,8 +159,7 @@ public sealed class ProofValidatorTests : IDisposable
     {
         var result = await Validate(HeaderWith("kid", _holder.DidJwk()), Payload());
 
-        Assert.Equal(WalletErrors.InvalidProof, result.Error?.SpecCode);
-        Assert.Contains("exactly one of jwk or kid", result.Error!.Description, StringComparison.Ordinal);
+        AssertInvalidProof(result, "exactly one of jwk or kid");
     }
 
     [Fact]
@@ -165,8 +167,7 @@ public sealed class ProofValidatorTests : IDisposable
     {
         var result = await Validate(HeaderWithout("jwk"), Payload());
 
-        Assert.Equal(WalletErrors.InvalidProof, result.Error?.SpecCode);
-        Assert.Contains("exactly one of jwk or kid", result.Error!.Description, StringComparison.Ordinal);
+        AssertInvalidProof(result, "exactly one of jwk or kid");
     }
 
     [Theory]
@@ -180,8 +181,7 @@ public sealed class ProofValidatorTests : IDisposable
 
         var result = await Validate(header, Payload());
 
-        Assert.Equal(WalletErrors.InvalidProof, result.Error?.SpecCode);
-        Assert.Contains("did:jwk", result.Error!.Description, StringComparison.Ordinal);
+        AssertInvalidProof(result, "did:jwk");
     }
 
     [Fact]
@@ -200,8 +200,7 @@ public sealed class ProofValidatorTests : IDisposable
 
         var result = await Validate(HeaderWith("jwk", jwk), Payload());
 
-        Assert.Equal(WalletErrors.InvalidProof, result.Error?.SpecCode);
-        Assert.Contains("P-256", result.Error!.Description, StringComparison.Ordinal);
+        AssertInvalidProof(result, "P-256");
     }
 
     // The signature and the claims
@@ -213,8 +212,7 @@ public sealed class ProofValidatorTests : IDisposable
 
         var result = await Validate(other.Sign(_holder.ProofHeader(), Payload()));
 
-        Assert.Equal(WalletErrors.InvalidProof, result.Error?.SpecCode);
-        Assert.Contains("signature", result.Error!.Description, StringComparison.Ordinal);
+        AssertInvalidProof(result, "signature");
     }
 
     [Fact]
@@ -225,8 +223,7 @@ public sealed class ProofValidatorTests : IDisposable
 
         var result = await Validate(tampered);
 
-        Assert.Equal(WalletErrors.InvalidProof, result.Error?.SpecCode);
-        Assert.Contains("signature", result.Error!.Description, StringComparison.Ordinal);
+        AssertInvalidProof(result, "signature");
     }
 
     [Theory]
@@ -238,8 +235,7 @@ public sealed class ProofValidatorTests : IDisposable
     {
         var result = await Validate(_holder.Proof(audience, Nonce, Now));
 
-        Assert.Equal(WalletErrors.InvalidProof, result.Error?.SpecCode);
-        Assert.Contains("aud", result.Error!.Description, StringComparison.Ordinal);
+        AssertInvalidProof(result, "aud");
     }
 
     [Fact]
@@ -263,8 +259,7 @@ public sealed class ProofValidatorTests : IDisposable
     {
         var result = await Validate(_holder.ProofHeader(), PayloadWithout("iat"));
 
-        Assert.Equal(WalletErrors.InvalidProof, result.Error?.SpecCode);
-        Assert.Contains("no iat", result.Error!.Description, StringComparison.Ordinal);
+        AssertInvalidProof(result, "no iat");
     }
 
     [Fact]
@@ -272,8 +267,7 @@ public sealed class ProofValidatorTests : IDisposable
     {
         var result = await Validate(_holder.ProofHeader(), PayloadIssuedAt(Now + ProofValidator.ClockSkew + TimeSpan.FromSeconds(1)));
 
-        Assert.Equal(WalletErrors.InvalidProof, result.Error?.SpecCode);
-        Assert.Contains("future", result.Error!.Description, StringComparison.Ordinal);
+        AssertInvalidProof(result, "future");
     }
 
     [Fact]
@@ -281,8 +275,7 @@ public sealed class ProofValidatorTests : IDisposable
     {
         var result = await Validate(_holder.ProofHeader(), PayloadIssuedAt(Now - TimeSpan.FromMinutes(5) - TimeSpan.FromSeconds(1)));
 
-        Assert.Equal(WalletErrors.InvalidProof, result.Error?.SpecCode);
-        Assert.Contains("too old", result.Error!.Description, StringComparison.Ordinal);
+        AssertInvalidProof(result, "too old");
     }
 
     [Fact]
@@ -290,8 +283,7 @@ public sealed class ProofValidatorTests : IDisposable
     {
         var result = await Validate(_holder.ProofHeader(), PayloadWithout("nonce"));
 
-        Assert.Equal(WalletErrors.InvalidProof, result.Error?.SpecCode);
-        Assert.Contains("nonce", result.Error!.Description, StringComparison.Ordinal);
+        AssertInvalidProof(result, "nonce");
     }
 
     [Fact]
@@ -302,8 +294,7 @@ public sealed class ProofValidatorTests : IDisposable
 
         var result = await Validate(_holder.ProofHeader(), payload);
 
-        Assert.Equal(WalletErrors.InvalidProof, result.Error?.SpecCode);
-        Assert.Contains("nonce", result.Error!.Description, StringComparison.Ordinal);
+        AssertInvalidProof(result, "nonce");
     }
 
     // The shape

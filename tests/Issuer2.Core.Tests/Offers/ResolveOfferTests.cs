@@ -22,6 +22,17 @@ public sealed class ResolveOfferTests
     private Task<Result<string, WalletError>> Resolve(string uriToken, string tenantId = TestBed.TenantId) =>
         _bed.ResolveOffer.ExecuteAsync(tenantId, uriToken, default);
 
+    /// <summary>Resolves <paramref name="uriToken"/> and asserts the answer is not_found and no event was appended.</summary>
+    private async Task AssertNotFoundAndNoEventAsync(string uriToken, string tenantId = TestBed.TenantId)
+    {
+        var before = _bed.CommittedEventTypes();
+
+        var result = await Resolve(uriToken, tenantId);
+
+        Assert.Equal(WalletErrors.NotFound, result.Error?.SpecCode);
+        Assert.Equal(before, _bed.CommittedEventTypes());
+    }
+
     // Resolving an active offer
 
     [Fact]
@@ -125,13 +136,9 @@ public sealed class ResolveOfferTests
     public async Task Resolve_UnknownToken_IsNotFoundAndWritesNothing()
     {
         await _bed.OfferAsync();
-        var before = _bed.CommittedEventTypes();
+        await AssertNotFoundAndNoEventAsync(Secrets.NewToken());
 
-        var result = await Resolve(Secrets.NewToken());
-
-        Assert.Equal(WalletErrors.NotFound, result.Error?.SpecCode);
         Assert.Empty(_bed.Db.Codes);
-        Assert.Equal(before, _bed.CommittedEventTypes());
     }
 
     [Fact]
@@ -139,14 +146,10 @@ public sealed class ResolveOfferTests
     {
         var offer = await _bed.OfferAsync(TestBed.Command(lifetime: TimeSpan.FromHours(1)));
         _bed.Clock.Advance(TimeSpan.FromHours(1));
-        var before = _bed.CommittedEventTypes();
+        await AssertNotFoundAndNoEventAsync(TestBed.UriToken(offer));
 
-        var result = await Resolve(TestBed.UriToken(offer));
-
-        Assert.Equal(WalletErrors.NotFound, result.Error?.SpecCode);
         Assert.Empty(_bed.Db.Codes);
         Assert.Equal(0, StoredOffer(offer).ResolutionCount);
-        Assert.Equal(before, _bed.CommittedEventTypes());
     }
 
     [Fact]
@@ -154,14 +157,10 @@ public sealed class ResolveOfferTests
     {
         var offer = await _bed.OfferAsync();
         await _bed.Management.RevokeAsync(TestBed.AcmeKey, TestBed.TenantId, offer.Offer.Id, default);
-        var before = _bed.CommittedEventTypes();
+        await AssertNotFoundAndNoEventAsync(TestBed.UriToken(offer));
 
-        var result = await Resolve(TestBed.UriToken(offer));
-
-        Assert.Equal(WalletErrors.NotFound, result.Error?.SpecCode);
         Assert.Empty(_bed.Db.Codes);
         Assert.Equal(0, StoredOffer(offer).ResolutionCount);
-        Assert.Equal(before, _bed.CommittedEventTypes());
     }
 
     [Fact]
@@ -169,14 +168,10 @@ public sealed class ResolveOfferTests
     {
         var offer = await _bed.OfferAsync(TestBed.PinCommand());
         StoredOffer(offer).LockedAt = Now;
-        var before = _bed.CommittedEventTypes();
+        await AssertNotFoundAndNoEventAsync(TestBed.UriToken(offer));
 
-        var result = await Resolve(TestBed.UriToken(offer));
-
-        Assert.Equal(WalletErrors.NotFound, result.Error?.SpecCode);
         Assert.Empty(_bed.Db.Codes);
         Assert.Equal(0, StoredOffer(offer).ResolutionCount);
-        Assert.Equal(before, _bed.CommittedEventTypes());
     }
 
     [Fact]
@@ -184,14 +179,10 @@ public sealed class ResolveOfferTests
     {
         var offer = await _bed.OfferAsync();
         await _bed.TokenAsync(offer);
-        var before = _bed.CommittedEventTypes();
+        await AssertNotFoundAndNoEventAsync(TestBed.UriToken(offer));
 
-        var result = await Resolve(TestBed.UriToken(offer));
-
-        Assert.Equal(WalletErrors.NotFound, result.Error?.SpecCode);
         Assert.Single(_bed.Db.Codes);
         Assert.Equal(1, StoredOffer(offer).ResolutionCount);
-        Assert.Equal(before, _bed.CommittedEventTypes());
     }
 
     [Fact]
@@ -234,13 +225,9 @@ public sealed class ResolveOfferTests
     public async Task Resolve_AtAnotherTenantsUrl_IsNotFoundAndWritesNothing()
     {
         var offer = await _bed.OfferAsync();
-        var before = _bed.CommittedEventTypes();
+        await AssertNotFoundAndNoEventAsync(TestBed.UriToken(offer), TestBed.OtherTenantId);
 
-        var result = await Resolve(TestBed.UriToken(offer), TestBed.OtherTenantId);
-
-        Assert.Equal(WalletErrors.NotFound, result.Error?.SpecCode);
         Assert.Empty(_bed.Db.Codes);
-        Assert.Equal(before, _bed.CommittedEventTypes());
     }
 
     [Fact]
@@ -248,13 +235,9 @@ public sealed class ResolveOfferTests
     {
         var offer = await _bed.OfferAsync();
         await _bed.Tenants.DeleteAsync(TestBed.Admin, TestBed.TenantId, default);
-        var before = _bed.CommittedEventTypes();
+        await AssertNotFoundAndNoEventAsync(TestBed.UriToken(offer));
 
-        var result = await Resolve(TestBed.UriToken(offer));
-
-        Assert.Equal(WalletErrors.NotFound, result.Error?.SpecCode);
         Assert.Empty(_bed.Db.Codes);
-        Assert.Equal(before, _bed.CommittedEventTypes());
     }
 
     /// <summary>An active offer stored with the hash of <paramref name="uriToken"/>, which the management API would never mint.</summary>

@@ -20,11 +20,29 @@ public sealed class IssueTokenTests
     private Task<Result<TokenResponse, WalletError>> Token(TokenRequest request, string tenantId = TestBed.TenantId) =>
         _bed.IssueToken.ExecuteAsync(tenantId, request, default);
 
+    /// <summary>Sends <paramref name="request"/> and asserts it is refused with <paramref name="error"/> and no event was appended.</summary>
+    private async Task AssertRefusedAndNoEventAsync(string error, TokenRequest request, string tenantId = TestBed.TenantId)
+    {
+        var before = _bed.CommittedEventTypes();
+
+        var result = await Token(request, tenantId);
+
+        Assert.Equal(error, result.Error?.SpecCode);
+        Assert.Equal(before, _bed.CommittedEventTypes());
+    }
+
     private PreAuthorizedCode StoredCode(string code) => _bed.Db.Codes.Single(c => c.CodeHash.AsSpan().SequenceEqual(Secrets.Hash(code)));
 
     private Offer StoredOffer(CreatedOffer offer) => _bed.Db.Offers.Single(o => o.Id == offer.Offer.Id);
 
     private EventDetails.TokenRefused LastRefusal() => TestBed.Detail<EventDetails.TokenRefused>(_bed.Db.Events.Last(e => e.Type == EventTypes.TokenRefused));
+
+    /// <summary>The request was refused with <paramref name="error"/>, and the last token.refused event gives <paramref name="reason"/>.</summary>
+    private void AssertRefused(Result<TokenResponse, WalletError> result, string error, string reason)
+    {
+        Assert.Equal(error, result.Error?.SpecCode);
+        Assert.Equal(new EventDetails.TokenRefused(reason), LastRefusal());
+    }
 
     private EventDetails.TokenRefused[] Refusals() =>
         [.. _bed.Db.Events.Where(e => e.Type == EventTypes.TokenRefused).Select(TestBed.Detail<EventDetails.TokenRefused>)];
@@ -37,13 +55,9 @@ public sealed class IssueTokenTests
     public async Task Token_WithoutGrantType_IsInvalidRequestAndWritesNothing(string? grantType)
     {
         var code = await _bed.ResolveCodeAsync(await _bed.OfferAsync());
-        var before = _bed.CommittedEventTypes();
+        await AssertRefusedAndNoEventAsync(WalletErrors.InvalidRequest, new TokenRequest(grantType, code, null, null));
 
-        var result = await Token(new TokenRequest(grantType, code, null, null));
-
-        Assert.Equal(WalletErrors.InvalidRequest, result.Error?.SpecCode);
         Assert.Null(StoredCode(code).ConsumedAt);
-        Assert.Equal(before, _bed.CommittedEventTypes());
     }
 
     [Theory]
@@ -53,13 +67,9 @@ public sealed class IssueTokenTests
     public async Task Token_WithAnotherGrantType_IsUnsupportedGrantTypeAndWritesNothing(string grantType)
     {
         var code = await _bed.ResolveCodeAsync(await _bed.OfferAsync());
-        var before = _bed.CommittedEventTypes();
+        await AssertRefusedAndNoEventAsync(WalletErrors.UnsupportedGrantType, new TokenRequest(grantType, code, null, null));
 
-        var result = await Token(new TokenRequest(grantType, code, null, null));
-
-        Assert.Equal(WalletErrors.UnsupportedGrantType, result.Error?.SpecCode);
         Assert.Null(StoredCode(code).ConsumedAt);
-        Assert.Equal(before, _bed.CommittedEventTypes());
     }
 
     [Theory]
@@ -137,8 +147,7 @@ public sealed class IssueTokenTests
 
         var result = await Token(TestBed.PreAuthorized(code));
 
-        Assert.Equal(WalletErrors.InvalidGrant, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.TokenRefused(TokenRefusalReasons.CodeUsed), LastRefusal());
+        AssertRefused(result, WalletErrors.InvalidGrant, TokenRefusalReasons.CodeUsed);
         Assert.Equal(1, StoredOffer(offer).UseCount);
         Assert.Single(_bed.Db.Sessions);
     }
@@ -152,8 +161,7 @@ public sealed class IssueTokenTests
 
         var result = await Token(TestBed.PreAuthorized(code));
 
-        Assert.Equal(WalletErrors.InvalidGrant, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.TokenRefused(TokenRefusalReasons.CodeExpired), LastRefusal());
+        AssertRefused(result, WalletErrors.InvalidGrant, TokenRefusalReasons.CodeExpired);
         Assert.Null(StoredCode(code).ConsumedAt);
         Assert.Equal(0, StoredOffer(offer).UseCount);
         Assert.Empty(_bed.Db.Sessions);
@@ -179,8 +187,7 @@ public sealed class IssueTokenTests
 
         var result = await Token(TestBed.PreAuthorized(code));
 
-        Assert.Equal(WalletErrors.InvalidGrant, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.TokenRefused(TokenRefusalReasons.OfferRevoked), LastRefusal());
+        AssertRefused(result, WalletErrors.InvalidGrant, TokenRefusalReasons.OfferRevoked);
         Assert.Null(StoredCode(code).ConsumedAt);
         Assert.Empty(_bed.Db.Sessions);
     }
@@ -194,8 +201,7 @@ public sealed class IssueTokenTests
 
         var result = await Token(TestBed.PreAuthorized(code, TestBed.Pin));
 
-        Assert.Equal(WalletErrors.InvalidGrant, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.TokenRefused(TokenRefusalReasons.OfferLocked), LastRefusal());
+        AssertRefused(result, WalletErrors.InvalidGrant, TokenRefusalReasons.OfferLocked);
         Assert.Null(StoredCode(code).ConsumedAt);
         Assert.Empty(_bed.Db.Sessions);
     }
@@ -210,8 +216,7 @@ public sealed class IssueTokenTests
 
         var result = await Token(TestBed.PreAuthorized(second));
 
-        Assert.Equal(WalletErrors.InvalidGrant, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.TokenRefused(TokenRefusalReasons.OfferUsedUp), LastRefusal());
+        AssertRefused(result, WalletErrors.InvalidGrant, TokenRefusalReasons.OfferUsedUp);
         Assert.Null(StoredCode(second).ConsumedAt);
         Assert.Equal(1, StoredOffer(offer).UseCount);
         Assert.Single(_bed.Db.Sessions);
@@ -231,8 +236,7 @@ public sealed class IssueTokenTests
 
         var result = await Token(TestBed.PreAuthorized(code));
 
-        Assert.Equal(WalletErrors.InvalidGrant, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.TokenRefused(TokenRefusalReasons.OfferExpired), LastRefusal());
+        AssertRefused(result, WalletErrors.InvalidGrant, TokenRefusalReasons.OfferExpired);
         Assert.Null(StoredCode(code).ConsumedAt);
     }
 
@@ -240,12 +244,8 @@ public sealed class IssueTokenTests
     public async Task Token_WithUnknownCode_IsInvalidGrantAndWritesNothing()
     {
         await _bed.ResolveCodeAsync(await _bed.OfferAsync());
-        var before = _bed.CommittedEventTypes();
+        await AssertRefusedAndNoEventAsync(WalletErrors.InvalidGrant, TestBed.PreAuthorized(Secrets.NewToken()));
 
-        var result = await Token(TestBed.PreAuthorized(Secrets.NewToken()));
-
-        Assert.Equal(WalletErrors.InvalidGrant, result.Error?.SpecCode);
-        Assert.Equal(before, _bed.CommittedEventTypes());
         Assert.Empty(_bed.Db.Sessions);
     }
 
@@ -258,26 +258,18 @@ public sealed class IssueTokenTests
         {
             CodeHash = Secrets.Hash(longCode), TenantId = TestBed.TenantId, OfferId = offer.Offer.Id, CreatedAt = Now, ExpiresAt = Now.AddMinutes(5),
         });
-        var before = _bed.CommittedEventTypes();
+        await AssertRefusedAndNoEventAsync(WalletErrors.InvalidGrant, TestBed.PreAuthorized(longCode));
 
-        var result = await Token(TestBed.PreAuthorized(longCode));
-
-        Assert.Equal(WalletErrors.InvalidGrant, result.Error?.SpecCode);
         Assert.Null(StoredCode(longCode).ConsumedAt);
-        Assert.Equal(before, _bed.CommittedEventTypes());
     }
 
     [Fact]
     public async Task Token_WithAnotherTenantsCode_IsInvalidGrantAndWritesNothing()
     {
         var code = await _bed.ResolveCodeAsync(await _bed.OfferAsync());
-        var before = _bed.CommittedEventTypes();
+        await AssertRefusedAndNoEventAsync(WalletErrors.InvalidGrant, TestBed.PreAuthorized(code), TestBed.OtherTenantId);
 
-        var result = await Token(TestBed.PreAuthorized(code), TestBed.OtherTenantId);
-
-        Assert.Equal(WalletErrors.InvalidGrant, result.Error?.SpecCode);
         Assert.Null(StoredCode(code).ConsumedAt);
-        Assert.Equal(before, _bed.CommittedEventTypes());
     }
 
     // tx_code
@@ -292,8 +284,7 @@ public sealed class IssueTokenTests
 
         var result = await Token(TestBed.PreAuthorized(code, txCode));
 
-        Assert.Equal(WalletErrors.InvalidRequest, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.TokenRefused(TokenRefusalReasons.TxCodeMissing), LastRefusal());
+        AssertRefused(result, WalletErrors.InvalidRequest, TokenRefusalReasons.TxCodeMissing);
         Assert.Null(StoredCode(code).ConsumedAt);
         Assert.Equal(0, StoredOffer(offer).PinFailedAttempts);
     }
@@ -306,8 +297,7 @@ public sealed class IssueTokenTests
 
         var result = await Token(TestBed.PreAuthorized(code, TestBed.Pin));
 
-        Assert.Equal(WalletErrors.InvalidRequest, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.TokenRefused(TokenRefusalReasons.TxCodeUnexpected), LastRefusal());
+        AssertRefused(result, WalletErrors.InvalidRequest, TokenRefusalReasons.TxCodeUnexpected);
         Assert.Null(StoredCode(code).ConsumedAt);
         Assert.Empty(_bed.Db.Sessions);
     }
@@ -409,8 +399,7 @@ public sealed class IssueTokenTests
 
         var result = await Token(TestBed.PreAuthorized(code, TestBed.Pin));
 
-        Assert.Equal(WalletErrors.InvalidGrant, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.TokenRefused(TokenRefusalReasons.OfferLocked), LastRefusal());
+        AssertRefused(result, WalletErrors.InvalidGrant, TokenRefusalReasons.OfferLocked);
         Assert.Null(StoredCode(code).ConsumedAt);
         Assert.Equal(1, StoredOffer(offer).PinFailedAttempts);
         Assert.Empty(_bed.Db.Sessions);
@@ -477,8 +466,7 @@ public sealed class IssueTokenTests
 
         var result = await Token(TestBed.PreAuthorized(code, authorizationDetails: TestBed.AuthorizationDetailsFor("badge")));
 
-        Assert.Equal(WalletErrors.InvalidAuthorizationDetails, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.TokenRefused(TokenRefusalReasons.AuthorizationDetailsNotGranted), LastRefusal());
+        AssertRefused(result, WalletErrors.InvalidAuthorizationDetails, TokenRefusalReasons.AuthorizationDetailsNotGranted);
         Assert.Null(StoredCode(code).ConsumedAt);
         Assert.Empty(_bed.Db.Sessions);
     }
@@ -493,13 +481,9 @@ public sealed class IssueTokenTests
     public async Task Token_WithMalformedAuthorizationDetails_IsInvalidAuthorizationDetailsAndWritesNothing(string authorizationDetails)
     {
         var code = await _bed.ResolveCodeAsync(await _bed.OfferAsync());
-        var before = _bed.CommittedEventTypes();
+        await AssertRefusedAndNoEventAsync(WalletErrors.InvalidAuthorizationDetails, TestBed.PreAuthorized(code, authorizationDetails: authorizationDetails));
 
-        var result = await Token(TestBed.PreAuthorized(code, authorizationDetails: authorizationDetails));
-
-        Assert.Equal(WalletErrors.InvalidAuthorizationDetails, result.Error?.SpecCode);
         Assert.Null(StoredCode(code).ConsumedAt);
-        Assert.Equal(before, _bed.CommittedEventTypes());
     }
 
     // Races the database decides
@@ -518,8 +502,7 @@ public sealed class IssueTokenTests
 
         var result = await Token(TestBed.PreAuthorized(code));
 
-        Assert.Equal(WalletErrors.InvalidGrant, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.TokenRefused(TokenRefusalReasons.RedeemedConcurrently), LastRefusal());
+        AssertRefused(result, WalletErrors.InvalidGrant, TokenRefusalReasons.RedeemedConcurrently);
         Assert.Equal(1, StoredOffer(offer).UseCount);
         Assert.Empty(_bed.Db.Sessions);
         Assert.Empty(_bed.Db.AccessTokens);
@@ -536,8 +519,7 @@ public sealed class IssueTokenTests
         var result = await Token(TestBed.PreAuthorized(code));
 
         // Answered as a request arriving now would be: the offer is used up.
-        Assert.Equal(WalletErrors.InvalidGrant, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.TokenRefused(TokenRefusalReasons.OfferUsedUp), LastRefusal());
+        AssertRefused(result, WalletErrors.InvalidGrant, TokenRefusalReasons.OfferUsedUp);
         Assert.Null(StoredCode(code).ConsumedAt);
         Assert.Empty(_bed.Db.Sessions);
     }

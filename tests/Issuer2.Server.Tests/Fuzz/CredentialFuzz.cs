@@ -122,8 +122,7 @@ public sealed class CredentialFuzz(FuzzWorld world) : FuzzTarget<CredentialLane>
 
         var body = new JObject((idMember, JValue.Of(granted)), ("proofs", new JObject(("jwt", new JArray(JValue.Of(proof))))));
         var headers = new List<KeyValuePair<string, string>> { new("Authorization", "Bearer " + token) };
-        string method = "POST", path = $"/{World.A.TenantId}/credential";
-        var authorized = true;
+        var (method, path, authorized) = BearerRequests.Target(World, Endpoint, m);
         JsonBody sent;
         if (JsonBodies.Kinds.Contains(m.Kind))
         {
@@ -149,53 +148,20 @@ public sealed class CredentialFuzz(FuzzWorld world) : FuzzTarget<CredentialLane>
             });
         }
 
-        switch (m.Kind, m.S)
+        if (m.Kind == "access token")
         {
-            case ("access token", var how):
-                authorized = how is "lower-case scheme" or "extra spaces";
-                headers = how switch
-                {
-                    "missing" or "in the query" => [],
-                    "Basic" => [new("Authorization", "Basic " + token)],
-                    "unknown" => [new("Authorization", "Bearer " + Mutations.Letters(43, m.I))],
-                    "of tenant B" => [new("Authorization", "Bearer " + setup.TokenOfB)],
-                    "truncated" => [new("Authorization", "Bearer " + token[..(m.I % token.Length)])],
-                    "oversized" => [new("Authorization", "Bearer " + token + Mutations.Letters(100, m.I))],
-                    "lower-case scheme" => [new("Authorization", "bearer " + token)],
-                    "extra spaces" => [new("Authorization", "Bearer   " + token + "  ")],
-                    "twice" => [new("Authorization", "Bearer " + token), new("Authorization", "Bearer " + token)],
-                    "DPoP scheme" => [new("Authorization", "DPoP " + token)],
-                    _ => [new("Authorization", "Bearer ")],
-                };
-                if (how == "in the query")
-                {
-                    path += "?access_token=" + Uri.EscapeDataString(token);
-                }
-
-                break;
-            case ("method", var verb):
-                method = verb;
-                break;
-            case ("path", _):
-                path = $"/{World.B.TenantId}/credential";
-                authorized = false;
-                break;
+            authorized = BearerRequests.Accepted(m.S);
+            headers = BearerRequests.Headers(m.S, token, setup.TokenOfB, m.I);
+            if (m.S == "in the query")
+            {
+                path += "?access_token=" + Uri.EscapeDataString(token);
+            }
         }
 
         var request = new WireRequest(method, path, sent.Bytes, sent.ContentType, headers);
-        if (method != "POST")
+        if (BearerRequests.Refusal(request, authorized, sent, "invalid_credential_request") is { } refused)
         {
-            return new Built(request, Expectation.MethodNotAllowed("POST"));
-        }
-
-        if (!authorized)
-        {
-            return new Built(request, Expectation.InvalidToken);
-        }
-
-        if (sent.ReaderRefuses)
-        {
-            return new Built(request, Expectation.BadRequest("invalid_credential_request"));
+            return refused;
         }
 
         var alreadyIssued = lane.Issued.Any(i => i.Token == token);

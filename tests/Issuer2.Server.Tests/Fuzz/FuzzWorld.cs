@@ -38,37 +38,17 @@ public sealed class FuzzOffer
 /// codes, tokens, nonces and ids must mean nothing at A), the wire client, and set-up helpers over the real
 /// wallet flow. Tenants are new for each endpoint, so the ledger sees only this run's rows move.
 /// </summary>
-public sealed class FuzzWorld : IDisposable
+public sealed class FuzzWorld : TwoTenantWorld
 {
     /// <summary>The tenant's PIN attempt limit (the default).</summary>
     public const int PinAttemptLimit = 5;
 
-    private FuzzWorld(ServerFixture fixture, TestTenant a, Profile granted, Profile other, TestTenant b, Profile profileOfB)
+    private FuzzWorld(ServerFixture fixture, TwoTenants tenants)
+        : base(fixture, tenants)
     {
-        Fixture = fixture;
-        A = a;
-        Granted = granted;
-        Other = other;
-        B = b;
-        ProfileOfB = profileOfB;
-        Wallet = WalletSetup.WalletOn(fixture);
         Wire = new WireClient(fixture.Host.HttpUrl);
-        TenantNames = new Dictionary<string, string>(StringComparer.Ordinal) { [a.TenantId] = "A", [b.TenantId] = "B" };
+        TenantNames = new Dictionary<string, string>(StringComparer.Ordinal) { [A.TenantId] = "A", [B.TenantId] = "B" };
     }
-
-    public ServerFixture Fixture { get; }
-
-    public TestTenant A { get; }
-
-    public Profile Granted { get; }
-
-    public Profile Other { get; }
-
-    public TestTenant B { get; }
-
-    public Profile ProfileOfB { get; }
-
-    public TestWallet Wallet { get; }
 
     public WireClient Wire { get; }
 
@@ -78,17 +58,8 @@ public sealed class FuzzWorld : IDisposable
 
     public string IssuerB => B.Tenant.CredentialIssuer;
 
-    public DateTimeOffset Now => Fixture.Now;
-
-    public static async Task<FuzzWorld> CreateAsync(ServerFixture fixture)
-    {
-        var a = await fixture.CreateTenantAsync(t => t.PinAttemptLimit = PinAttemptLimit);
-        var granted = await ServerFixture.CreateProfileAsync(a);
-        var other = await ServerFixture.CreateProfileAsync(a);
-        var b = await fixture.CreateTenantAsync();
-        var profileOfB = await ServerFixture.CreateProfileAsync(b);
-        return new FuzzWorld(fixture, a, granted, other, b, profileOfB);
-    }
+    public static async Task<FuzzWorld> CreateAsync(ServerFixture fixture) =>
+        new(fixture, await TwoTenants.CreateAsync(fixture, t => t.PinAttemptLimit = PinAttemptLimit));
 
     public TestTenant TenantOf(string name) => name == "A" ? A : B;
 
@@ -161,9 +132,13 @@ public sealed class FuzzWorld : IDisposable
         return (token, reply.Text("notification_id"));
     }
 
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
-        Wire.Dispose();
-        Wallet.Dispose();
+        if (disposing)
+        {
+            Wire.Dispose();
+        }
+
+        base.Dispose(disposing);
     }
 }

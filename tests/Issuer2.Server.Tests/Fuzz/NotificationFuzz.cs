@@ -67,8 +67,7 @@ public sealed class NotificationFuzz(FuzzWorld world) : FuzzTarget<NotificationL
         var id = credential.NotificationId;
         var body = new JObject(("notification_id", JValue.Of(id)), ("event", JValue.Of(kind)));
         var headers = new List<KeyValuePair<string, string>> { new("Authorization", "Bearer " + credential.Token) };
-        string method = "POST", path = $"/{World.A.TenantId}/notification";
-        var authorized = true;
+        var (method, path, authorized) = BearerRequests.Target(World, Endpoint, m);
         var token = credential.Token;
         JsonBody sent;
         if (JsonBodies.Kinds.Contains(m.Kind))
@@ -134,46 +133,17 @@ public sealed class NotificationFuzz(FuzzWorld world) : FuzzTarget<NotificationL
             });
         }
 
-        switch (m.Kind, m.S)
+        if (m.Kind == "access token")
         {
-            case ("access token", var how):
-                authorized = how is "lower-case scheme" or "of the other credential";
-                token = how == "of the other credential" ? lane.Second.Token : token;
-                headers = how switch
-                {
-                    "missing" => [],
-                    "Basic" => [new("Authorization", "Basic " + token)],
-                    "unknown" => [new("Authorization", "Bearer " + Mutations.Letters(43, m.I))],
-                    "of tenant B" => [new("Authorization", "Bearer " + lane.OfB.Token)],
-                    "of the other credential" => [new("Authorization", "Bearer " + token)],
-                    "lower-case scheme" => [new("Authorization", "bearer " + token)],
-                    "truncated" => [new("Authorization", "Bearer " + token[..(m.I % token.Length)])],
-                    _ => [new("Authorization", "Bearer " + token), new("Authorization", "Bearer " + token)],
-                };
-                break;
-            case ("method", var verb):
-                method = verb;
-                break;
-            case ("path", _):
-                path = $"/{World.B.TenantId}/notification";
-                authorized = false;
-                break;
+            authorized = BearerRequests.Accepted(m.S) || m.S == "of the other credential";
+            token = m.S == "of the other credential" ? lane.Second.Token : token;
+            headers = BearerRequests.Headers(m.S, token, lane.OfB.Token, m.I);
         }
 
         var request = new WireRequest(method, path, sent.Bytes, sent.ContentType, headers);
-        if (method != "POST")
+        if (BearerRequests.Refusal(request, authorized, sent, "invalid_notification_request") is { } refused)
         {
-            return new Built(request, Expectation.MethodNotAllowed("POST"));
-        }
-
-        if (!authorized)
-        {
-            return new Built(request, Expectation.InvalidToken);
-        }
-
-        if (sent.ReaderRefuses)
-        {
-            return new Built(request, Expectation.BadRequest("invalid_notification_request"));
+            return refused;
         }
 
         // The session the token opens, and the credential the notification_id names in it.

@@ -119,6 +119,20 @@ public sealed class TokenFuzz(FuzzWorld world) : FuzzTarget<TokenLane>(world)
         };
     }
 
+    /// <summary>Sets the form parameter <paramref name="name"/> to <paramref name="value"/>: in its place, or last when the form has none.</summary>
+    private static void SetParameter(List<(string Name, string Value)> parameters, string name, string value)
+    {
+        var at = parameters.FindIndex(p => p.Name == name);
+        if (at >= 0)
+        {
+            parameters[at] = (name, value);
+        }
+        else
+        {
+            parameters.Add((name, value));
+        }
+    }
+
     private Built Build(TokenLane lane, FuzzOffer offer, string code, string? codeOfB, bool details, Mutation m)
     {
         var a = World.A.TenantId;
@@ -187,7 +201,6 @@ public sealed class TokenFuzz(FuzzWorld world) : FuzzTarget<TokenLane>(world)
                 parameters[1] = ("pre-authorized_code", swapped);
                 break;
             case ("tx_code", var how):
-                var pinAt = parameters.FindIndex(p => p.Name == "tx_code");
                 var value = how switch
                 {
                     "wrong" => offer.Pin is null ? "123456" : WrongPin(offer.Pin),
@@ -196,15 +209,7 @@ public sealed class TokenFuzz(FuzzWorld world) : FuzzTarget<TokenLane>(world)
                     "added to an offer without PIN" => offer.Pin ?? "123456",
                     _ => "",
                 };
-                if (pinAt >= 0)
-                {
-                    parameters[pinAt] = ("tx_code", value);
-                }
-                else
-                {
-                    parameters.Add(("tx_code", value));
-                }
-
+                SetParameter(parameters, "tx_code", value);
                 break;
             case ("grant_type", var how):
                 parameters[0] = ("grant_type", how switch
@@ -216,17 +221,7 @@ public sealed class TokenFuzz(FuzzWorld world) : FuzzTarget<TokenLane>(world)
                 });
                 break;
             case ("authorization_details", var how):
-                var at = parameters.FindIndex(p => p.Name == "authorization_details");
-                var text = BadDetails(how);
-                if (at >= 0)
-                {
-                    parameters[at] = ("authorization_details", text);
-                }
-                else
-                {
-                    parameters.Add(("authorization_details", text));
-                }
-
+                SetParameter(parameters, "authorization_details", BadDetails(how));
                 break;
             case ("method", var verb):
                 method = verb;

@@ -29,49 +29,18 @@ public sealed record PreparedRequest(HttpRequestMessage Request, int Status, str
 /// Everything a bad request is sent into: tenant A (where requests go) with the granted profile and a second one,
 /// tenant B (whose codes, tokens and nonces must mean nothing at A), one holder key, the host's clock.
 /// </summary>
-public sealed class BadInputWorld : IDisposable
+public sealed class BadInputWorld : TwoTenantWorld
 {
-    private BadInputWorld(ServerFixture fixture, TestTenant a, Profile granted, Profile other, TestTenant b, Profile profileOfB)
+    private BadInputWorld(ServerFixture fixture, TwoTenants tenants)
+        : base(fixture, tenants)
     {
-        Fixture = fixture;
-        A = a;
-        Granted = granted;
-        Other = other;
-        B = b;
-        ProfileOfB = profileOfB;
-        Wallet = WalletSetup.WalletOn(fixture);
     }
-
-    public ServerFixture Fixture { get; }
-
-    public TestTenant A { get; }
-
-    public Profile Granted { get; }
-
-    /// <summary>Another profile of tenant A, which no offer here grants.</summary>
-    public Profile Other { get; }
-
-    public TestTenant B { get; }
-
-    public Profile ProfileOfB { get; }
-
-    public TestWallet Wallet { get; }
 
     public HolderKey Key { get; } = new();
 
-    public DateTimeOffset Now => Fixture.Now;
-
     public string Issuer => A.Tenant.CredentialIssuer;
 
-    public static async Task<BadInputWorld> CreateAsync(ServerFixture fixture)
-    {
-        var a = await fixture.CreateTenantAsync();
-        var granted = await ServerFixture.CreateProfileAsync(a);
-        var other = await ServerFixture.CreateProfileAsync(a);
-        var b = await fixture.CreateTenantAsync();
-        var profileOfB = await ServerFixture.CreateProfileAsync(b);
-        return new BadInputWorld(fixture, a, granted, other, b, profileOfB);
-    }
+    public static async Task<BadInputWorld> CreateAsync(ServerFixture fixture) => new(fixture, await TwoTenants.CreateAsync(fixture));
 
     public Task<CreateOfferResponse> OfferAsync(Action<CreateOfferRequest>? configure = null) =>
         ServerFixture.CreateOfferAsync(A, Granted, configure);
@@ -177,9 +146,12 @@ public sealed class BadInputWorld : IDisposable
     /// <summary>More than the 64 KiB a wallet request may have.</summary>
     public static string Oversized => new('a', 70 * 1024);
 
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
-        Wallet.Dispose();
-        Key.Dispose();
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            Key.Dispose();
+        }
     }
 }

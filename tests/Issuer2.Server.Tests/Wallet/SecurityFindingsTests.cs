@@ -17,9 +17,9 @@ public abstract class SecurityFindingsTests(ServerFixture fixture)
         var tenant = await fixture.CreateTenantAsync(t => t.PinAttemptLimit = 10);
         var profile = await ServerFixture.CreateProfileAsync(tenant);
         using var wallet = WalletSetup.WalletOn(fixture);
-        var guessed = await ServerFixture.CreateOfferAsync(tenant, profile, r => { r.TxCode = new TxCodeOptions { Length = 6 }; r.MaxUses = 3; });
-        var fresh = await ServerFixture.CreateOfferAsync(tenant, profile, r => { r.TxCode = new TxCodeOptions { Length = 6 }; r.MaxUses = 3; });
-        var wrong = guessed.TxCode == "000000" ? "111111" : "000000";
+        var guessed = await PinOfferAsync(tenant, profile, maxUses: 3);
+        var fresh = await PinOfferAsync(tenant, profile, maxUses: 3);
+        var wrong = WrongPin(guessed);
         for (var i = 0; i < 6; i++)
         {
             Assert.Equal("invalid_grant", (await wallet.RedeemCodeAsync(tenant.TenantId, await wallet.ResolveCodeAsync(guessed.OfferUrl), wrong)).Error);
@@ -49,10 +49,9 @@ public abstract class SecurityFindingsTests(ServerFixture fixture)
         var tenant = await fixture.CreateTenantAsync(t => t.PinAttemptLimit = 2);
         var profile = await ServerFixture.CreateProfileAsync(tenant);
         using var wallet = WalletSetup.WalletOn(fixture);
-        var offer = await ServerFixture.CreateOfferAsync(tenant, profile, r => { r.TxCode = new TxCodeOptions { Length = 6 }; r.MaxUses = 3; });
-        var wrong = offer.TxCode == "000000" ? "111111" : "000000";
-        var codes = new List<string>();
-        for (var i = 0; i < 3; i++) codes.Add(await wallet.ResolveCodeAsync(offer.OfferUrl));
+        var offer = await PinOfferAsync(tenant, profile, maxUses: 3);
+        var wrong = WrongPin(offer);
+        var codes = await ResolveCodesAsync(wallet, offer, 3);
         for (var i = 0; i < 2; i++) await wallet.RedeemCodeAsync(tenant.TenantId, codes[i], wrong);
         var code = codes[2];
 
@@ -68,10 +67,9 @@ public abstract class SecurityFindingsTests(ServerFixture fixture)
         var tenant = await fixture.CreateTenantAsync(t => t.PinAttemptLimit = 2);
         var profile = await ServerFixture.CreateProfileAsync(tenant);
         using var wallet = WalletSetup.WalletOn(fixture);
-        var offer = await ServerFixture.CreateOfferAsync(tenant, profile, r => { r.TxCode = new TxCodeOptions { Length = 6 }; r.MaxUses = 5; });
-        var wrong = offer.TxCode == "000000" ? "111111" : "000000";
-        var codes = new List<string>();
-        for (var i = 0; i < 4; i++) codes.Add(await wallet.ResolveCodeAsync(offer.OfferUrl));
+        var offer = await PinOfferAsync(tenant, profile, maxUses: 5);
+        var wrong = WrongPin(offer);
+        var codes = await ResolveCodesAsync(wallet, offer, 4);
         await wallet.RedeemCodeAsync(tenant.TenantId, codes[0], wrong);
         Assert.Contains("now locked", (await wallet.RedeemCodeAsync(tenant.TenantId, codes[1], wrong)).ErrorDescription, StringComparison.Ordinal);
 
@@ -88,10 +86,9 @@ public abstract class SecurityFindingsTests(ServerFixture fixture)
         var tenant = await fixture.CreateTenantAsync(t => t.PinAttemptLimit = 3);
         var profile = await ServerFixture.CreateProfileAsync(tenant);
         using var wallet = WalletSetup.WalletOn(fixture);
-        var offer = await ServerFixture.CreateOfferAsync(tenant, profile, r => { r.TxCode = new TxCodeOptions { Length = 6 }; r.MaxUses = 1; });
-        var wrong = offer.TxCode == "000000" ? "111111" : "000000";
-        var codes = new List<string>();
-        for (var i = 0; i < 12; i++) codes.Add(await wallet.ResolveCodeAsync(offer.OfferUrl));
+        var offer = await PinOfferAsync(tenant, profile, maxUses: 1);
+        var wrong = WrongPin(offer);
+        var codes = await ResolveCodesAsync(wallet, offer, 12);
 
         // Nine wrong guesses and three right ones at once.
         var replies = await Task.WhenAll(codes.Select((code, i) => wallet.RedeemCodeAsync(tenant.TenantId, code, i % 4 == 3 ? offer.TxCode : wrong)));
@@ -128,6 +125,25 @@ public abstract class SecurityFindingsTests(ServerFixture fixture)
             TestWallet.CredentialRequest(profile.ProfileId, key.Sign(key.ProofHeader(), payload)));
 
         Assert.Equal(200, credential.StatusCode);
+    }
+
+    /// <summary>An offer of the profile with a 6-digit PIN (tx_code), usable <paramref name="maxUses"/> times.</summary>
+    private static Task<CreateOfferResponse> PinOfferAsync(TestTenant tenant, Profile profile, int maxUses) =>
+        ServerFixture.CreateOfferAsync(tenant, profile, r =>
+        {
+            r.TxCode = new TxCodeOptions { Length = 6 };
+            r.MaxUses = maxUses;
+        });
+
+    /// <summary>A 6-digit PIN that is not the offer's.</summary>
+    private static string WrongPin(CreateOfferResponse offer) => offer.TxCode == "000000" ? "111111" : "000000";
+
+    /// <summary><paramref name="count"/> pre-authorized codes of the offer, resolved one after another.</summary>
+    private static async Task<List<string>> ResolveCodesAsync(TestWallet wallet, CreateOfferResponse offer, int count)
+    {
+        var codes = new List<string>();
+        for (var i = 0; i < count; i++) codes.Add(await wallet.ResolveCodeAsync(offer.OfferUrl));
+        return codes;
     }
 
     private async Task LowerLimitAsync(TestTenant tenant, int limit) =>

@@ -3,13 +3,14 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace Issuer2.Core.Tests.Fakes;
+namespace Issuer2.Tests.Shared;
 
 /// <summary>
 /// A wallet's P-256 key and the <c>jwt</c> key proofs it signs (OID4VCI 1.0 Appendix F.1), built from
-/// System.Security.Cryptography alone so that no issuer code vouches for them.
+/// System.Security.Cryptography alone so that no issuer code vouches for them. One file, compiled into both test
+/// projects (Issuer2.Core.Tests and Issuer2.Server.Tests link it).
 /// </summary>
-internal sealed class HolderKey : IDisposable
+public sealed class HolderKey : IDisposable
 {
     public const string ProofType = "openid4vci-proof+jwt";
 
@@ -62,6 +63,17 @@ internal sealed class HolderKey : IDisposable
         var signature = _key.SignData(Encoding.ASCII.GetBytes(input), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
         return input + "." + Base64Url.EncodeToString(signature);
     }
+
+    /// <summary>Signs header and payload JSON text exactly as given (e.g. with a repeated member).</summary>
+    public string SignRaw(string headerJson, string payloadJson)
+    {
+        var input = Base64Url.EncodeToString(Encoding.UTF8.GetBytes(headerJson)) + "." + Base64Url.EncodeToString(Encoding.UTF8.GetBytes(payloadJson));
+        var signature = _key.SignData(Encoding.ASCII.GetBytes(input), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        return input + "." + Base64Url.EncodeToString(signature);
+    }
+
+    /// <summary>The unsigned compact form "header.payload." (alg none).</summary>
+    public static string WithoutSignature(JsonObject header, JsonObject payload) => Encode(header) + "." + Encode(payload) + ".";
 
     public static string Encode(JsonNode node) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(node.ToJsonString()));
 
