@@ -122,6 +122,8 @@ public static class IssuerHost
         var options = app.Services.GetRequiredService<IOptions<IssuerOptions>>().Value;
 
         app.UseRouting();
+        // A database that is unavailable for now: 503 + Retry-After for wallets (gRPC: the error interceptor).
+        app.UseMiddleware<DatabaseUnavailableMiddleware>();
         if (options.CorsOrigins.Length > 0) app.UseCors();
         app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
         // Every gRPC and gRPC-Web call (health and reflection aside) is authenticated before its body is read; a message

@@ -69,4 +69,10 @@ public sealed class DatabaseOptions
 
     /// <summary>Defaults to the SQLite file "issuer2.db" in the data directory.</summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// While the database is unavailable (restart, failover, no free connection): the <c>Retry-After</c> wallets
+    /// get with their 503, in whole seconds (at least 1).
+    /// </summary>
+    public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(5);
 }
