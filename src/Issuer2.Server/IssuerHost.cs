@@ -98,11 +98,13 @@ public static class IssuerHost
         services.AddGrpc(o =>
         {
             o.Interceptors.Add<ErrorInterceptor>();
+            o.Interceptors.Add<HealthReasonInterceptor>();
             o.MaxReceiveMessageSize = 4 * 1024 * 1024;
         });
         services.AddGrpcReflection();
-        // One database check serves both /healthz and grpc.health.v1.Health.
-        services.AddGrpcHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+        // One database check serves both /healthz and grpc.health.v1.Health; each says why it fails.
+        services.AddSingleton<HealthReasons>();
+        services.AddGrpcHealthChecks().AddCheck<DatabaseHealthCheck>(DatabaseHealthCheck.Name);
         services.AddSingleton<QrCodes>();
         if (options.CorsOrigins.Length > 0)
         {
@@ -137,7 +139,7 @@ public static class IssuerHost
         app.MapGrpcService<SessionEventsGrpcService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
-        app.MapHealthChecks("/healthz");
+        app.MapHealthChecks("/healthz", HealthReports.Options());
         app.MapWalletEndpoints();
 
         app.Lifetime.ApplicationStarted.Register(() =>
