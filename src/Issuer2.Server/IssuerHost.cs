@@ -57,6 +57,8 @@ public static class IssuerHost
 
         var services = builder.Services;
         services.Configure<IssuerOptions>(builder.Configuration.GetSection(IssuerOptions.Section));
+        // Graceful stop: in-flight requests get this long once the listeners close (event streams end at once).
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownDrainTime);
         services.AddSingleton(TimeProvider.System);
         services.AddIssuerStorage(options.Database.Provider, connectionString);
 

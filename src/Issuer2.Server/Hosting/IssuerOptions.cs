@@ -34,6 +34,12 @@ public sealed class IssuerOptions
     public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     public int MaintenanceBatchSize { get; set; } = 500;
+
+    /// <summary>
+    /// On SIGTERM: how long the host lets in-flight requests finish after it stopped accepting new ones (the host's
+    /// shutdown timeout). Event streams end at once with UNAVAILABLE <c>HOST_STOPPING</c> and do not wait for it.
+    /// </summary>
+    public TimeSpan ShutdownDrainTime { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>The "Issuer2:Events" section: the session event stream.</summary>
