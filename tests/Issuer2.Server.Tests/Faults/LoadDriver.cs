@@ -49,7 +49,11 @@ public enum FlowEnd
 }
 
 /// <summary>One flow: the offer it used, how it ended, and whether any of its writes had an unknown outcome.</summary>
-public sealed record FlowRecord(int OfferIndex, FlowEnd End, bool TokenReceived, bool TokenOutcomeUnknown, bool CredentialReceived, bool CredentialOutcomeUnknown, string Detail);
+public sealed record FlowRecord(int OfferIndex, FlowEnd End, bool TokenReceived, bool TokenOutcomeUnknown, bool CredentialReceived, bool CredentialOutcomeUnknown, string Detail)
+{
+    /// <summary>Some step of the flow met a 503 or a cut connection and was retried.</summary>
+    public bool Interrupted { get; init; }
+}
 
 /// <summary>
 /// A load of real wallet flows (resolve the offer, token, nonce, an ES256 proof, credential) from a few concurrent
@@ -165,38 +169,38 @@ public sealed class LoadDriver : IAsyncDisposable
         var resolved = await StepAsync(FlowStep.Resolve, w => w.GetAsync(w.OnThisHost(offerUri)), deadline);
         if (resolved.Reply is not { } offer)
         {
-            return new FlowRecord(offerIndex, FlowEnd.GaveUp, false, false, false, false, "resolve: " + resolved.Last);
+            return new FlowRecord(offerIndex, FlowEnd.GaveUp, false, false, false, false, "resolve: " + resolved.Last) { Interrupted = resolved.Unknown };
         }
 
         if (offer.StatusCode == 404)
         {
-            return new FlowRecord(offerIndex, offerTainted ? FlowEnd.OfferUsedUp : FlowEnd.UnexplainedRefusal, false, false, false, false, "resolve: " + offer);
+            return new FlowRecord(offerIndex, offerTainted ? FlowEnd.OfferUsedUp : FlowEnd.UnexplainedRefusal, false, false, false, false, "resolve: " + offer) { Interrupted = resolved.Unknown };
         }
 
         if (offer.StatusCode != 200)
         {
-            return new FlowRecord(offerIndex, FlowEnd.UnexplainedRefusal, false, false, false, false, "resolve: " + offer);
+            return new FlowRecord(offerIndex, FlowEnd.UnexplainedRefusal, false, false, false, false, "resolve: " + offer) { Interrupted = resolved.Unknown };
         }
 
         var code = TestWallet.CodeOf(offer.Json);
         var token = await StepAsync(FlowStep.Token, w => w.RedeemCodeAsync(_tenant.TenantId, code), deadline);
         if (token.Reply is not { } tokenReply)
         {
-            return new FlowRecord(offerIndex, FlowEnd.GaveUp, false, token.Unknown, false, false, "token: " + token.Last);
+            return new FlowRecord(offerIndex, FlowEnd.GaveUp, false, token.Unknown, false, false, "token: " + token.Last) { Interrupted = resolved.Unknown || token.Unknown };
         }
 
         if (tokenReply.StatusCode != 200)
         {
             // The code was redeemed by the attempt whose answer was lost, or the offer's last use went that way.
             var explained = tokenReply.Error == "invalid_grant" && (token.Unknown || offerTainted);
-            return new FlowRecord(offerIndex, explained ? FlowEnd.RefusedAfterUnknownOutcome : FlowEnd.UnexplainedRefusal, false, token.Unknown, false, false, "token: " + tokenReply);
+            return new FlowRecord(offerIndex, explained ? FlowEnd.RefusedAfterUnknownOutcome : FlowEnd.UnexplainedRefusal, false, token.Unknown, false, false, "token: " + tokenReply) { Interrupted = resolved.Unknown || token.Unknown };
         }
 
         var accessToken = tokenReply.Text("access_token");
         var nonce = await StepAsync(FlowStep.Nonce, w => w.NonceAsync(_tenant.TenantId), deadline);
         if (nonce.Reply is not { StatusCode: 200 } nonceReply)
         {
-            return new FlowRecord(offerIndex, nonce.Reply is null ? FlowEnd.GaveUp : FlowEnd.UnexplainedRefusal, true, token.Unknown, false, false, "nonce: " + (nonce.Reply?.ToString() ?? nonce.Last));
+            return new FlowRecord(offerIndex, nonce.Reply is null ? FlowEnd.GaveUp : FlowEnd.UnexplainedRefusal, true, token.Unknown, false, false, "nonce: " + (nonce.Reply?.ToString() ?? nonce.Last)) { Interrupted = resolved.Unknown || token.Unknown || nonce.Unknown };
         }
 
         using var key = new HolderKey();
@@ -204,20 +208,21 @@ public sealed class LoadDriver : IAsyncDisposable
         var credential = await StepAsync(FlowStep.Credential, w => w.CredentialAsync(_tenant.TenantId, accessToken, body), deadline);
         if (credential.Reply is not { } credentialReply)
         {
-            return new FlowRecord(offerIndex, FlowEnd.GaveUp, true, token.Unknown, false, credential.Unknown, "credential: " + credential.Last);
+            return new FlowRecord(offerIndex, FlowEnd.GaveUp, true, token.Unknown, false, credential.Unknown, "credential: " + credential.Last) { Interrupted = resolved.Unknown || token.Unknown || nonce.Unknown || credential.Unknown };
         }
 
         if (credentialReply.StatusCode != 200)
         {
             // The same nonce again (consumed by the lost attempt), or the session's one credential already issued.
             var explained = credential.Unknown && credentialReply.Error is "invalid_nonce" or "credential_request_denied";
-            return new FlowRecord(offerIndex, explained ? FlowEnd.RefusedAfterUnknownOutcome : FlowEnd.UnexplainedRefusal, true, token.Unknown, false, credential.Unknown, "credential: " + credentialReply);
+            return new FlowRecord(offerIndex, explained ? FlowEnd.RefusedAfterUnknownOutcome : FlowEnd.UnexplainedRefusal, true, token.Unknown, false, credential.Unknown, "credential: " + credentialReply) { Interrupted = resolved.Unknown || token.Unknown || nonce.Unknown || credential.Unknown };
         }
 
         var credentials = credentialReply.Json.GetProperty("credentials");
+        var interrupted = resolved.Unknown || token.Unknown || nonce.Unknown || credential.Unknown;
         return credentials.ValueKind == JsonValueKind.Array && credentials.GetArrayLength() == 1
-            ? new FlowRecord(offerIndex, FlowEnd.Issued, true, token.Unknown, true, credential.Unknown, "")
-            : new FlowRecord(offerIndex, FlowEnd.UnexplainedRefusal, true, token.Unknown, false, credential.Unknown, "credential: " + credentialReply);
+            ? new FlowRecord(offerIndex, FlowEnd.Issued, true, token.Unknown, true, credential.Unknown, "") { Interrupted = interrupted }
+            : new FlowRecord(offerIndex, FlowEnd.UnexplainedRefusal, true, token.Unknown, false, credential.Unknown, "credential: " + credentialReply) { Interrupted = interrupted };
     }
 
     /// <summary>
