@@ -126,10 +126,11 @@ public static class IssuerHost
         var options = app.Services.GetRequiredService<IOptions<IssuerOptions>>().Value;
 
         app.UseRouting();
-        // A database that is unavailable for now: 503 + Retry-After for wallets (gRPC: the error interceptor).
-        app.UseMiddleware<DatabaseUnavailableMiddleware>();
         if (options.CorsOrigins.Length > 0) app.UseCors();
         app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
+        // A database that is unavailable for now: wallets 503 + Retry-After, gRPC UNAVAILABLE (the API-key lookup
+        // below included; inside a service the error interceptor answers). Inside gRPC-Web, so its calls get the same.
+        app.UseMiddleware<DatabaseUnavailableMiddleware>();
         // Every gRPC and gRPC-Web call (health and reflection aside) is authenticated before its body is read; a message
         // that cannot be read is INVALID_ARGUMENT.
         app.UseMiddleware<ApiKeyMiddleware>();

@@ -3,7 +3,6 @@ using Google.Rpc;
 using Grpc.Core;
 using Issuer2.Server.Grpc;
 using Issuer2.Server.Hosting;
-using Issuer2.Server.Wallet;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
