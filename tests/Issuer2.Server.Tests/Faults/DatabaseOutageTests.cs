@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Text.Json;
 using Grpc.Core;
 using Grpc.Health.V1;
+using Grpc.Net.Client;
+using Grpc.Net.Client.Web;
 using Issuer2.Server.Tests.Infrastructure;
 using Issuer2.Server.Tests.Wallet;
 using Xunit.Abstractions;
@@ -131,7 +133,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task ConnectionPoolExhausted_Wallets503RetryAfter_GrpcUnavailable_HealthzSaysWhy_ThenTheHeldRequestsSucceed()
+    public async Task ConnectionPoolExhausted_Wallets503RetryAfter_GrpcAndGrpcWebUnavailable_HealthzSaysWhy_ThenTheHeldRequestsSucceed()
     {
         await using var database = await PostgresDatabase.CreateAsync();
         var data = TestEnvironment.NewTempDirectory("pool");
@@ -166,16 +168,25 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
 
             var nonce = await wallet.NonceAsync(tenant.TenantId);
             var getOffer = await Assert.ThrowsAsync<RpcException>(() => tenant.ClientsOn(channel).Offers.GetOfferAsync(new Issuer2.Grpc.V1.GetOfferRequest { Name = tenant.Offers[0].Offer.Name }).ResponseAsync);
+            using var web = GrpcChannel.ForAddress(host.HttpUrl, new GrpcChannelOptions
+            {
+                HttpHandler = new GrpcWebHandler(GrpcWebMode.GrpcWeb, new HttpClientHandler()),
+                HttpVersion = System.Net.HttpVersion.Version11,
+            });
+            var getOfferWeb = await Assert.ThrowsAsync<RpcException>(() => tenant.ClientsOn(web).Offers.GetOfferAsync(new Issuer2.Grpc.V1.GetOfferRequest { Name = tenant.Offers[0].Offer.Name }).ResponseAsync);
             using var http = new HttpClient();
             using var healthz = await http.GetAsync(new Uri(host.HttpUrl + "/healthz"));
             var health = await healthz.Content.ReadAsStringAsync();
             await hold.CommitAsync();
             var tokens = await Task.WhenAll(held).WaitAsync(TimeSpan.FromSeconds(30));
-            output.WriteLine($"nonce: {nonce} (Retry-After {nonce.RetryAfter}); GetOffer: {getOffer.StatusCode} {getOffer.GetRpcStatus()?.GetDetail<Google.Rpc.ErrorInfo>()?.Reason}; /healthz {(int)healthz.StatusCode} {health}");
+            output.WriteLine($"nonce: {nonce} (Retry-After {nonce.RetryAfter}); GetOffer: {getOffer.StatusCode} {getOffer.GetRpcStatus()?.GetDetail<Google.Rpc.ErrorInfo>()?.Reason}; " +
+                $"over gRPC-Web: {getOfferWeb.StatusCode} {getOfferWeb.GetRpcStatus()?.GetDetail<Google.Rpc.ErrorInfo>()?.Reason}; /healthz {(int)healthz.StatusCode} {health}");
 
             Assert.True(nonce.StatusCode == 503 && nonce.Error == "temporarily_unavailable" && nonce.RetryAfter == FaultWorld.RetryAfterSeconds && nonce.CacheControl == "no-store", nonce.ToString());
             Assert.Equal(StatusCode.Unavailable, getOffer.StatusCode);
             Assert.Equal("DATABASE_UNAVAILABLE", getOffer.GetRpcStatus()?.GetDetail<Google.Rpc.ErrorInfo>()?.Reason);
+            Assert.Equal(StatusCode.Unavailable, getOfferWeb.StatusCode);
+            Assert.Equal("DATABASE_UNAVAILABLE", getOfferWeb.GetRpcStatus()?.GetDetail<Google.Rpc.ErrorInfo>()?.Reason);
             Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, healthz.StatusCode);
             Assert.StartsWith("The database is unavailable: the connection pool is exhausted", DatabaseDescription(health), StringComparison.Ordinal);
             Assert.All(tokens, t => Assert.True(t.StatusCode == 200, t.ToString()));
