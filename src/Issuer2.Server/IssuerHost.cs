@@ -57,6 +57,8 @@ public static class IssuerHost
 
         var services = builder.Services;
         services.Configure<IssuerOptions>(builder.Configuration.GetSection(IssuerOptions.Section));
+        // Graceful stop: in-flight requests get this long once the listeners close (event streams end at once).
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownDrainTime);
         services.AddSingleton(TimeProvider.System);
         services.AddIssuerStorage(options.Database.Provider, connectionString);
 
@@ -98,11 +100,13 @@ public static class IssuerHost
         services.AddGrpc(o =>
         {
             o.Interceptors.Add<ErrorInterceptor>();
+            o.Interceptors.Add<HealthReasonInterceptor>();
             o.MaxReceiveMessageSize = 4 * 1024 * 1024;
         });
         services.AddGrpcReflection();
-        // One database check serves both /healthz and grpc.health.v1.Health.
-        services.AddGrpcHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+        // One database check serves both /healthz and grpc.health.v1.Health; each says why it fails.
+        services.AddSingleton<HealthReasons>();
+        services.AddGrpcHealthChecks().AddCheck<DatabaseHealthCheck>(DatabaseHealthCheck.Name);
         services.AddSingleton<QrCodes>();
         if (options.CorsOrigins.Length > 0)
         {
@@ -124,6 +128,9 @@ public static class IssuerHost
         app.UseRouting();
         if (options.CorsOrigins.Length > 0) app.UseCors();
         app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
+        // A database that is unavailable for now: wallets 503 + Retry-After, gRPC UNAVAILABLE (the API-key lookup
+        // below included; inside a service the error interceptor answers). Inside gRPC-Web, so its calls get the same.
+        app.UseMiddleware<DatabaseUnavailableMiddleware>();
         // Every gRPC and gRPC-Web call (health and reflection aside) is authenticated before its body is read; a message
         // that cannot be read is INVALID_ARGUMENT.
         app.UseMiddleware<ApiKeyMiddleware>();
@@ -135,7 +142,7 @@ public static class IssuerHost
         app.MapGrpcService<SessionEventsGrpcService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
-        app.MapHealthChecks("/healthz");
+        app.MapHealthChecks("/healthz", HealthReports.Options());
         app.MapWalletEndpoints();
 
         app.Lifetime.ApplicationStarted.Register(() =>

@@ -65,4 +65,6 @@ public static class ErrorReasons
     public const string CursorExpired = "CURSOR_EXPIRED";
     public const string TooManyStreams = "TOO_MANY_STREAMS";
     public const string SubscriberLagging = "SUBSCRIBER_LAGGING";
+    public const string DatabaseUnavailable = "DATABASE_UNAVAILABLE";
+    public const string HostStopping = "HOST_STOPPING";
 }

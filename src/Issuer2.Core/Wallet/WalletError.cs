@@ -45,6 +45,13 @@ public static class WalletErrors
     /// <summary>Not a spec code: what Issuer2 answers for a tenant or offer URI that names nothing (HTTP 404).</summary>
     public const string NotFound = "not_found";
 
+    /// <summary>
+    /// RFC 6749 §4.1.2.1: the server cannot handle the request now (HTTP 503 with <c>Retry-After</c>). Not a
+    /// <see cref="WalletErrorCode"/>: a database that is unavailable for a moment is no decision of Core's, so the
+    /// HTTP adapter writes it for such faults.
+    /// </summary>
+    public const string TemporarilyUnavailable = "temporarily_unavailable";
+
     /// <summary>The spec string of a code.</summary>
     public static string Of(WalletErrorCode code) => code switch
     {

@@ -13,20 +13,42 @@ using EventFilter = Issuer2.Grpc.V1.EventFilter;
 
 namespace Issuer2.Server.Grpc;
 
-/// <summary>SessionEventsService: proto ↔ Core for the event log; the stream's policy is Core's (<see cref="SessionEvents"/>).</summary>
-public sealed class SessionEventsGrpcService(SessionEvents events, IOptions<IssuerOptions> options) : SessionEventsService.SessionEventsServiceBase
+/// <summary>
+/// SessionEventsService: proto ↔ Core for the event log; the stream's policy is Core's (<see cref="SessionEvents"/>).
+/// When the host begins to stop, every open stream ends at once with UNAVAILABLE <c>HOST_STOPPING</c>, so its client
+/// resumes from its last cursor on another host instead of holding this one for the whole drain time.
+/// </summary>
+public sealed class SessionEventsGrpcService(SessionEvents events, IOptions<IssuerOptions> options, IHostApplicationLifetime lifetime)
+    : SessionEventsService.SessionEventsServiceBase
 {
+    private static readonly Error HostStopping = new(ErrorKind.Unavailable, ErrorReasons.HostStopping,
+        "This host is stopping; resume from the last cursor received, on another host or once it is back.", []);
+
     public override async Task SubscribeEvents(SubscribeEventsRequest request, IServerStreamWriter<SubscribeEventsResponse> responseStream, ServerCallContext context)
     {
         var tenantId = ProtoMapping.TenantIdOf(request.Parent, "parent");
         var filter = ToCore(request.Filter, tenantId);
         var settings = options.Value.Events;
         var policy = new EventStreamPolicy(settings.MaxStreamsPerTenant, settings.StreamBuffer, settings.LagTimeout, settings.HeartbeatInterval, settings.StuckWriteTimeout);
-        var ended = await events.StreamAsync(context.Caller(), tenantId, filter,
-            new FeedStart(ProtoMapping.NullIfEmpty(request.AfterCursor), request.FromOldestRetained), policy,
-            (item, ct) => responseStream.WriteAsync(ToProto(item), ct), context.CancellationToken);
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        Error? ended;
+        try
+        {
+            ended = await events.StreamAsync(context.Caller(), tenantId, filter,
+                new FeedStart(ProtoMapping.NullIfEmpty(request.AfterCursor), request.FromOldestRetained), policy,
+                (item, ct) => responseStream.WriteAsync(ToProto(item), ct), ending.Token);
+        }
+        catch (OperationCanceledException) when (Stopping(context))
+        {
+            ended = HostStopping;
+        }
+        if (ended is null && Stopping(context)) ended = HostStopping;
         if (ended is not null) throw ended.ToRpcException();
     }
+
+    /// <summary>The host, not the client, ended the call.</summary>
+    private bool Stopping(ServerCallContext context) =>
+        lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested;
 
     public override async Task<ListEventsResponse> ListEvents(ListEventsRequest request, ServerCallContext context)
     {

@@ -34,6 +34,12 @@ public sealed class IssuerOptions
     public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     public int MaintenanceBatchSize { get; set; } = 500;
+
+    /// <summary>
+    /// On SIGTERM: how long the host lets in-flight requests finish after it stopped accepting new ones (the host's
+    /// shutdown timeout). Event streams end at once with UNAVAILABLE <c>HOST_STOPPING</c> and do not wait for it.
+    /// </summary>
+    public TimeSpan ShutdownDrainTime { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>The "Issuer2:Events" section: the session event stream.</summary>
@@ -69,4 +75,10 @@ public sealed class DatabaseOptions
 
     /// <summary>Defaults to the SQLite file "issuer2.db" in the data directory.</summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// While the database is unavailable (restart, failover, no free connection): the <c>Retry-After</c> wallets
+    /// get with their 503, in whole seconds (at least 1).
+    /// </summary>
+    public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(5);
 }

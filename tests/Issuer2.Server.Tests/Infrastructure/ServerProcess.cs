@@ -181,6 +181,49 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Sends SIGTERM (a graceful stop) and returns at once.</summary>
+    public async Task TerminateAsync()
+    {
+        using var kill = Process.Start(new ProcessStartInfo("/bin/sh")
+        {
+            ArgumentList = { "-c", "kill -TERM " + _process.Id.ToString(CultureInfo.InvariantCulture) },
+            UseShellExecute = false,
+        });
+        if (kill is not null)
+        {
+            await kill.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>Ends the server with SIGKILL, as a crash would: nothing of it runs any more, and waits for it to be gone.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _process.WaitForExitAsync(cts.Token);
+    }
+
+    /// <summary>The exit code once the server exited within <paramref name="timeout"/>; null while it still runs.</summary>
+    public async Task<int?> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+            return _process.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Asks the server to stop (SIGTERM), waits for it to exit and for its output to end.</summary>
     public async Task StopAsync()
     {
@@ -190,17 +233,7 @@ public sealed class ServerProcess : IAsyncDisposable
             return;
         }
 
-        using (var kill = Process.Start(new ProcessStartInfo("/bin/sh")
-        {
-            ArgumentList = { "-c", "kill -TERM " + _process.Id.ToString(CultureInfo.InvariantCulture) },
-            UseShellExecute = false,
-        }))
-        {
-            if (kill is not null)
-            {
-                await kill.WaitForExitAsync();
-            }
-        }
+        await TerminateAsync();
 
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         try

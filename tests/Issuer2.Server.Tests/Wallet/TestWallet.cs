@@ -21,6 +21,9 @@ public sealed class WalletReply
 
     public string? WwwAuthenticate { get; init; }
 
+    /// <summary>The Retry-After header as sent (delay-seconds), or null.</summary>
+    public string? RetryAfter { get; init; }
+
     public int StatusCode => (int)Status;
 
     /// <summary>The body as JSON; fails the test when it is not JSON.</summary>
@@ -107,6 +110,7 @@ public sealed class TestWallet : IDisposable
                 ContentType = response.Content.Headers.ContentType?.MediaType,
                 CacheControl = response.Headers.CacheControl?.ToString(),
                 WwwAuthenticate = response.Headers.WwwAuthenticate.Count == 0 ? null : response.Headers.WwwAuthenticate.ToString(),
+                RetryAfter = response.Headers.RetryAfter?.ToString(),
             };
         }
     }
