@@ -24,7 +24,10 @@ namespace Issuer2.Server;
 /// <summary>Builds the Issuer2 host: one process serving gRPC (h2c), gRPC-Web and HTTP from one database.</summary>
 public static class IssuerHost
 {
-    /// <summary>Defaults under every other configuration source: two listeners, as TOOLCHAIN.md explains.</summary>
+    /// <summary>
+    /// Defaults under every other configuration source: two listeners, since over cleartext one Kestrel port cannot
+    /// carry both HTTP/1.1 (wallets, gRPC-Web) and HTTP/2 (native gRPC).
+    /// </summary>
     private static readonly Dictionary<string, string?> Defaults = new()
     {
         ["Kestrel:Endpoints:Http:Url"] = "http://127.0.0.1:5080",

@@ -29,7 +29,7 @@ internal static class Conversions
     }
 
     /// <summary>
-    /// PostgreSQL: the writing transaction's id, so readers order by commit visibility (see ARCHITECTURE.md).
+    /// PostgreSQL: the writing transaction's id, so readers order by commit visibility (see docs/session-events.md).
     /// SQLite serialises commits, so 0 and the sequence order suffice.
     /// </summary>
     public static void ConfigureTransactionId(this PropertyBuilder<long> property, bool postgres)
