@@ -135,7 +135,9 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
     [Fact]
     public async Task ConnectionPoolExhausted_Wallets503RetryAfter_GrpcAndGrpcWebUnavailable_HealthzSaysWhy_ThenTheHeldRequestsSucceed()
     {
-        await using var database = await PostgresDatabase.CreateAsync();
+        // A cluster of its own: the test holds a row lock for seconds (see PostgresDatabase.CreateAsync).
+        await using var cluster = await PostgresCluster.StartNewAsync();
+        await using var database = await PostgresDatabase.CreateAsync(cluster.ConnectionString);
         var data = TestEnvironment.NewTempDirectory("pool");
         var adminKey = TestEnvironment.NewAdminKey();
         try

@@ -23,7 +23,9 @@ public sealed class GracefulStopTests(ITestOutputHelper output)
     {
         var drainTime = TimeSpan.FromSeconds(20);
         var heldAfterSigterm = TimeSpan.FromSeconds(3);
-        await using var database = await PostgresDatabase.CreateAsync();
+        // A cluster of its own: the test holds a row lock for seconds (see PostgresDatabase.CreateAsync).
+        await using var cluster = await PostgresCluster.StartNewAsync();
+        await using var database = await PostgresDatabase.CreateAsync(cluster.ConnectionString);
         var data = TestEnvironment.NewTempDirectory("graceful");
         var adminKey = TestEnvironment.NewAdminKey();
         try
@@ -96,7 +98,9 @@ public sealed class GracefulStopTests(ITestOutputHelper output)
     public async Task Sigterm_WithARequestSlowerThanTheDrainTime_ExitsWhenTheDrainTimeEnds_AndTheCutRequestChangesNothing()
     {
         var drainTime = TimeSpan.FromSeconds(2);
-        await using var database = await PostgresDatabase.CreateAsync();
+        // A cluster of its own: the test holds a row lock for seconds (see PostgresDatabase.CreateAsync).
+        await using var cluster = await PostgresCluster.StartNewAsync();
+        await using var database = await PostgresDatabase.CreateAsync(cluster.ConnectionString);
         var data = TestEnvironment.NewTempDirectory("drain-cut");
         var adminKey = TestEnvironment.NewAdminKey();
         try

@@ -20,9 +20,14 @@ public sealed class PostgresDatabase : IAsyncDisposable
 
     public string ConnectionString { get; }
 
-    public static async Task<PostgresDatabase> CreateAsync()
+    /// <summary>
+    /// A fresh database on the run's cluster, or on <paramref name="serverConnectionString"/>'s: a test that holds
+    /// transactions open for seconds takes a cluster of its own, since an open transaction holds back every other
+    /// test's event log on the same cluster.
+    /// </summary>
+    public static async Task<PostgresDatabase> CreateAsync(string? serverConnectionString = null)
     {
-        var server = TestEnvironment.PostgresConnectionString;
+        var server = serverConnectionString ?? TestEnvironment.PostgresConnectionString;
         var name = "i2t_" + Guid.NewGuid().ToString("N");
         await using (var connection = new NpgsqlConnection(server))
         {
