@@ -65,9 +65,12 @@ public static class WalletJwt
     private static readonly string[] StringClaims = ["iss", "sub", "jti"];
 
     /// <summary>The JWT, or why it is not one this issuer reads (a sentence for error_description).</summary>
-    public static (ReadJwt? Jwt, string? Problem) Read(string? compact, JwtTimes times)
+    /// <summary>
+    /// Reads <paramref name="compact"/>; with <paramref name="times"/> null, <c>exp</c> and <c>nbf</c> are left to the
+    /// caller (a validator that must tell an expired token from a malformed one).
+    /// </summary>
+    public static (ReadJwt? Jwt, string? Problem) Read(string? compact, JwtTimes? times)
     {
-        ArgumentNullException.ThrowIfNull(times);
         if (string.IsNullOrEmpty(compact) || compact.Length > MaxLength) return (null, "is not a compact JWT");
         var parts = compact.Split('.');
         if (parts.Length != 3 || parts[0].Length == 0 || parts[1].Length == 0 || parts[2].Length == 0) return (null, "is not a compact JWS of three parts");
@@ -104,7 +107,7 @@ public static class WalletJwt
         return null;
     }
 
-    private static string? ClaimsProblem(JsonElement claims, JwtTimes times)
+    private static string? ClaimsProblem(JsonElement claims, JwtTimes? times)
     {
         foreach (var name in NumericClaims)
         {
@@ -119,6 +122,7 @@ public static class WalletJwt
             && aud.ValueKind != JsonValueKind.String
             && !(aud.ValueKind == JsonValueKind.Array && aud.EnumerateArray().All(a => a.ValueKind == JsonValueKind.String)))
             return "has an aud claim that is neither a string nor an array of strings";
+        if (times is null) return null;
         if (NumericDate(claims, "exp") is { } exp && exp <= times.Now - times.ClockSkew) return "has expired (exp)";
         if (NumericDate(claims, "nbf") is { } nbf && nbf > times.Now + times.ClockSkew) return "is not valid yet (nbf)";
         return null;
