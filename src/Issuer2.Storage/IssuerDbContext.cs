@@ -1,5 +1,6 @@
 using System.Text;
 using Issuer2.Core.ApiKeys;
+using Issuer2.Core.Authorization;
 using Issuer2.Core.Events;
 using Issuer2.Core.Keys;
 using Issuer2.Core.Offers;
@@ -29,6 +30,8 @@ public abstract class IssuerDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<AccessToken> AccessTokens => Set<AccessToken>();
     public DbSet<IssuedCredential> IssuedCredentials => Set<IssuedCredential>();
     public DbSet<ConsumedNonce> ConsumedNonces => Set<ConsumedNonce>();
+    public DbSet<Authorization> Authorizations => Set<Authorization>();
+    public DbSet<IssuerState> IssuerStates => Set<IssuerState>();
     public DbSet<EventRetentionMark> EventRetentionMarks => Set<EventRetentionMark>();
 
     /// <summary>True on PostgreSQL, where events carry the writing transaction's id.</summary>
@@ -46,6 +49,7 @@ public abstract class IssuerDbContext(DbContextOptions options) : DbContext(opti
         configurationBuilder.Properties<DeliveryMode>().HaveConversion<string>().HaveMaxLength(16);
         configurationBuilder.Properties<IssuerStateMode>().HaveConversion<string>().HaveMaxLength(16);
         configurationBuilder.Properties<TxCodeInputMode>().HaveConversion<string>().HaveMaxLength(16);
+        configurationBuilder.Properties<AuthorizationStage>().HaveConversion<string>().HaveMaxLength(16);
     }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)

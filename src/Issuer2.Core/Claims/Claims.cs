@@ -29,6 +29,16 @@ public sealed record ClaimDefinition(
 /// <summary>A value for the claim at <see cref="Path"/>.</summary>
 public sealed record ClaimValue(IReadOnlyList<string> Path, JsonElement Value);
 
+/// <summary>Where an IdP claim is read: the validated ID token, or the userinfo response (fetched only when a mapping reads it).</summary>
+public enum ClaimSource
+{
+    IdToken,
+    UserInfo,
+}
+
+/// <summary>One credential claim filled from the user's sign-in: <see cref="Path"/> ← <see cref="SourcePath"/> of <see cref="Source"/>.</summary>
+public sealed record ClaimMapping(IReadOnlyList<string> Path, ClaimSource Source, IReadOnlyList<string> SourcePath);
+
 /// <summary>Paths and typed values of claims.</summary>
 public static partial class ClaimPaths
 {

@@ -11,6 +11,13 @@ public static class ResourceNames
 
     public static string Tenant(string tenantId) => $"tenants/{tenantId}";
 
+    /// <summary>
+    /// A session's name: under its offer, or under its profile when it has none (wallet-initiated issuance, OID4VCI 1.0 §3.4).
+    /// </summary>
+    public static string Session(string tenantId, string? offerId, string profileId, string sessionId) => offerId is null
+        ? $"{Child(tenantId, Profiles, profileId)}/sessions/{sessionId}"
+        : $"{Child(tenantId, Offers, offerId)}/sessions/{sessionId}";
+
     public static string Child(string tenantId, string collection, string id) => $"tenants/{tenantId}/{collection}/{id}";
 
     public static bool TryParseTenant(string? name, [NotNullWhen(true)] out string? tenantId)

@@ -95,6 +95,21 @@ public sealed class PreAuthorizedCode
 }
 
 /// <summary>
+/// An issuer_state of an offer (OID4VCI 1.0 §4.1.1), stored as its hash: a BY_REFERENCE offer mints a fresh, short-lived,
+/// single-use one per resolution; a BY_VALUE offer has one, valid for each of its uses until the offer expires.
+/// </summary>
+public sealed class IssuerState
+{
+    public required byte[] StateHash { get; init; }
+    public required string TenantId { get; init; }
+    public required string OfferId { get; init; }
+    public required bool SingleUse { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public required DateTimeOffset ExpiresAt { get; init; }
+    public DateTimeOffset? ConsumedAt { get; set; }
+}
+
+/// <summary>
 /// The record of a create with a request_id: a fingerprint of its parameters and, encrypted, the URL and PIN
 /// it returned, so a retry within 24 hours gets the identical answer. Purged when it expires.
 /// </summary>

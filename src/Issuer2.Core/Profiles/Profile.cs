@@ -20,7 +20,12 @@ public sealed record ProfileDefinition(
     IReadOnlyList<ClaimValue> DefaultValues,
     TimeSpan CredentialValidity,
     string? Doctype = null,
-    IReadOnlyList<string>? CredentialTypes = null);
+    IReadOnlyList<string>? CredentialTypes = null,
+    IReadOnlyList<ClaimMapping>? ClaimMappings = null)
+{
+    /// <summary>The mappings, none when the profile has none.</summary>
+    public IReadOnlyList<ClaimMapping> Mappings => ClaimMappings ?? [];
+}
 
 /// <summary>
 /// The current version of a credential configuration. <see cref="Uid"/> is internal and new for every

@@ -5,7 +5,12 @@ public sealed class IssuanceSession
 {
     public required string Id { get; init; }
     public required string TenantId { get; init; }
-    public required string OfferId { get; init; }
+
+    /// <summary>The offer the session used; null for a wallet-initiated session, which belongs to its profile (OID4VCI 1.0 §3.4).</summary>
+    public string? OfferId { get; init; }
+
+    /// <summary>The claims mapped from the user's sign-in at the IdP, encrypted; cleared when the credential is issued.</summary>
+    public byte[]? EncryptedClaims { get; set; }
 
     /// <summary>The credential configuration the session may receive (the offer's profile id).</summary>
     public required string ConfigurationId { get; init; }
@@ -43,7 +48,7 @@ public sealed class IssuedCredential
     public required string Id { get; init; }
     public required string TenantId { get; init; }
     public required string SessionId { get; init; }
-    public required string OfferId { get; init; }
+    public string? OfferId { get; init; }
     public required string ConfigurationId { get; init; }
     public required string Format { get; init; }
     public required string HolderKeyThumbprint { get; init; }

@@ -1,4 +1,5 @@
 using Issuer2.Core.Common;
+using Issuer2.Core.IdentityProviders;
 
 namespace Issuer2.Core.Tenants;
 
@@ -29,6 +30,12 @@ public sealed class Tenant
     public TimeSpan PreAuthorizedCodeLifetime { get; set; }
     public int PinAttemptLimit { get; set; }
 
+    /// <summary>The tenant's OpenID Connect provider for AUTHORIZED offers; null: none.</summary>
+    public IdentityProviderSettings? IdentityProvider { get; set; }
+
+    /// <summary>How the tenant acts as the wallets' authorization server.</summary>
+    public AuthorizationServerSettings AuthorizationServer { get; set; } = AuthorizationServerSettings.Default;
+
     /// <summary>Grows with every change that alters the tenant's published metadata (tenant or profiles): it keys metadata caches on every host.</summary>
     public long MetadataVersion { get; set; }
 
@@ -44,6 +51,30 @@ public sealed class Tenant
     };
 }
 
+/// <summary>Which wallets (OAuth clients) the authorization server accepts.</summary>
+public enum WalletClientMode
+{
+    /// <summary>Any client_id; redirect URIs by <c>RedirectUris.AcceptableForAnyClient</c>.</summary>
+    Any,
+
+    /// <summary>Only registered clients, each with exactly its redirect URIs.</summary>
+    Registered,
+}
+
+/// <summary>A registered wallet client and its exact redirect URIs.</summary>
+public sealed record WalletClient(string ClientId, IReadOnlyList<string> RedirectUris);
+
+/// <summary>The tenant's authorization-server policy: which clients, whether PAR is required, whether issuer_state is.</summary>
+public sealed record AuthorizationServerSettings(
+    WalletClientMode ClientMode, IReadOnlyList<WalletClient> RegisteredClients, bool RequirePushedAuthorizationRequests, bool RequireIssuerState)
+{
+    /// <summary>Any client, PAR required (HAIP 1.0 §4), wallet-initiated issuance allowed.</summary>
+    public static readonly AuthorizationServerSettings Default = new(WalletClientMode.Any, [], RequirePushedAuthorizationRequests: true, RequireIssuerState: false);
+}
+
+/// <summary>An IdP as a caller gives it: the secret in the clear, to be encrypted; null secret keeps the stored one.</summary>
+public sealed record IdentityProviderInput(string Issuer, string ClientId, string? ClientSecret, IReadOnlyList<string> Scopes);
+
 /// <summary>The settings a caller may give a tenant; null means "the default" on create and "unchanged" on update.</summary>
 public sealed record TenantSettings(
     IReadOnlyList<IssuerDisplay>? Display = null,
@@ -52,7 +83,10 @@ public sealed record TenantSettings(
     TimeSpan? DefaultOfferLifetime = null,
     TimeSpan? MaxOfferLifetime = null,
     TimeSpan? PreAuthorizedCodeLifetime = null,
-    int? PinAttemptLimit = null);
+    int? PinAttemptLimit = null,
+    IdentityProviderInput? IdentityProvider = null,
+    bool RemoveIdentityProvider = false,
+    AuthorizationServerSettings? AuthorizationServer = null);
 
 /// <summary>Persistence of tenants and their signing keys.</summary>
 public interface ITenantStore

@@ -325,7 +325,7 @@ internal static class ProtoMapping
         var s = view.Session;
         var proto = new V1.IssuanceSession
         {
-            Name = $"{ResourceNames.Child(s.TenantId, ResourceNames.Offers, s.OfferId)}/sessions/{s.Id}",
+            Name = ResourceNames.Session(s.TenantId, s.OfferId, s.ConfigurationId, s.Id),
             CredentialConfigurationId = s.ConfigurationId,
             CreateTime = Timestamp.FromDateTimeOffset(s.CreatedAt),
             CompleteTime = s.CompletedAt.ToTimestamp(),

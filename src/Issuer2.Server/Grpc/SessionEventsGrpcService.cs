@@ -74,8 +74,9 @@ public sealed class SessionEventsGrpcService(SessionEvents events, IOptions<Issu
         if (!string.IsNullOrEmpty(filter.Session))
         {
             var parts = filter.Session.Split('/');
-            if (parts is not [ "tenants", var t, "offers", _, "sessions", var id ] || t != tenantId || id.Length == 0)
-                throw Errors.Invalid("filter.session", "must be \"tenants/{tenant_id}/offers/{offer_id}/sessions/{session_id}\" of the parent tenant");
+            if (parts is not [ "tenants", var t, "offers" or "profiles", _, "sessions", var id ] || t != tenantId || id.Length == 0)
+                throw Errors.Invalid("filter.session",
+                    "must be \"tenants/{tenant_id}/offers/{offer_id}/sessions/{session_id}\" or \"tenants/{tenant_id}/profiles/{profile_id}/sessions/{session_id}\" of the parent tenant");
             sessionId = id;
         }
         if (!string.IsNullOrEmpty(filter.Profile))
@@ -108,7 +109,7 @@ public sealed class SessionEventsGrpcService(SessionEvents events, IOptions<Issu
             Type = EventTypeNames.ToProto(e.Type),
             Time = Timestamp.FromDateTimeOffset(e.OccurredAt),
             Offer = e.OfferId is null ? "" : ResourceNames.Child(e.TenantId, ResourceNames.Offers, e.OfferId),
-            Session = e.OfferId is null || e.SessionId is null ? "" : $"{ResourceNames.Child(e.TenantId, ResourceNames.Offers, e.OfferId)}/sessions/{e.SessionId}",
+            Session = e.SessionId is null || (e.OfferId is null && e.ProfileId is null) ? "" : ResourceNames.Session(e.TenantId, e.OfferId, e.ProfileId!, e.SessionId),
             Profile = e.ProfileId is null ? "" : ResourceNames.Child(e.TenantId, ResourceNames.Profiles, e.ProfileId),
         };
         EventTypeNames.FillDetail(proto, e);

@@ -15,7 +15,7 @@ public sealed class UtcTicksConverter() : ValueConverter<DateTimeOffset, long>(
 internal static class Conversions
 {
     /// <summary>Stores a value object as JSON text (the same on both providers); compared by its JSON.</summary>
-    public static PropertyBuilder<T> HasJsonConversion<T>(this PropertyBuilder<T> property) where T : class
+    public static PropertyBuilder<T> HasJsonConversion<T>(this PropertyBuilder<T> property, bool required = true) where T : class
     {
         var converter = new ValueConverter<T, string>(
             v => JsonSerializer.Serialize(v, CoreJson.Options),
@@ -24,7 +24,7 @@ internal static class Conversions
             (a, b) => JsonSerializer.Serialize(a, CoreJson.Options) == JsonSerializer.Serialize(b, CoreJson.Options),
             v => JsonSerializer.Serialize(v, CoreJson.Options).GetHashCode(StringComparison.Ordinal),
             v => JsonSerializer.Deserialize<T>(JsonSerializer.Serialize(v, CoreJson.Options), CoreJson.Options)!);
-        property.HasConversion(converter, comparer).IsRequired();
+        property.HasConversion(converter, comparer).IsRequired(required);
         return property;
     }
 

@@ -14,6 +14,10 @@ internal sealed class TenantConfiguration : IEntityTypeConfiguration<Tenant>
         b.Property(t => t.Id).HasMaxLength(63);
         b.Property(t => t.CredentialIssuer).HasMaxLength(2048);
         b.Property(t => t.Display).HasJsonConversion();
+        b.Property(t => t.IdentityProvider!).HasJsonConversion(required: false);
+        b.Property(t => t.AuthorizationServer).HasJsonConversion();
+        b.Property(t => t.IdentityProvider!).HasJsonConversion(required: false);
+        b.Property(t => t.AuthorizationServer).HasJsonConversion();
     }
 }
 

@@ -133,7 +133,7 @@ internal sealed class InMemoryCredentialIssuanceStore(InMemoryDatabase db) : ICr
             db.ConsumedNonces.Add(nonce);
             db.IssuedCredentials.Add(credential);
             db.Sessions.First(s => s.Id == session.Id).CompletedAt = credential.IssuedAt;
-            db.StoredOffer(credential.OfferId).IssuedCount++;
+            if (credential.OfferId is { } offerId) db.StoredOffer(offerId).IssuedCount++;
             return true;
         });
         return Task.FromResult(outcome);

@@ -74,6 +74,159 @@ namespace Issuer2.Storage.Migrations.Postgres
                     b.ToTable("api_keys", (string)null);
                 });
 
+            modelBuilder.Entity("Issuer2.Core.Authorization.Authorization", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset?>("AuthenticatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("authenticated_at");
+
+                    b.Property<byte[]>("BrowserHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea")
+                        .HasColumnName("browser_hash");
+
+                    b.Property<string>("ClientId")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("client_id");
+
+                    b.Property<string>("CodeChallenge")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("code_challenge");
+
+                    b.Property<DateTimeOffset?>("CodeExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("code_expires_at");
+
+                    b.Property<byte[]>("CodeHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea")
+                        .HasColumnName("code_hash");
+
+                    b.Property<string>("ConfigurationId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("configuration_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<byte[]>("EncryptedClaims")
+                        .HasColumnType("bytea")
+                        .HasColumnName("encrypted_claims");
+
+                    b.Property<byte[]>("EncryptedProviderVerifier")
+                        .HasColumnType("bytea")
+                        .HasColumnName("encrypted_provider_verifier");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<byte[]>("IssuerStateHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea")
+                        .HasColumnName("issuer_state_hash");
+
+                    b.Property<string>("OfferId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("offer_id");
+
+                    b.Property<Guid>("ProfileUid")
+                        .HasColumnType("uuid")
+                        .HasColumnName("profile_uid");
+
+                    b.Property<int>("ProfileVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("profile_version");
+
+                    b.Property<string>("ProviderNonce")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("provider_nonce");
+
+                    b.Property<byte[]>("ProviderStateHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea")
+                        .HasColumnName("provider_state_hash");
+
+                    b.Property<DateTimeOffset?>("RedeemedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("redeemed_at");
+
+                    b.Property<string>("RedirectUri")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("redirect_uri");
+
+                    b.Property<DateTimeOffset?>("RequestUriExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("request_uri_expires_at");
+
+                    b.Property<byte[]>("RequestUriHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea")
+                        .HasColumnName("request_uri_hash");
+
+                    b.Property<string>("Scope")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)")
+                        .HasColumnName("scope");
+
+                    b.Property<string>("SessionId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("session_id");
+
+                    b.Property<string>("Stage")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("stage");
+
+                    b.Property<string>("State")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)")
+                        .HasColumnName("state");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<bool>("UsesAuthorizationDetails")
+                        .HasColumnType("boolean")
+                        .HasColumnName("uses_authorization_details");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CodeHash")
+                        .IsUnique();
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("ProviderStateHash")
+                        .IsUnique();
+
+                    b.HasIndex("RequestUriHash")
+                        .IsUnique();
+
+                    b.ToTable("authorizations", (string)null);
+                });
+
             modelBuilder.Entity("Issuer2.Core.Events.IssuerEvent", b =>
                 {
                     b.Property<long>("Sequence")
@@ -191,6 +344,50 @@ namespace Issuer2.Storage.Migrations.Postgres
                         .IsUnique();
 
                     b.ToTable("signing_keys", (string)null);
+                });
+
+            modelBuilder.Entity("Issuer2.Core.Offers.IssuerState", b =>
+                {
+                    b.Property<byte[]>("StateHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea")
+                        .HasColumnName("state_hash");
+
+                    b.Property<DateTimeOffset?>("ConsumedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("consumed_at");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("OfferId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("offer_id");
+
+                    b.Property<bool>("SingleUse")
+                        .HasColumnType("boolean")
+                        .HasColumnName("single_use");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("StateHash");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("OfferId");
+
+                    b.ToTable("issuer_states", (string)null);
                 });
 
             modelBuilder.Entity("Issuer2.Core.Offers.Offer", b =>
@@ -573,8 +770,11 @@ namespace Issuer2.Storage.Migrations.Postgres
                         .HasColumnType("character varying(64)")
                         .HasColumnName("credential_identifier");
 
+                    b.Property<byte[]>("EncryptedClaims")
+                        .HasColumnType("bytea")
+                        .HasColumnName("encrypted_claims");
+
                     b.Property<string>("OfferId")
-                        .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)")
                         .HasColumnName("offer_id");
@@ -649,7 +849,6 @@ namespace Issuer2.Storage.Migrations.Postgres
                         .HasColumnName("notified_at");
 
                     b.Property<string>("OfferId")
-                        .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)")
                         .HasColumnName("offer_id");
@@ -695,6 +894,11 @@ namespace Issuer2.Storage.Migrations.Postgres
                         .HasColumnType("boolean")
                         .HasColumnName("allow_pre_authorized");
 
+                    b.Property<string>("AuthorizationServer")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("authorization_server");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
@@ -717,6 +921,10 @@ namespace Issuer2.Storage.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text")
                         .HasColumnName("display");
+
+                    b.Property<string>("IdentityProvider")
+                        .HasColumnType("text")
+                        .HasColumnName("identity_provider");
 
                     b.Property<TimeSpan>("MaxOfferLifetime")
                         .HasColumnType("interval")

@@ -69,6 +69,159 @@ namespace Issuer2.Storage.Migrations.Sqlite
                     b.ToTable("api_keys", (string)null);
                 });
 
+            modelBuilder.Entity("Issuer2.Core.Authorization.Authorization", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long?>("AuthenticatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("authenticated_at");
+
+                    b.Property<byte[]>("BrowserHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("browser_hash");
+
+                    b.Property<string>("ClientId")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("client_id");
+
+                    b.Property<string>("CodeChallenge")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("code_challenge");
+
+                    b.Property<long?>("CodeExpiresAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("code_expires_at");
+
+                    b.Property<byte[]>("CodeHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("code_hash");
+
+                    b.Property<string>("ConfigurationId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("configuration_id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<byte[]>("EncryptedClaims")
+                        .HasColumnType("BLOB")
+                        .HasColumnName("encrypted_claims");
+
+                    b.Property<byte[]>("EncryptedProviderVerifier")
+                        .HasColumnType("BLOB")
+                        .HasColumnName("encrypted_provider_verifier");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("expires_at");
+
+                    b.Property<byte[]>("IssuerStateHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("issuer_state_hash");
+
+                    b.Property<string>("OfferId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("offer_id");
+
+                    b.Property<Guid>("ProfileUid")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("profile_uid");
+
+                    b.Property<int>("ProfileVersion")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("profile_version");
+
+                    b.Property<string>("ProviderNonce")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("provider_nonce");
+
+                    b.Property<byte[]>("ProviderStateHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("provider_state_hash");
+
+                    b.Property<long?>("RedeemedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("redeemed_at");
+
+                    b.Property<string>("RedirectUri")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("redirect_uri");
+
+                    b.Property<long?>("RequestUriExpiresAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("request_uri_expires_at");
+
+                    b.Property<byte[]>("RequestUriHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("request_uri_hash");
+
+                    b.Property<string>("Scope")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("scope");
+
+                    b.Property<string>("SessionId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("session_id");
+
+                    b.Property<string>("Stage")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("stage");
+
+                    b.Property<string>("State")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("state");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<bool>("UsesAuthorizationDetails")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("uses_authorization_details");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CodeHash")
+                        .IsUnique();
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("ProviderStateHash")
+                        .IsUnique();
+
+                    b.HasIndex("RequestUriHash")
+                        .IsUnique();
+
+                    b.ToTable("authorizations", (string)null);
+                });
+
             modelBuilder.Entity("Issuer2.Core.Events.IssuerEvent", b =>
                 {
                     b.Property<long>("Sequence")
@@ -184,6 +337,50 @@ namespace Issuer2.Storage.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("signing_keys", (string)null);
+                });
+
+            modelBuilder.Entity("Issuer2.Core.Offers.IssuerState", b =>
+                {
+                    b.Property<byte[]>("StateHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("state_hash");
+
+                    b.Property<long?>("ConsumedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("consumed_at");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("OfferId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("offer_id");
+
+                    b.Property<bool>("SingleUse")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("single_use");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("StateHash");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("OfferId");
+
+                    b.ToTable("issuer_states", (string)null);
                 });
 
             modelBuilder.Entity("Issuer2.Core.Offers.Offer", b =>
@@ -566,8 +763,11 @@ namespace Issuer2.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("credential_identifier");
 
+                    b.Property<byte[]>("EncryptedClaims")
+                        .HasColumnType("BLOB")
+                        .HasColumnName("encrypted_claims");
+
                     b.Property<string>("OfferId")
-                        .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("TEXT")
                         .HasColumnName("offer_id");
@@ -642,7 +842,6 @@ namespace Issuer2.Storage.Migrations.Sqlite
                         .HasColumnName("notified_at");
 
                     b.Property<string>("OfferId")
-                        .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("TEXT")
                         .HasColumnName("offer_id");
@@ -688,6 +887,11 @@ namespace Issuer2.Storage.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("allow_pre_authorized");
 
+                    b.Property<string>("AuthorizationServer")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("authorization_server");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
@@ -710,6 +914,10 @@ namespace Issuer2.Storage.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT")
                         .HasColumnName("display");
+
+                    b.Property<string>("IdentityProvider")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("identity_provider");
 
                     b.Property<TimeSpan>("MaxOfferLifetime")
                         .HasColumnType("TEXT")
