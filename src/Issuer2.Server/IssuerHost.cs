@@ -88,6 +88,10 @@ public static class IssuerHost
         services.AddScoped<TenantDirectory>();
         services.AddScoped<ResolveOffer>();
         services.AddScoped<IssueToken>();
+        services.AddScoped<Issuer2.Core.Authorization.AcceptAuthorizationRequest>();
+        services.AddScoped<Issuer2.Core.Authorization.PushAuthorizationRequest>();
+        services.AddScoped<Issuer2.Core.Authorization.BrowserSteps>();
+        services.AddScoped<RedeemAuthorizationCode>();
         services.AddScoped<RedeemPreAuthorizedCode>();
         services.AddScoped<IssueNonce>();
         services.AddScoped<AuthorizeAccessToken>();

@@ -52,9 +52,10 @@ internal sealed class HotQueries<TContext> : IHotQueries where TContext : Issuer
             (from t in db.AccessTokens.AsNoTracking()
              where t.TokenHash == tokenHash && t.TenantId == tenantId
              join s in db.Sessions.AsNoTracking() on t.SessionId equals s.Id
-             join o in db.Offers.AsNoTracking() on s.OfferId equals o.Id
              join tenant in db.Tenants.AsNoTracking() on t.TenantId equals tenant.Id
              where tenant.DeletedAt == null
+             // A wallet-initiated session has no offer.
+             from o in db.Offers.AsNoTracking().Where(o => o.Id == s.OfferId).DefaultIfEmpty()
              select new SessionAccess(s, o, t.ExpiresAt, tenant.MetadataVersion,
                  db.IssuedCredentials.Any(c => c.SessionId == s.Id && c.ConfigurationId == s.ConfigurationId))).FirstOrDefault());
 

@@ -81,6 +81,7 @@ public static partial class StorageServiceCollectionExtensions
         services.AddScoped<INotificationStore, NotificationStore>();
         services.AddScoped<IEventJournal, EventJournal>();
         services.AddScoped<IWalletRetention, WalletRetention>();
+        services.AddScoped<Issuer2.Core.Authorization.IAuthorizationStore, AuthorizationStore>();
         return services;
     }
 }

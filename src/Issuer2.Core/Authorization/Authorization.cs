@@ -60,8 +60,8 @@ public sealed class Authorization
     public required DateTimeOffset ExpiresAt { get; init; }
 
     /// <summary>SHA-256 of the pushed request's request_uri; null when PAR was not used.</summary>
-    public byte[]? RequestUriHash { get; init; }
-    public DateTimeOffset? RequestUriExpiresAt { get; init; }
+    public byte[]? RequestUriHash { get; set; }
+    public DateTimeOffset? RequestUriExpiresAt { get; set; }
 
     /// <summary>The browser's binding cookie (hash) and our request to the IdP: its state (hash), nonce and PKCE verifier (encrypted).</summary>
     public byte[]? BrowserHash { get; set; }

@@ -74,13 +74,15 @@ public static class CredentialFormats
     }
 
     /// <summary>The claims to issue: the profile's defaults, each replaced by the offer's override for the same path.</summary>
-    public static IReadOnlyList<IssuedClaim> Merge(IReadOnlyList<ClaimDefinition> definitions, IReadOnlyList<ClaimValue> defaults, IReadOnlyList<ClaimValue> overrides)
+    public static IReadOnlyList<IssuedClaim> Merge(
+        IReadOnlyList<ClaimDefinition> definitions, IReadOnlyList<ClaimValue> defaults, IReadOnlyList<ClaimValue> overrides, IReadOnlyList<ClaimValue>? signIn = null)
     {
         ArgumentNullException.ThrowIfNull(definitions);
         var claims = new List<IssuedClaim>(definitions.Count);
         foreach (var claim in definitions)
         {
-            var value = overrides.FirstOrDefault(v => ClaimPaths.SamePath(v.Path, claim.Path))
+            var value = signIn?.FirstOrDefault(v => ClaimPaths.SamePath(v.Path, claim.Path))
+                ?? overrides.FirstOrDefault(v => ClaimPaths.SamePath(v.Path, claim.Path))
                 ?? defaults.FirstOrDefault(v => ClaimPaths.SamePath(v.Path, claim.Path));
             if (value is not null) claims.Add(new IssuedClaim(claim.Path, claim.SelectivelyDisclosable, value.Value));
         }

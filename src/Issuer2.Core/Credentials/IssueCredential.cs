@@ -32,7 +32,7 @@ public interface ICredentialIssuanceStore
 
     /// <summary>
     /// One transaction: consumes the nonce (a unique key), records the credential (unique per session and
-    /// configuration), counts it on the offer, completes the session, appends the events.
+    /// configuration), counts it on the offer, completes the session and drops its sign-in claims, appends the events.
     /// </summary>
     Task<IssueOutcome> IssueAsync(ConsumedNonce nonce, IssuedCredential credential, IssuanceSession session, IReadOnlyList<IssuerEvent> events, CancellationToken ct);
 }
@@ -43,7 +43,8 @@ public interface ICredentialIssuanceStore
 /// key; at most one credential per session and configuration. Every refusal is recorded on the session.
 /// </summary>
 public sealed class IssueCredential(
-    ICredentialIssuanceStore store, IEventJournal journal, ProofValidator proofs, NonceService nonces, SignerCache signers, TimeProvider clock)
+    ICredentialIssuanceStore store, IEventJournal journal, ProofValidator proofs, NonceService nonces, SignerCache signers, SecretProtector protector,
+    TimeProvider clock)
 {
     /// <summary>Issues for a session <see cref="AuthorizeAccessToken"/> found.</summary>
     public async Task<Result<CredentialResponse, WalletError>> ExecuteAsync(AuthorizedSession authorized, CredentialRequest request, CancellationToken ct)
@@ -112,7 +113,8 @@ public sealed class IssueCredential(
         var expiresAt = now + definition.CredentialValidity;
         var credential = format.Issue(
             new CredentialToIssue(tenant.CredentialIssuer, definition, now, expiresAt, proof.Value.HolderKeyJson,
-                CredentialFormats.Merge(definition.Claims, definition.DefaultValues, access.Offer.Overrides)),
+                CredentialFormats.Merge(definition.Claims, definition.DefaultValues, access.Offer?.Overrides ?? [],
+                    Authorization.ClaimsAtRest.Open(protector, session.EncryptedClaims, Authorization.ClaimsAtRest.ForSession(session.TenantId, session.Id)))),
             signers.For(key));
 
         var record = new IssuedCredential

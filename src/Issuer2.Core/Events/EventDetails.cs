@@ -14,7 +14,11 @@ public static class EventDetails
 
     public sealed record OfferLocked(int Attempts);
 
-    public sealed record TokenIssued(int Use, int MaxUses);
+    /// <summary>Use and MaxUses are 0 for a wallet-initiated session, which uses no offer.</summary>
+    public sealed record TokenIssued(int Use, int MaxUses, string? GrantType = null);
+
+    /// <summary>The authorization server's events: no subject, no claim, ever. Reason and Error only for a refusal.</summary>
+    public sealed record Authorization(string AuthorizationId, string ClientId, string RedirectHost, string? Reason = null, string? Error = null);
 
     public sealed record TokenRefused(string Reason, int? AttemptsLeft = null);
 

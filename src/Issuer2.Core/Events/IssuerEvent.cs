@@ -65,6 +65,10 @@ public static class EventTypes
     public const string CredentialRefused = "credential.refused";
     public const string NotificationReceived = "notification.received";
     public const string SessionCompleted = "session.completed";
+    public const string AuthorizationRequested = "authorization.requested";
+    public const string UserAuthenticated = "authorization.user_authenticated";
+    public const string AuthorizationRefused = "authorization.refused";
+    public const string AuthorizationCodeIssued = "authorization.code_issued";
 }
 
 /// <summary>A position in the log: (transaction id, sequence), the order in which events become visible.</summary>

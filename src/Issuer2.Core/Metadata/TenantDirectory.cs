@@ -26,7 +26,7 @@ public sealed class TenantSnapshot
         Version = version;
         ActiveKey = keys.Where(k => k.Status == SigningKeyStatus.Active).OrderByDescending(k => k.CreatedAt).FirstOrDefault();
         _issuerMetadata = new(() => IssuerMetadata.CredentialIssuer(tenant, profiles).ToJsonString());
-        _authorizationServerMetadata = new(() => IssuerMetadata.AuthorizationServer(tenant).ToJsonString());
+        _authorizationServerMetadata = new(() => IssuerMetadata.AuthorizationServer(tenant, profiles).ToJsonString());
         _jwtVcIssuerMetadata = new(() => IssuerMetadata.JwtVcIssuer(tenant, keys).ToJsonString());
     }
 
@@ -172,16 +172,40 @@ public static class IssuerMetadata
         return document;
     }
 
-    /// <summary>RFC 8414 metadata. The issuer is its own authorization server; today it serves the pre-authorized code grant.</summary>
-    public static JsonObject AuthorizationServer(Tenant tenant) => new()
+    /// <summary>
+    /// RFC 8414 metadata. The issuer is its own authorization server: the pre-authorized code grant, and the
+    /// authorization code flow (PAR, PKCE S256, RFC 9207 iss) when the tenant runs it; none of the latter otherwise.
+    /// </summary>
+    public static JsonObject AuthorizationServer(Tenant tenant, IReadOnlyList<Profile> profiles)
     {
-        ["issuer"] = tenant.CredentialIssuer,
-        ["token_endpoint"] = $"{tenant.CredentialIssuer}/token",
-        ["grant_types_supported"] = new JsonArray(Offers.CredentialOfferDocument.PreAuthorizedGrant),
-        ["token_endpoint_auth_methods_supported"] = new JsonArray("none"),
-        ["pre-authorized_grant_anonymous_access_supported"] = true,
-        ["authorization_details_types_supported"] = new JsonArray(Oid4vci.AuthorizationDetailsType),
-    };
+        ArgumentNullException.ThrowIfNull(tenant);
+        var issuer = tenant.CredentialIssuer;
+        var authorizationCode = Authorization.AcceptAuthorizationRequest.IsOn(tenant);
+        var grants = new JsonArray();
+        if (tenant.AllowPreAuthorized || !authorizationCode) grants.Add(Offers.CredentialOfferDocument.PreAuthorizedGrant);
+        if (authorizationCode) grants.Add(Authorization.AuthorizationGrant.Type);
+        var document = new JsonObject { ["issuer"] = issuer };
+        if (authorizationCode)
+        {
+            document["authorization_endpoint"] = $"{issuer}/authorize";
+            document["pushed_authorization_request_endpoint"] = $"{issuer}/par";
+            document["require_pushed_authorization_requests"] = tenant.AuthorizationServer.RequirePushedAuthorizationRequests;
+        }
+        document["token_endpoint"] = $"{issuer}/token";
+        document["grant_types_supported"] = grants;
+        document["token_endpoint_auth_methods_supported"] = new JsonArray("none");
+        if (tenant.AllowPreAuthorized) document["pre-authorized_grant_anonymous_access_supported"] = true;
+        document["authorization_details_types_supported"] = new JsonArray(Oid4vci.AuthorizationDetailsType);
+        if (authorizationCode)
+        {
+            document["response_types_supported"] = new JsonArray("code");
+            document["response_modes_supported"] = new JsonArray("query");
+            document["code_challenge_methods_supported"] = new JsonArray(Authorization.Pkce.S256);
+            document["authorization_response_iss_parameter_supported"] = true;
+            document["scopes_supported"] = new JsonArray([.. profiles.Select(p => p.Scope).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Select(s => (JsonNode)s!)]);
+        }
+        return document;
+    }
 
     /// <summary>SD-JWT VC issuer metadata: the keys a verifier finds by iss and kid.</summary>
     public static JsonObject JwtVcIssuer(Tenant tenant, IReadOnlyList<SigningKey> keys) => new()

@@ -7,10 +7,10 @@ using Issuer2.Core.Wallet;
 namespace Issuer2.Core.Sessions;
 
 /// <summary>
-/// What an access token opens: its session and offer, when the token expires, the live tenant's version stamp, and
+/// What an access token opens: its session and offer (none for a wallet-initiated session), when the token expires, the live tenant's version stamp, and
 /// whether the session already received its credential — all in the one read the credential endpoint makes.
 /// </summary>
-public sealed record SessionAccess(IssuanceSession Session, Offer Offer, DateTimeOffset TokenExpiresAt, long TenantVersion, bool AlreadyIssued);
+public sealed record SessionAccess(IssuanceSession Session, Offer? Offer, DateTimeOffset TokenExpiresAt, long TenantVersion, bool AlreadyIssued);
 
 /// <summary>What an access token was found to open, with the tenant as wallets see it.</summary>
 public sealed record AuthorizedSession(TenantSnapshot Tenant, SessionAccess Access);
@@ -35,7 +35,7 @@ public sealed class AuthorizeAccessToken(TenantDirectory tenants, ISessionAccess
         var invalid = WalletError.InvalidToken("The access token is missing, unknown, expired or revoked.");
         if (string.IsNullOrEmpty(accessToken) || accessToken.Length > MaxTokenLength) return invalid;
         var access = await store.FindSessionByTokenAsync(tenantId, Secrets.Hash(accessToken), ct);
-        if (access is null || access.TokenExpiresAt <= clock.UtcNow() || access.Offer.RevokedAt is not null) return invalid;
+        if (access is null || access.TokenExpiresAt <= clock.UtcNow() || access.Offer?.RevokedAt is not null) return invalid;
         var snapshot = await tenants.GetAsync(tenantId, access.TenantVersion, ct);
         if (snapshot is null) return invalid;
         return new AuthorizedSession(snapshot, access);

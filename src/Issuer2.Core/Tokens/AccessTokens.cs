@@ -11,6 +11,9 @@ namespace Issuer2.Core.Tokens;
 /// <summary>A session about to be opened: its record, its access token's record, and the token to hand out once.</summary>
 public sealed record OpenedSession(IssuanceSession Session, AccessToken Token, string PlainToken, TokenResponse Response);
 
+/// <summary>What a grant opens a session for: the offer it uses, if any, and the profile version the credential is issued from.</summary>
+public sealed record SessionGrant(string TenantId, string? OfferId, string ConfigurationId, Guid ProfileUid, int ProfileVersion);
+
 /// <summary>The step every grant ends in: an issuance session for one use of an offer and an opaque access token bound to it.</summary>
 public static class AccessTokens
 {
@@ -24,20 +27,27 @@ public static class AccessTokens
     public static OpenedSession Open(Offer offer, string? clientId, string? credentialIdentifier, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(offer);
+        return Open(new SessionGrant(offer.TenantId, offer.Id, offer.ProfileId, offer.ProfileUid, offer.ProfileVersion), clientId, credentialIdentifier, now);
+    }
+
+    /// <summary>A new session of what a grant gives (an offer's use, or a wallet-initiated authorization) and its token.</summary>
+    public static OpenedSession Open(SessionGrant grant, string? clientId, string? credentialIdentifier, DateTimeOffset now, string? scope = null)
+    {
+        ArgumentNullException.ThrowIfNull(grant);
         var plain = Secrets.NewToken();
         var session = new IssuanceSession
         {
             Id = Ids.New(),
-            TenantId = offer.TenantId,
-            OfferId = offer.Id,
-            ConfigurationId = offer.ProfileId,
-            ProfileUid = offer.ProfileUid,
-            ProfileVersion = offer.ProfileVersion,
+            TenantId = grant.TenantId,
+            OfferId = grant.OfferId,
+            ConfigurationId = grant.ConfigurationId,
+            ProfileUid = grant.ProfileUid,
+            ProfileVersion = grant.ProfileVersion,
             ClientId = clientId,
             CredentialIdentifier = credentialIdentifier,
             CreatedAt = now,
         };
-        var token = new AccessToken { TokenHash = Secrets.Hash(plain), TenantId = offer.TenantId, SessionId = session.Id, ExpiresAt = now + Lifetime };
+        var token = new AccessToken { TokenHash = Secrets.Hash(plain), TenantId = grant.TenantId, SessionId = session.Id, ExpiresAt = now + Lifetime };
         JsonArray? details = credentialIdentifier is null
             ? null
             :
@@ -45,11 +55,11 @@ public static class AccessTokens
                 new JsonObject
                 {
                     ["type"] = Oid4vci.AuthorizationDetailsType,
-                    ["credential_configuration_id"] = offer.ProfileId,
+                    ["credential_configuration_id"] = grant.ConfigurationId,
                     ["credential_identifiers"] = new JsonArray(credentialIdentifier),
                 },
             ];
-        return new OpenedSession(session, token, plain, new TokenResponse(plain, (int)Lifetime.TotalSeconds, details));
+        return new OpenedSession(session, token, plain, new TokenResponse(plain, (int)Lifetime.TotalSeconds, details, scope));
     }
 }
 

@@ -91,7 +91,7 @@ public sealed class RedeemPreAuthorizedCode(
 
         // Redeem: code and one use, atomically, or nothing.
         var opened = AccessTokens.Open(offer, request.ClientId, credentialIdentifier, now);
-        var issued = IssuerEvent.Create(tenantId, EventTypes.TokenIssued, now, new EventDetails.TokenIssued(offer.UseCount + 1, offer.MaxUses),
+        var issued = IssuerEvent.Create(tenantId, EventTypes.TokenIssued, now, new EventDetails.TokenIssued(offer.UseCount + 1, offer.MaxUses, CredentialOfferDocument.PreAuthorizedGrant),
             offer.Id, opened.Session.Id, offer.ProfileId);
         if (!await store.RedeemAsync(code, offer, now, opened.Session, opened.Token, issued, ct))
         {

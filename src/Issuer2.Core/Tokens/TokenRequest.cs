@@ -24,16 +24,18 @@ public enum ClientAuthentication
 /// <summary>The parameters of a token request (RFC 6749 §4.1.3 / OID4VCI 1.0 §6.1), read once at the edge.</summary>
 public sealed record TokenRequest(
     string? GrantType, string? PreAuthorizedCode, string? TxCode, string? AuthorizationDetails,
-    string? ClientId = null, ClientAuthentication Authentication = ClientAuthentication.None);
+    string? ClientId = null, ClientAuthentication Authentication = ClientAuthentication.None,
+    string? Code = null, string? CodeVerifier = null, string? RedirectUri = null, string? Resource = null);
 
-/// <summary>A successful token response.</summary>
-public sealed record TokenResponse(string AccessToken, int ExpiresIn, JsonArray? AuthorizationDetails);
+/// <summary>A successful token response; <see cref="Scope"/> when the grant was asked for by scope.</summary>
+public sealed record TokenResponse(string AccessToken, int ExpiresIn, JsonArray? AuthorizationDetails, string? Scope = null);
 
 /// <summary>
 /// The token endpoint's use case: it checks the grant type and hands the request to the use case of that grant
-/// (today <see cref="RedeemPreAuthorizedCode"/>; the authorization code grant slots in beside it).
+/// (<see cref="RedeemPreAuthorizedCode"/>, <see cref="RedeemAuthorizationCode"/>), which share the step that opens the
+/// session (<see cref="AccessTokens"/>).
 /// </summary>
-public sealed class IssueToken(RedeemPreAuthorizedCode preAuthorizedCode)
+public sealed class IssueToken(RedeemPreAuthorizedCode preAuthorizedCode, RedeemAuthorizationCode authorizationCode)
 {
     /// <summary>The longest client_id accepted.</summary>
     public const int MaxClientIdLength = 255;
@@ -52,7 +54,9 @@ public sealed class IssueToken(RedeemPreAuthorizedCode preAuthorizedCode)
         {
             null or "" => Refuse(WalletError.InvalidRequest("grant_type is required.")),
             CredentialOfferDocument.PreAuthorizedGrant => preAuthorizedCode.ExecuteAsync(tenantId, request, ct),
-            _ => Refuse(new WalletError(WalletErrorCode.UnsupportedGrantType, $"Only {CredentialOfferDocument.PreAuthorizedGrant} is supported.")),
+            Authorization.AuthorizationGrant.Type => authorizationCode.ExecuteAsync(tenantId, request, ct),
+            _ => Refuse(new WalletError(WalletErrorCode.UnsupportedGrantType,
+                $"The grant types are {CredentialOfferDocument.PreAuthorizedGrant} and {Authorization.AuthorizationGrant.Type}.")),
         };
     }
 
@@ -75,6 +79,8 @@ public static class TokenRefusalReasons
     public const string OfferExpired = "offer_expired";
     public const string AuthorizationDetailsNotGranted = "authorization_details_not_granted";
     public const string RedeemedConcurrently = "redeemed_concurrently";
+    public const string CodeMismatch = "code_mismatch";
+    public const string IssuerStateUsed = "issuer_state_used";
 
     /// <summary>Why an offer in <paramref name="state"/> grants no token; null for an active offer.</summary>
     public static string? ForState(OfferState state) => state switch

@@ -20,6 +20,11 @@ public enum WalletErrorCode
     InvalidNotificationId,
     InvalidNotificationRequest,
     NotFound,
+    UnsupportedResponseType,
+    InvalidScope,
+    InvalidTarget,
+    AccessDenied,
+    TemporarilyUnavailable,
 }
 
 /// <summary>The spec strings of <see cref="WalletErrorCode"/>: written here once, never retyped elsewhere.</summary>
@@ -41,14 +46,18 @@ public static class WalletErrors
     public const string CredentialRequestDenied = "credential_request_denied";
     public const string InvalidNotificationId = "invalid_notification_id";
     public const string InvalidNotificationRequest = "invalid_notification_request";
+    public const string UnsupportedResponseType = "unsupported_response_type";
+    public const string InvalidScope = "invalid_scope";
+    public const string InvalidTarget = "invalid_target";
+    public const string AccessDenied = "access_denied";
 
     /// <summary>Not a spec code: what Issuer2 answers for a tenant or offer URI that names nothing (HTTP 404).</summary>
     public const string NotFound = "not_found";
 
     /// <summary>
-    /// RFC 6749 §4.1.2.1: the server cannot handle the request now (HTTP 503 with <c>Retry-After</c>). Not a
-    /// <see cref="WalletErrorCode"/>: a database that is unavailable for a moment is no decision of Core's, so the
-    /// HTTP adapter writes it for such faults.
+    /// RFC 6749 §4.1.2.1: the server cannot handle the request now (HTTP 503 with <c>Retry-After</c>). The HTTP
+    /// adapter writes it for database faults (no decision of Core's); Core sends it as
+    /// <see cref="WalletErrorCode.TemporarilyUnavailable"/> when the tenant's IdP cannot be reached.
     /// </summary>
     public const string TemporarilyUnavailable = "temporarily_unavailable";
 
@@ -72,6 +81,11 @@ public static class WalletErrors
         WalletErrorCode.InvalidNotificationId => InvalidNotificationId,
         WalletErrorCode.InvalidNotificationRequest => InvalidNotificationRequest,
         WalletErrorCode.NotFound => NotFound,
+        WalletErrorCode.UnsupportedResponseType => UnsupportedResponseType,
+        WalletErrorCode.InvalidScope => InvalidScope,
+        WalletErrorCode.InvalidTarget => InvalidTarget,
+        WalletErrorCode.AccessDenied => AccessDenied,
+        WalletErrorCode.TemporarilyUnavailable => TemporarilyUnavailable,
     };
 }
 

@@ -140,6 +140,10 @@ internal static class EventTypeNames
         [EventTypes.TenantDeleted] = EventType.TenantDeleted,
         [EventTypes.ApiKeyCreated] = EventType.ApiKeyCreated,
         [EventTypes.ApiKeyRevoked] = EventType.ApiKeyRevoked,
+        [EventTypes.AuthorizationRequested] = EventType.AuthorizationRequested,
+        [EventTypes.UserAuthenticated] = EventType.UserAuthenticated,
+        [EventTypes.AuthorizationRefused] = EventType.AuthorizationRefused,
+        [EventTypes.AuthorizationCodeIssued] = EventType.AuthorizationCodeIssued,
     };
 
     private static readonly Dictionary<EventType, string> ToCoreMap = ToProtoMap.ToDictionary(p => p.Value, p => p.Key);
@@ -177,7 +181,10 @@ internal static class EventTypeNames
                 break;
             case EventTypes.TokenIssued:
                 var issued = Detail<EventDetails.TokenIssued>(e);
-                proto.TokenIssued = new TokenIssuedDetail { Use = issued.Use, MaxUses = issued.MaxUses };
+                proto.TokenIssued = new TokenIssuedDetail
+                {
+                    Use = issued.Use, MaxUses = issued.MaxUses, GrantType = issued.GrantType ?? Core.Offers.CredentialOfferDocument.PreAuthorizedGrant,
+                };
                 break;
             case EventTypes.TokenRefused:
                 var refused = Detail<EventDetails.TokenRefused>(e);
@@ -206,6 +213,17 @@ internal static class EventTypeNames
                 break;
             case EventTypes.TenantCreated or EventTypes.TenantUpdated or EventTypes.TenantDeleted:
                 proto.TenantChanged = new TenantChangedDetail { MetadataVersion = Detail<EventDetails.TenantChanged>(e).MetadataVersion };
+                break;
+            case EventTypes.AuthorizationRequested or EventTypes.UserAuthenticated or EventTypes.AuthorizationRefused or EventTypes.AuthorizationCodeIssued:
+                var authorization = Detail<EventDetails.Authorization>(e);
+                proto.Authorization = new AuthorizationDetail
+                {
+                    AuthorizationId = authorization.AuthorizationId,
+                    ClientId = authorization.ClientId,
+                    RedirectHost = authorization.RedirectHost,
+                    Reason = authorization.Reason ?? "",
+                    Error = authorization.Error ?? "",
+                };
                 break;
             case EventTypes.ApiKeyCreated or EventTypes.ApiKeyRevoked:
                 proto.ApiKeyChanged = new ApiKeyChangedDetail { ApiKey = ResourceNames.Child(e.TenantId, ResourceNames.ApiKeys, Detail<EventDetails.ApiKeyChanged>(e).ApiKeyId) };

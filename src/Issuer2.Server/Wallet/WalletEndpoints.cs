@@ -35,6 +35,7 @@ public static class WalletEndpoints
         Only(app, "/{tenant}/nonce", HttpMethods.Post, NonceAsync);
         Only(app, "/{tenant}/credential", HttpMethods.Post, CredentialAsync);
         Only(app, "/{tenant}/notification", HttpMethods.Post, NotificationAsync);
+        AuthorizationEndpoints.Map((pattern, handlers) => Only(app, pattern, handlers));
         return app;
     }
 
@@ -48,15 +49,19 @@ public static class WalletEndpoints
         });
 
     /// <summary>Maps the handler for one method and answers every other method with 405 and a JSON error.</summary>
-    private static void Only(IEndpointRouteBuilder app, string pattern, string method, Delegate handler)
+    private static void Only(IEndpointRouteBuilder app, string pattern, string method, Delegate handler) => Only(app, pattern, (method, handler));
+
+    /// <summary>Maps a handler per method and answers every other method with 405 and a JSON error.</summary>
+    private static void Only(IEndpointRouteBuilder app, string pattern, params (string Method, Delegate Handler)[] handlers)
     {
-        app.MapMethods(pattern, [method], handler).DisableAntiforgery();
+        foreach (var (method, handler) in handlers) app.MapMethods(pattern, [method], handler).DisableAntiforgery();
+        var allowed = string.Join(", ", handlers.Select(h => h.Method));
         string[] others = [.. new[] { HttpMethods.Get, HttpMethods.Post, HttpMethods.Put, HttpMethods.Delete, HttpMethods.Patch, HttpMethods.Head, HttpMethods.Options }
-            .Where(m => m != method)];
+            .Where(m => handlers.All(h => h.Method != m))];
         app.MapMethods(pattern, others, (HttpContext http) =>
         {
-            http.Response.Headers.Allow = method;
-            return WalletHttp.Error(WalletEndpointKind.Other, WalletError.InvalidRequest($"Use {method}."), StatusCodes.Status405MethodNotAllowed);
+            http.Response.Headers.Allow = allowed;
+            return WalletHttp.Error(WalletEndpointKind.Other, WalletError.InvalidRequest($"Use {allowed}."), StatusCodes.Status405MethodNotAllowed);
         });
     }
 
@@ -80,6 +85,7 @@ public static class WalletEndpoints
             ["expires_in"] = result.Value.ExpiresIn,
         };
         if (result.Value.AuthorizationDetails is { } details) response["authorization_details"] = details;
+        if (result.Value.Scope is { } scope) response["scope"] = scope;
         return WalletHttp.Json(response.ToJsonString());
     }
 

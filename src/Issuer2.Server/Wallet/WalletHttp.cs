@@ -42,7 +42,9 @@ public static class WalletHttp
             or WalletErrorCode.UnknownCredentialConfiguration or WalletErrorCode.UnknownCredentialIdentifier
             or WalletErrorCode.InvalidProof or WalletErrorCode.InvalidNonce or WalletErrorCode.InvalidEncryptionParameters
             or WalletErrorCode.CredentialRequestDenied or WalletErrorCode.InvalidNotificationId
-            or WalletErrorCode.InvalidNotificationRequest => StatusCodes.Status400BadRequest,
+            or WalletErrorCode.InvalidNotificationRequest or WalletErrorCode.UnsupportedResponseType or WalletErrorCode.InvalidScope
+            or WalletErrorCode.InvalidTarget or WalletErrorCode.AccessDenied => StatusCodes.Status400BadRequest,
+        WalletErrorCode.TemporarilyUnavailable => StatusCodes.Status503ServiceUnavailable,
     };
 
     public static IResult Error(WalletEndpointKind kind, WalletError error, int? status = null) =>

@@ -30,7 +30,11 @@ public static class WalletRequests
             form.GetValueOrDefault("tx_code"),
             form.GetValueOrDefault("authorization_details"),
             form.GetValueOrDefault("client_id"),
-            authentication);
+            authentication,
+            form.GetValueOrDefault("code"),
+            form.GetValueOrDefault("code_verifier"),
+            form.GetValueOrDefault("redirect_uri"),
+            form.GetValueOrDefault("resource"));
     }
 
     /// <summary>A credential request (OID4VCI 1.0 §8.2).</summary>

@@ -127,7 +127,8 @@ internal sealed class CredentialIssuanceStore(WalletWrites writes) : ICredential
             {
                 sql.Add($"INSERT INTO consumed_nonces (nonce_hash, expires_at) VALUES ({sql.P(nonce.NonceHash)}, {sql.Time(nonce.ExpiresAt)})");
                 sql.Add($"INSERT INTO issued_credentials (id, tenant_id, session_id, offer_id, configuration_id, format, holder_key_thumbprint, issued_at, expires_at, notification_id) VALUES ({sql.P(credential.Id)}, {sql.P(credential.TenantId)}, {sql.P(credential.SessionId)}, {sql.P(credential.OfferId)}, {sql.P(credential.ConfigurationId)}, {sql.P(credential.Format)}, {sql.P(credential.HolderKeyThumbprint)}, {sql.Time(credential.IssuedAt)}, {sql.Time(credential.ExpiresAt)}, {sql.P(credential.NotificationId)})");
-                sql.Add($"UPDATE issuance_sessions SET completed_at = {sql.Time(credential.IssuedAt)} WHERE id = {sql.P(session.Id)}");
+                // The sign-in claims were needed for this credential only (OID4VCI 1.0 §15.3).
+                sql.Add($"UPDATE issuance_sessions SET completed_at = {sql.Time(credential.IssuedAt)}, encrypted_claims = NULL WHERE id = {sql.P(session.Id)}");
                 if (credential.OfferId is { } offerId) sql.Add($"UPDATE offers SET issued_count = issued_count + 1 WHERE id = {sql.P(offerId)}");
                 foreach (var e in events) sql.AddEvent(e);
             }, ct);

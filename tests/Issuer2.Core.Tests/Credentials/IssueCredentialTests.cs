@@ -463,7 +463,7 @@ public sealed class IssueCredentialTests : IDisposable
 
         Assert.Equal(new EventDetails.CredentialRefused(WalletErrors.InvalidProof), LastRefusal());
         Assert.Equal(session.Access.Session.Id, LastRefusalEvent().SessionId);
-        Assert.Equal(session.Access.Offer.Id, LastRefusalEvent().OfferId);
+        Assert.Equal(session.Access.Offer!.Id, LastRefusalEvent().OfferId);
         Assert.Equal("employee", LastRefusalEvent().ProfileId);
     }
 }

@@ -48,9 +48,12 @@ internal sealed partial class TestBed
         Proofs = new ProofValidator(Clock);
         Signers = new SignerCache(new SigningKeys(Protector));
         ResolveOffer = new ResolveOffer(Directory, new InMemoryOfferResolutionStore(Db), Clock);
-        IssueToken = new IssueToken(new RedeemPreAuthorizedCode(Directory, new InMemoryTokenRedemptionStore(Db), Journal, Protector, Clock));
+        Authorizations = new InMemoryAuthorizationStore(Db);
+        IssueToken = new IssueToken(
+            new RedeemPreAuthorizedCode(Directory, new InMemoryTokenRedemptionStore(Db), Journal, Protector, Clock),
+            new RedeemAuthorizationCode(Directory, Authorizations, Journal, Protector, Clock));
         AuthorizeAccessToken = new AuthorizeAccessToken(Directory, new InMemorySessionAccessStore(Db), Clock);
-        IssueCredential = new IssueCredential(new InMemoryCredentialIssuanceStore(Db), Journal, Proofs, Nonces, Signers, Clock);
+        IssueCredential = new IssueCredential(new InMemoryCredentialIssuanceStore(Db), Journal, Proofs, Nonces, Signers, Protector, Clock);
         RecordNotification = new RecordNotification(new InMemoryNotificationStore(Db), Clock);
         IssueNonce = new IssueNonce(Directory, Nonces);
         EventFeed = new EventFeed(EventReader, Notifier, Clock);
@@ -58,6 +61,8 @@ internal sealed partial class TestBed
     }
 
     public FakeTimeProvider Clock { get; } = new(Start);
+
+    internal InMemoryAuthorizationStore Authorizations { get; }
     public InMemoryDatabase Db { get; } = new();
     public InMemoryTenantStore TenantStore => new(Db);
     public InMemoryProfileStore ProfileStore => new(Db);

@@ -89,7 +89,7 @@ public sealed class RecordNotificationTests : IDisposable
         Assert.Equal(EventTypes.NotificationReceived, received.Type);
         Assert.Equal(new EventDetails.NotificationReceived(NotificationEvents.CredentialAccepted, stored.Id), TestBed.Detail<EventDetails.NotificationReceived>(received));
         Assert.Equal(session.Access.Session.Id, received.SessionId);
-        Assert.Equal(session.Access.Offer.Id, received.OfferId);
+        Assert.Equal(session.Access.Offer!.Id, received.OfferId);
     }
 
     [Fact]

@@ -29,7 +29,7 @@ public sealed class AuthorizeAccessTokenTests
 
         var access = result.Value.Access;
         Assert.Equal(Assert.Single(_bed.Db.Sessions).Id, access.Session.Id);
-        Assert.Equal(offer.Offer.Id, access.Offer.Id);
+        Assert.Equal(offer.Offer.Id, access.Offer!.Id);
         Assert.Equal(_bed.Clock.GetUtcNow() + TimeSpan.FromMinutes(5), access.TokenExpiresAt);
         Assert.False(access.AlreadyIssued);
         Assert.Equal(TestBed.TenantId, result.Value.Tenant.Tenant.Id);
