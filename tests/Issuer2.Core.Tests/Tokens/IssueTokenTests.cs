@@ -132,7 +132,7 @@ public sealed class IssueTokenTests
 
         var issued = _bed.Db.Events[^1];
         Assert.Equal(EventTypes.TokenIssued, issued.Type);
-        Assert.Equal(new EventDetails.TokenIssued(2, 3), TestBed.Detail<EventDetails.TokenIssued>(issued));
+        Assert.Equal(new EventDetails.TokenIssued(2, 3, CredentialOfferDocument.PreAuthorizedGrant), TestBed.Detail<EventDetails.TokenIssued>(issued));
         Assert.Equal(offer.Offer.Id, issued.OfferId);
         Assert.Equal(_bed.Db.Sessions[^1].Id, issued.SessionId);
         Assert.Equal("employee", issued.ProfileId);
