@@ -9,6 +9,7 @@
 //
 // Only independent libraries act for the wallet here: @openid4vc/openid4vci for the protocol, node:crypto for keys.
 import { newWallet, verifyCredential } from './wallet.mjs';
+import { claimAuthorized } from './authorized.mjs';
 
 /** What a failed step looked like on the wire, whichever library error carried it. */
 function refusal(stage, e) {
@@ -188,7 +189,7 @@ async function replays({ offerUrl, otherOfferUrl }) {
   return { ok: true, firstCredential, sameOffer, sameToken: sameTokenRefused, sameNonce };
 }
 
-const scenarios = { claimOne, wrongThenRightPin, manyWallets, replays };
+const scenarios = { claimOne, wrongThenRightPin, manyWallets, replays, claimAuthorized };
 
 try {
   const input = JSON.parse(process.argv[2] ?? '{}');

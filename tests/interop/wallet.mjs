@@ -2,7 +2,7 @@
 // the key, @sd-jwt/sd-jwt-vc verifies what the issuer returns. Nothing here comes from Issuer2's code.
 import { createHash, generateKeyPairSync, randomBytes, sign, verify, createPublicKey } from 'node:crypto';
 import { Openid4vciClient } from '@openid4vc/openid4vci';
-import { clientAuthenticationAnonymous, setGlobalConfig } from '@openid4vc/oauth2';
+import { clientAuthenticationAnonymous, clientAuthenticationNone, setGlobalConfig } from '@openid4vc/oauth2';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 
 // Tests run on loopback over http; the library insists on https otherwise.
@@ -10,15 +10,15 @@ setGlobalConfig({ allowInsecureUrls: true });
 
 const b64url = (buf) => Buffer.from(buf).toString('base64url');
 
-/** A holder key pair (P-256) and the wallet's client around it. */
-export function newWallet() {
+/** A holder key pair (P-256) and the wallet's client around it; with `clientId`, a public OAuth client of that id. */
+export function newWallet({ clientId } = {}) {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const publicJwk = publicKey.export({ format: 'jwk' });
   const client = new Openid4vciClient({
     callbacks: {
       hash: (data, alg) => createHash(alg.replace('-', '').toLowerCase()).update(data).digest(),
       generateRandom: (n) => randomBytes(n),
-      clientAuthentication: clientAuthenticationAnonymous(),
+      clientAuthentication: clientId ? clientAuthenticationNone({ clientId }) : clientAuthenticationAnonymous(),
       signJwt: async (signer, { header, payload }) => {
         const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
         const signature = sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' });
