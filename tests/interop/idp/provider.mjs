@@ -12,6 +12,7 @@
 //   GET  /__test/keys                                           the kids in the JWKS now                       → {kids}
 //   POST /__test/down   /   POST /__test/up                     503 for every provider request, or not
 //   GET  /__test/requests                                       requests per path so far                  → {"/jwks": 3, …}
+//   GET  /__test/mirror/.well-known/openid-configuration        the discovery document, served at another path
 //
 // Users (login / password): alice / secret and bob / secret. Their claims are in ACCOUNTS below; membership_number is
 // a claim of the "membership" scope that the provider returns from userinfo only, never in the ID token.
@@ -126,6 +127,7 @@ function build() {
     },
   });
   handler = provider.callback();
+  return provider;
 }
 
 function escapeHtml(text) {
@@ -161,12 +163,13 @@ async function admin(req, res, path) {
     const previous = state.clients.get(clientId);
     state.clients.set(clientId, client);
     try {
-      build();
+      // oidc-provider checks a client's metadata when it first loads it: load it now, so a bad one fails here.
+      if (!(await build().Client.find(clientId))) throw new Error(`the client ${clientId} did not load`);
     } catch (error) {
       // An invalid client: keep the provider as it was.
       if (previous) state.clients.set(clientId, previous); else state.clients.delete(clientId);
       build();
-      return send(res, 400, { error: String(error.message ?? error) });
+      return send(res, 400, { error: [error.message, error.error_description].filter(Boolean).join(': ') || String(error) });
     }
     return send(res, 200, { client_id: clientId });
   }
@@ -185,6 +188,12 @@ async function admin(req, res, path) {
   if (path === '/__test/up' && req.method === 'POST') {
     state.down = false;
     return send(res, 200, { down: false });
+  }
+  if (path === '/__test/mirror/.well-known/openid-configuration' && req.method === 'GET') {
+    // The real discovery document under another path: an issuer configured as {issuer}/__test/mirror finds a
+    // document naming {issuer}.
+    const document = await fetch(`${issuer}/.well-known/openid-configuration`);
+    return send(res, document.status, await document.json());
   }
   if (path === '/__test/requests' && req.method === 'GET') {
     return send(res, 200, Object.fromEntries(state.requests));
