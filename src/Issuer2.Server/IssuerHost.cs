@@ -7,6 +7,7 @@ using Issuer2.Core.Tenants;
 using Issuer2.Server.Auth;
 using Issuer2.Server.Grpc;
 using Issuer2.Server.Hosting;
+using Issuer2.Server.IdentityProviders;
 using Issuer2.Server.Wallet;
 using Issuer2.Core.Credentials;
 using Issuer2.Core.Events;
@@ -97,6 +98,9 @@ public static class IssuerHost
         services.AddScoped<AuthorizeAccessToken>();
         services.AddScoped<IssueCredential>();
         services.AddScoped<RecordNotification>();
+
+        // The tenants' OpenID Providers: one client per host, caching each provider's discovery and keys.
+        services.AddIdentityProviderClient(options.AllowInsecureHttp);
 
         // Session events: the feed per call, the open-stream registry per host.
         services.AddScoped<EventFeed>();
