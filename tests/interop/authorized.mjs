@@ -17,7 +17,7 @@ const REDIRECT_URI = 'https://wallet.example/callback';
  */
 export async function claimAuthorized({
   offerUrl, credentialIssuer, configurationId, login, password = 'secret', clientId = 'wallet-app', redirectUri = REDIRECT_URI,
-  byAuthorizationDetails = false, decision = 'issue', notify = 'credential_accepted',
+  byAuthorizationDetails = false, decision = 'issue', notify = 'credential_accepted', redeem = true,
 }) {
   const wallet = newWallet({ clientId });
   const { client, publicJwk } = wallet;
@@ -66,6 +66,10 @@ export async function claimAuthorized({
   const response = client.parseAndVerifyAuthorizationResponseRedirectUrl({ url: location, authorizationServerMetadata });
   if (response.state !== state) throw new Error(`the authorization response's state ${response.state} is not the wallet's ${state}`);
   if (response.error) return { ok: false, stage: 'authorization', pushed, error: response.error, error_description: response.error_description, iss: response.iss };
+  if (!redeem) {
+    // For tests that then tamper with the token request: everything a wallet holds at this point.
+    return { ok: true, stage: 'code', pushed, iss: response.iss, code: response.code, codeVerifier: pkce?.codeVerifier, redirectUri, clientId, tokenEndpoint: authorizationServerMetadata.token_endpoint };
+  }
 
   const { accessTokenResponse } = await client.retrieveAuthorizationCodeAccessTokenFromOffer({
     credentialOffer, issuerMetadata, authorizationCode: response.code, pkceCodeVerifier: pkce?.codeVerifier, redirectUri,
