@@ -39,7 +39,7 @@ internal sealed partial class TestBed
         Protector = new SecretProtector(kek);
         Management = new OfferManagement(TenantStore, ProfileStore, OfferStore, Db, Db, Protector, Clock);
         Profiles = new ProfileManagement(TenantStore, ProfileStore, OfferStore, Db, Db, Clock);
-        Tenants = new TenantManagement(TenantStore, OfferStore, Db, Db, new SigningKeys(Protector), new FixedPublicBaseUrl(BaseUrl), Clock);
+        Tenants = new TenantManagement(TenantStore, OfferStore, Db, Db, new SigningKeys(Protector), new FixedPublicBaseUrl(BaseUrl), Protector, Https, Clock);
         ApiKeys = new ApiKeyManagement(TenantStore, ApiKeyStore, Db, Db, Clock);
 
         // The wallet flow, as the host wires it (TestBed.Wallet.cs).
@@ -64,6 +64,9 @@ internal sealed partial class TestBed
     public InMemoryOfferStore OfferStore => new(Db);
     public InMemoryApiKeyStore ApiKeyStore => new(Db);
     public SecretProtector Protector { get; }
+
+    /// <summary>The host's URL rule as tests run it: http allowed on loopback (Issuer2:AllowInsecureHttp).</summary>
+    public HttpsPolicy Https { get; } = new(allowLoopbackHttp: true);
     public OfferManagement Management { get; }
     public ProfileManagement Profiles { get; }
     public TenantManagement Tenants { get; }
