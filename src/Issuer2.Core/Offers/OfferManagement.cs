@@ -298,7 +298,7 @@ public sealed class OfferManagement(
         ProfileRules.CheckValues(v, "overrides", profile.Claims, c.Overrides);
         if (!v.Any)
         {
-            foreach (var missing in ProfileRules.MissingMandatory(profile, c.Overrides))
+            foreach (var missing in ProfileRules.MissingMandatory(profile, c.Overrides, method))
                 v.Add("overrides", $"the mandatory claim \"{ClaimPaths.Format(missing.Path)}\" has no default value, so the offer must supply it");
         }
 

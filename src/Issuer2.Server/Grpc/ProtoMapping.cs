@@ -277,6 +277,12 @@ internal static class ProtoMapping
             ValueType = c.ValueType.ToProto(),
         }));
         proto.DefaultValues.AddRange(d.DefaultValues.ToProto());
+        proto.ClaimMappings.AddRange(d.Mappings.Select(m => new V1.ClaimMapping
+        {
+            Path = { m.Path },
+            Source = m.Source == ClaimSource.UserInfo ? V1.ClaimSource.Userinfo : V1.ClaimSource.IdToken,
+            SourcePath = { m.SourcePath },
+        }));
         return proto;
     }
 
@@ -300,11 +306,21 @@ internal static class ProtoMapping
                 : null,
             DefaultValues: In("default_values") ? p.DefaultValues.ToCore() : null,
             CredentialValidity: In("credential_validity") ? p.CredentialValidity?.ToTimeSpan() ?? MaskedZero(mask) : null,
+            ClaimMappings: In("claim_mappings")
+                ? [.. p.ClaimMappings.Select((m, i) => new ClaimMapping([.. m.Path], m.Source.ToCore($"profile.claim_mappings[{i}].source"), [.. m.SourcePath]))]
+                : null,
             // Immutable: read on create only.
             Format: mask is null ? p.Format.ToCoreFormat() : null,
             Doctype: mask is null ? NullIfEmpty(p.Doctype) : null,
             CredentialTypes: mask is null ? [.. p.CredentialTypes] : null);
     }
+
+    public static ClaimSource ToCore(this V1.ClaimSource source, string field) => source switch
+    {
+        V1.ClaimSource.Unspecified or V1.ClaimSource.IdToken => ClaimSource.IdToken,
+        V1.ClaimSource.Userinfo => ClaimSource.UserInfo,
+        _ => throw Errors.Invalid(field, "is not a known claim source"),
+    };
 
     /// <summary>The format identifier of a proto format; null (the default) when unset.</summary>
     public static string? ToCoreFormat(this V1.CredentialFormat f) => f switch

@@ -196,6 +196,17 @@ internal sealed class InMemoryProfileStore(InMemoryDatabase db) : IProfileStore
     public Task<bool> ScopeTakenAsync(string tenantId, string scope, Guid? exceptUid, CancellationToken ct) =>
         Task.FromResult(db.Profiles.Any(p => p.TenantId == tenantId && p.Scope == scope && p.Uid != exceptUid));
 
+    public Task<IReadOnlyList<SessionView>> ListSessionsAsync(
+        string tenantId, Guid profileUid, (DateTimeOffset CreatedAt, string Id)? after, int limit, CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<SessionView>>(db.Sessions
+            .Where(s => s.TenantId == tenantId && s.OfferId is null && s.ProfileUid == profileUid
+                && (after is not { } a || s.CreatedAt > a.CreatedAt || (s.CreatedAt == a.CreatedAt && string.CompareOrdinal(s.Id, a.Id) > 0)))
+            .OrderBy(s => s.CreatedAt)
+            .ThenBy(s => s.Id, StringComparer.Ordinal)
+            .Take(limit)
+            .Select(s => new SessionView(s, db.IssuedCredentials.Where(c => c.SessionId == s.Id).ToList()))
+            .ToList());
+
     public void Add(Profile profile) => db.Stage(() => db.Profiles.Add(profile));
 
     public void Add(ProfileVersion version) => db.Stage(() => db.ProfileVersions.Add(version));

@@ -2,6 +2,7 @@ using Issuer2.Core.Claims;
 using Issuer2.Core.Common;
 using Issuer2.Core.Credentials;
 using Issuer2.Core.Profiles;
+using Issuer2.Core.Tenants;
 using Issuer2.Core.Tests.Fakes;
 
 namespace Issuer2.Core.Tests.Profiles;
@@ -356,7 +357,7 @@ public sealed class ProfileRulesTests
             ],
             defaults: [Value("family_name", "\"Mustermann\"")]);
 
-        var missing = ProfileRules.MissingMandatory(definition, [Value("employee_id", "\"E-1\"")]).Select(c => ClaimPaths.Format(c.Path)).ToArray();
+        var missing = ProfileRules.MissingMandatory(definition, [Value("employee_id", "\"E-1\"")], AuthenticationMethod.PreAuthorized).Select(c => ClaimPaths.Format(c.Path)).ToArray();
 
         Assert.Equal(["given_name"], missing);
     }
@@ -366,7 +367,7 @@ public sealed class ProfileRulesTests
     {
         var definition = Definition(claims: [TestBed.Claim("given_name", mandatory: true)]);
 
-        var missing = ProfileRules.MissingMandatory(definition, [Value("given_name", "\"Erika\"")]);
+        var missing = ProfileRules.MissingMandatory(definition, [Value("given_name", "\"Erika\"")], AuthenticationMethod.PreAuthorized);
 
         Assert.Empty(missing);
     }
