@@ -159,7 +159,7 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
     }
 
     public async Task<IReadOnlyList<Offer>> ListActiveForProfileAsync(string tenantId, string profileId, DateTimeOffset now, CancellationToken ct) =>
-        await db.Offers.Where(o => o.TenantId == tenantId && o.ProfileId == profileId).Where(OfferRules.Usable.Bind(now)).ToListAsync(ct);
+        await db.Offers.Where(o => o.TenantId == tenantId && o.ProfileId == profileId).Where(OfferRules.InState(OfferState.Active).Bind(now)).ToListAsync(ct);
 
     public void LockAtPinLimit(string tenantId, int limit, DateTimeOffset now, Func<LockedOffer, IssuerEvent> locked)
     {
@@ -217,6 +217,8 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
     public void Add(Offer offer) => db.Offers.Add(offer);
 
     public void Add(PreAuthorizedCode code) => db.PreAuthorizedCodes.Add(code);
+
+    public void Add(IssuerState state) => db.IssuerStates.Add(state);
 
     public void Add(OfferRequest request) => db.OfferRequests.Add(request);
 

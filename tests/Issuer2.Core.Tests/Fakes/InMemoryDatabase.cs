@@ -33,6 +33,7 @@ internal sealed class InMemoryDatabase : IUnitOfWork, IEventLog
     public List<ProfileVersion> ProfileVersions { get; } = [];
     public List<Offer> Offers { get; } = [];
     public List<PreAuthorizedCode> Codes { get; } = [];
+    public List<IssuerState> IssuerStates { get; } = [];
     public List<OfferRequest> OfferRequests { get; } = [];
     public List<IssuanceSession> Sessions { get; } = [];
     public List<AccessToken> AccessTokens { get; } = [];
@@ -271,6 +272,8 @@ internal sealed class InMemoryOfferStore(InMemoryDatabase db) : IOfferStore
     public void Add(Offer offer) => db.Stage(() => db.Offers.Add(offer));
 
     public void Add(PreAuthorizedCode code) => db.Stage(() => db.Codes.Add(code));
+
+    public void Add(IssuerState state) => db.Stage(() => db.IssuerStates.Add(state));
 
     public void Add(OfferRequest request) => db.Stage(() => db.OfferRequests.Add(request));
 }
