@@ -47,6 +47,10 @@ public static partial class TenantRules
     [GeneratedRegex(@"^[A-Za-z0-9_\-.:/]{1,64}\z")]
     private static partial Regex ProviderScopePattern();
 
+    // RFC 3986 §3.1 scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), then ":".
+    [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9+.\-]*:")]
+    private static partial Regex SchemePattern();
+
     public static void CheckId(Violations v, string field, string? id)
     {
         if (!v.Require(id is not null && IdPattern().IsMatch(id), field,
@@ -192,11 +196,14 @@ public static partial class TenantRules
         return v.Require(!uri.Contains('#', StringComparison.Ordinal), field, "must have no fragment (RFC 6749 §3.1.2)");
     }
 
-    /// <summary>An absolute URI, as given: no whitespace or control characters that a parser would drop or escape.</summary>
+    /// <summary>
+    /// An absolute URI as given (RFC 3986 §4.3): its own scheme, and no whitespace or control characters that a parser
+    /// would drop or escape. Note: .NET on Unix reads "/cb" as a file URI; the scheme must be in the text.
+    /// </summary>
     private static bool TryAbsolute(string text, out Uri uri)
     {
         uri = null!;
-        if (text.Any(ch => ch <= ' ' || ch == '\x7F')) return false;
+        if (!SchemePattern().IsMatch(text) || text.Any(ch => ch <= ' ' || ch == '\x7F')) return false;
         if (!Uri.TryCreate(text, UriKind.Absolute, out var parsed)) return false;
         uri = parsed;
         return true;
