@@ -1,4 +1,5 @@
 using Issuer2.Core.ApiKeys;
+using Issuer2.Core.Common;
 using Issuer2.Core.Keys;
 using Issuer2.Core.Offers;
 using Issuer2.Core.Profiles;
@@ -71,7 +72,10 @@ public static class IssuerHost
         services.AddSingleton(new SecretProtector(kek));
         services.AddSingleton(new ConfiguredAdminKey(string.IsNullOrEmpty(options.AdminKey) ? null : Secrets.Hash(options.AdminKey)));
         var httpUrl = builder.Configuration["Kestrel:Endpoints:Http:Url"]!;
-        services.AddSingleton<IPublicBaseUrl>(new PublicBaseUrl(options.PublicBaseUrl ?? httpUrl, options.AllowInsecureHttp));
+        // One rule for every URL the host publishes or calls (its base URL, tenants' IdPs): https, or http on loopback when allowed.
+        var https = new HttpsPolicy(options.AllowInsecureHttp);
+        services.AddSingleton(https);
+        services.AddSingleton<IPublicBaseUrl>(new PublicBaseUrl(options.PublicBaseUrl ?? httpUrl, https));
 
         // Core use cases.
         services.AddSingleton<SigningKeys>();

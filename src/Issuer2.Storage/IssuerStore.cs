@@ -128,6 +128,15 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
     public Task<bool> ScopeTakenAsync(string tenantId, string scope, Guid? exceptUid, CancellationToken ct) =>
         db.Profiles.AnyAsync(p => p.TenantId == tenantId && p.Scope == scope && (exceptUid == null || p.Uid != exceptUid), ct);
 
+    async Task<IReadOnlyList<SessionView>> IProfileStore.ListSessionsAsync(
+        string tenantId, Guid profileUid, (DateTimeOffset CreatedAt, string Id)? after, int limit, CancellationToken ct)
+    {
+        var q = db.Sessions.AsNoTracking().Where(s => s.TenantId == tenantId && s.OfferId == null && s.ProfileUid == profileUid);
+        if (after is { } a) q = q.Where(s => s.CreatedAt > a.CreatedAt || (s.CreatedAt == a.CreatedAt && string.Compare(s.Id, a.Id) > 0));
+        var sessions = await q.OrderBy(s => s.CreatedAt).ThenBy(s => s.Id).Take(limit).ToListAsync(ct);
+        return await WithCredentialsAsync(sessions, ct);
+    }
+
     public void Add(Profile profile) => db.Profiles.Add(profile);
 
     public void Add(ProfileVersion version) => db.ProfileVersions.Add(version);
@@ -150,7 +159,7 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
     }
 
     public async Task<IReadOnlyList<Offer>> ListActiveForProfileAsync(string tenantId, string profileId, DateTimeOffset now, CancellationToken ct) =>
-        await db.Offers.Where(o => o.TenantId == tenantId && o.ProfileId == profileId).Where(OfferRules.Usable.Bind(now)).ToListAsync(ct);
+        await db.Offers.Where(o => o.TenantId == tenantId && o.ProfileId == profileId).Where(OfferRules.InState(OfferState.Active).Bind(now)).ToListAsync(ct);
 
     public void LockAtPinLimit(string tenantId, int limit, DateTimeOffset now, Func<LockedOffer, IssuerEvent> locked)
     {
@@ -193,14 +202,23 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
         var q = db.Sessions.AsNoTracking().Where(s => s.TenantId == tenantId && s.OfferId == offerId);
         if (after is { } a) q = q.Where(s => s.CreatedAt > a.CreatedAt || (s.CreatedAt == a.CreatedAt && string.Compare(s.Id, a.Id) > 0));
         var sessions = await q.OrderBy(s => s.CreatedAt).ThenBy(s => s.Id).Take(limit).ToListAsync(ct);
+        return await WithCredentialsAsync(sessions, ct);
+    }
+
+    /// <summary>The sessions with the credentials each received, in one read.</summary>
+    private async Task<IReadOnlyList<SessionView>> WithCredentialsAsync(List<Core.Sessions.IssuanceSession> sessions, CancellationToken ct)
+    {
+        if (sessions.Count == 0) return [];
         var ids = sessions.Select(s => s.Id).ToList();
-        var credentials = await db.IssuedCredentials.AsNoTracking().Where(c => c.OfferId == offerId && ids.Contains(c.SessionId)).ToListAsync(ct);
+        var credentials = await db.IssuedCredentials.AsNoTracking().Where(c => ids.Contains(c.SessionId)).ToListAsync(ct);
         return [.. sessions.Select(s => new SessionView(s, [.. credentials.Where(c => c.SessionId == s.Id).OrderBy(c => c.IssuedAt)]))];
     }
 
     public void Add(Offer offer) => db.Offers.Add(offer);
 
     public void Add(PreAuthorizedCode code) => db.PreAuthorizedCodes.Add(code);
+
+    public void Add(IssuerState state) => db.IssuerStates.Add(state);
 
     public void Add(OfferRequest request) => db.OfferRequests.Add(request);
 

@@ -59,7 +59,8 @@ public static class ErrorReasons
     public const string MethodNotAllowed = "METHOD_NOT_ALLOWED";
     public const string PinRequired = "PIN_REQUIRED";
     public const string OfferNotActive = "OFFER_NOT_ACTIVE";
-    public const string AuthorizationCodeFlowUnavailable = "AUTHORIZATION_CODE_FLOW_UNAVAILABLE";
+    public const string IdentityProviderMissing = "IDENTITY_PROVIDER_MISSING";
+    public const string IssuerStateRequired = "ISSUER_STATE_REQUIRED";
     public const string ConcurrentUpdate = "CONCURRENT_UPDATE";
     public const string Internal = "INTERNAL";
     public const string CursorExpired = "CURSOR_EXPIRED";

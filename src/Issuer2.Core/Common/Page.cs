@@ -15,6 +15,7 @@ public enum ListKind
     Profiles,
     Offers,
     OfferSessions,
+    ProfileSessions,
     Events,
 }
 
@@ -26,7 +27,7 @@ public static class PageSizes
     /// <summary>The largest page of a list; a larger request is coerced to it.</summary>
     public static int MaxOf(ListKind list) => list switch
     {
-        ListKind.Tenants or ListKind.ApiKeys or ListKind.Profiles or ListKind.Offers or ListKind.OfferSessions => 200,
+        ListKind.Tenants or ListKind.ApiKeys or ListKind.Profiles or ListKind.Offers or ListKind.OfferSessions or ListKind.ProfileSessions => 200,
         // Events are small and read in bulk by integrators catching up.
         ListKind.Events => 500,
     };

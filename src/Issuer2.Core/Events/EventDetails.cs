@@ -8,7 +8,8 @@ public static class EventDetails
 {
     public sealed record OfferCreated(int ProfileVersion, AuthenticationMethod AuthenticationMethod, DeliveryMode DeliveryMode, int MaxUses, bool PinRequired, DateTimeOffset ExpiresAt);
 
-    public sealed record OfferResolved(DateTimeOffset CodeExpiresAt);
+    /// <summary>When what the resolution minted expires: a pre-authorized code or an issuer_state; null when it minted nothing (OMIT).</summary>
+    public sealed record OfferResolved(DateTimeOffset? CodeExpiresAt);
 
     public sealed record OfferRevoked(string Cause);
 

@@ -34,6 +34,23 @@ public static class CredentialOfferDocument
         };
     }
 
+    /// <summary>
+    /// An authorization code offer: the issuer, the configuration and, when the offer ties flows to itself, its
+    /// issuer_state; no pre-authorized grant (OID4VCI 1.0 §4.1.1). Issuer2 is the tenant's authorization server, so the
+    /// grant names no authorization_server (§12.2.4). Without issuer_state the grant object is empty.
+    /// </summary>
+    public static JsonObject AuthorizationCode(string credentialIssuer, string configurationId, string? issuerState)
+    {
+        var grant = new JsonObject();
+        if (issuerState is not null) grant["issuer_state"] = issuerState;
+        return new JsonObject
+        {
+            ["credential_issuer"] = credentialIssuer,
+            ["credential_configuration_ids"] = new JsonArray(configurationId),
+            ["grants"] = new JsonObject { [AuthorizationCodeGrant] = grant },
+        };
+    }
+
     /// <summary>The same-device deep link of a BY_VALUE offer.</summary>
     public static string ByValueUrl(JsonObject offer) =>
         $"{Scheme}?credential_offer={Uri.EscapeDataString(offer.ToJsonString())}";

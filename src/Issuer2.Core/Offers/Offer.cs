@@ -58,6 +58,7 @@ public sealed class Offer
     public TxCodeInputMode? PinInputMode { get; init; }
     public int? PinLength { get; init; }
     public string? PinDescription { get; init; }
+    /// <summary>How many tokens the offer may give; <see cref="OfferRules.CountsNoUses"/> (0) for wallet-initiated issuance.</summary>
     public required int MaxUses { get; init; }
     public int UseCount { get; set; }
     public int PinFailedAttempts { get; set; }
@@ -165,6 +166,8 @@ public interface IOfferStore
     void Add(Offer offer);
 
     void Add(PreAuthorizedCode code);
+
+    void Add(IssuerState state);
 
     void Add(OfferRequest request);
 }

@@ -76,11 +76,27 @@ public sealed class OfferManagement(
         string offerUrl;
         byte[]? uriTokenHash = null;
         PreAuthorizedCode? code = null;
+        IssuerState? issuerState = null;
         if (c.Delivery == DeliveryMode.ByReference)
         {
+            // Each resolution mints what the wallet needs (ResolveOffer): a code, or an issuer_state.
             var uriToken = Secrets.NewToken();
             uriTokenHash = Secrets.Hash(uriToken);
             offerUrl = CredentialOfferDocument.ByReferenceUrl(CredentialOfferDocument.OfferUri(tenant.CredentialIssuer, uriToken));
+        }
+        else if (c.Method == AuthenticationMethod.Authorized)
+        {
+            // OID4VCI §4.1.1: the URL carries the one issuer_state (INCLUDE), valid for each of the offer's uses until it expires.
+            string? plainState = null;
+            if (c.IssuerStateMode == IssuerStateMode.Include)
+            {
+                plainState = Secrets.NewToken();
+                issuerState = new IssuerState
+                {
+                    StateHash = Secrets.Hash(plainState), TenantId = tenantId, OfferId = offerId, SingleUse = false, CreatedAt = now, ExpiresAt = c.ExpiresAt,
+                };
+            }
+            offerUrl = CredentialOfferDocument.ByValueUrl(CredentialOfferDocument.AuthorizationCode(tenant.CredentialIssuer, profile.ProfileId, plainState));
         }
         else
         {
@@ -118,6 +134,7 @@ public sealed class OfferManagement(
         };
         offers.Add(offer);
         if (code is not null) offers.Add(code);
+        if (issuerState is not null) offers.Add(issuerState);
         if (requestId is not null)
         {
             var replay = protector.Encrypt(JsonSerializer.SerializeToUtf8Bytes(new Replay(offerUrl, pin), CoreJson.Options), ReplayContext(tenantId, requestId));
@@ -270,12 +287,24 @@ public sealed class OfferManagement(
         var method = c.Method ?? AuthenticationMethod.PreAuthorized;
         var delivery = c.Delivery ?? DeliveryMode.ByReference;
         var issuerState = c.IssuerStateMode ?? IssuerStateMode.Omit;
+        // OID4VCI 1.0 §3.4: without issuer_state no flow is tied to the offer; it only opens the profile to wallets while active.
+        var walletInitiated = method == AuthenticationMethod.Authorized && issuerState == IssuerStateMode.Omit;
         var v = new Violations();
 
         // Request shape first: every bad field in one answer.
         v.Require(c.Lifetime is null || c.ExpireTime is null, "expire_time", "set lifetime or expire_time, not both");
-        v.Require(c.MaxUses is >= 0 and <= MaxUsesLimit, "max_uses", $"must be between 1 and {MaxUsesLimit}");
-        var maxUses = c.MaxUses == 0 ? 1 : c.MaxUses;
+        if (walletInitiated)
+        {
+            v.Require(c.MaxUses == 0, "max_uses",
+                "an AUTHORIZED offer with issuer_state_mode OMIT opens wallet-initiated issuance and counts no uses; leave max_uses unset, or use INCLUDE");
+            v.Require(c.Overrides.Count == 0, "overrides",
+                "an AUTHORIZED offer with issuer_state_mode OMIT ties no flow to itself, so it cannot carry overrides; use INCLUDE");
+        }
+        else
+        {
+            v.Require(c.MaxUses is >= 0 and <= MaxUsesLimit, "max_uses", $"must be between 1 and {MaxUsesLimit}");
+        }
+        var maxUses = walletInitiated ? OfferRules.CountsNoUses : c.MaxUses == 0 ? 1 : c.MaxUses;
         var pinInputMode = c.TxCode?.InputMode ?? TxCodeInputMode.Numeric;
         if (c.TxCode is { } tx)
         {
@@ -298,11 +327,12 @@ public sealed class OfferManagement(
         ProfileRules.CheckValues(v, "overrides", profile.Claims, c.Overrides);
         if (!v.Any)
         {
-            foreach (var missing in ProfileRules.MissingMandatory(profile, c.Overrides))
+            foreach (var missing in ProfileRules.MissingMandatory(profile, c.Overrides, method))
                 v.Add("overrides", $"the mandatory claim \"{ClaimPaths.Format(missing.Path)}\" has no default value, so the offer must supply it");
         }
 
-        // Expiry: default and cap from the tenant; a BY_VALUE pre-authorized offer lives as long as its code.
+        // Expiry: default and cap from the tenant; a BY_VALUE pre-authorized offer lives as long as its code (an authorization
+        // code offer carries none, so BY_VALUE or not it may live the tenant's maximum and serve several uses).
         var byValuePreAuthorized = delivery == DeliveryMode.ByValue && method == AuthenticationMethod.PreAuthorized;
         var cap = byValuePreAuthorized ? tenant.PreAuthorizedCodeLifetime : tenant.MaxOfferLifetime;
         var expiresAt = Clock.ToMicroseconds(c.ExpireTime ?? now + (c.Lifetime ?? (byValuePreAuthorized ? tenant.PreAuthorizedCodeLifetime : tenant.DefaultOfferLifetime)));
@@ -322,10 +352,20 @@ public sealed class OfferManagement(
         if (!tenant.Allows(method))
             return Error.Precondition(ErrorReasons.MethodNotAllowed, $"The tenant does not allow the {method} authentication method.");
         if (method == AuthenticationMethod.Authorized)
-            return new Error(ErrorKind.Unimplemented, ErrorReasons.AuthorizationCodeFlowUnavailable,
-                "The authorization code flow is not available yet; use PRE_AUTHORIZED.", []);
-        if (tenant.RequirePin && c.TxCode is null)
+        {
+            // Users sign in at the tenant's IdP: without one, no such offer could be used.
+            if (tenant.IdentityProvider is null)
+                return Error.Precondition(ErrorReasons.IdentityProviderMissing,
+                    "The tenant has no identity provider; set the tenant's identity_provider before making AUTHORIZED offers.");
+            // A tenant that requires issuer_state refuses every flow such an offer would open.
+            if (walletInitiated && tenant.AuthorizationServer.RequireIssuerState)
+                return Error.Precondition(ErrorReasons.IssuerStateRequired,
+                    "The tenant requires issuer_state on every authorization request (require_issuer_state), so an offer that omits it could never be used; use INCLUDE.");
+        }
+        else if (tenant.RequirePin && c.TxCode is null)
+        {
             return Error.Precondition(ErrorReasons.PinRequired, "The tenant requires a PIN (tx_code) on every pre-authorized offer.");
+        }
 
         var txOptions = c.TxCode is null ? null : c.TxCode with { Length = c.TxCode.Length == 0 ? DefaultPinLength : c.TxCode.Length };
         return new CheckedCommand(method, delivery, issuerState, expiresAt, maxUses, txOptions, pinInputMode);

@@ -14,15 +14,26 @@ public static class OfferRules
     [
         (OfferState.Revoked, new((o, now) => o.RevokedAt != null)),
         (OfferState.Locked, new((o, now) => o.LockedAt != null)),
-        (OfferState.UsedUp, new((o, now) => o.UseCount >= o.MaxUses)),
+        (OfferState.UsedUp, new((o, now) => o.MaxUses > 0 && o.UseCount >= o.MaxUses)),
         (OfferState.Expired, new((o, now) => o.ExpiresAt <= now)),
     ];
 
     private static readonly Dictionary<OfferState, Condition<Offer, DateTimeOffset>> States =
         Enum.GetValues<OfferState>().ToDictionary(state => state, Build);
 
-    /// <summary>"The offer can be used": none of the ending facts holds.</summary>
-    public static readonly Condition<Offer, DateTimeOffset> Usable = InState(OfferState.Active);
+    /// <summary>
+    /// The <see cref="Offer.MaxUses"/> of an offer that counts no uses: an AUTHORIZED offer with issuer_state OMIT, which
+    /// only opens wallet-initiated issuance of its profile while it is active (OID4VCI 1.0 §3.4). Never used up, never
+    /// <see cref="Usable"/>: no token consumes a use of it.
+    /// </summary>
+    public const int CountsNoUses = 0;
+
+    /// <summary>
+    /// "A use of the offer can be consumed": none of the ending facts holds and it counts uses, with one left. An offer
+    /// that <see cref="CountsNoUses"/> is active but never usable.
+    /// </summary>
+    public static readonly Condition<Offer, DateTimeOffset> Usable =
+        InState(OfferState.Active).And(new((o, now) => o.MaxUses > 0 && o.UseCount < o.MaxUses));
 
     /// <summary>
     /// A wrong PIN is counted while the offer is neither revoked nor locked and has attempts left under the tenant's

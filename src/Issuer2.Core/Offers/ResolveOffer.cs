@@ -1,7 +1,9 @@
+using Issuer2.Core.Authorization;
 using Issuer2.Core.Common;
 using Issuer2.Core.Events;
 using Issuer2.Core.Metadata;
 using Issuer2.Core.Security;
+using Issuer2.Core.Tenants;
 using Issuer2.Core.Wallet;
 
 namespace Issuer2.Core.Offers;
@@ -15,13 +17,18 @@ public interface IOfferResolutionStore
     /// <summary>The offer of a URI token, when its tenant is live.</summary>
     Task<OfferWithTenant?> FindOfferByUriTokenAsync(string tenantId, byte[] uriTokenHash, CancellationToken ct);
 
-    /// <summary>One transaction: the new code, the offer's resolution count, the event.</summary>
-    Task RecordResolutionAsync(Offer offer, PreAuthorizedCode code, IssuerEvent resolved, CancellationToken ct);
+    /// <summary>
+    /// One transaction: what the resolution minted (a pre-authorized code, an issuer_state, or nothing: at most one of
+    /// the two), the offer's resolution count, the event.
+    /// </summary>
+    Task RecordResolutionAsync(Offer offer, PreAuthorizedCode? code, IssuerState? issuerState, IssuerEvent resolved, CancellationToken ct);
 }
 
 /// <summary>
-/// A wallet resolves a BY_REFERENCE offer (OID4VCI 1.0 §4.1.3): each resolution mints a fresh single-use,
-/// short-lived pre-authorized code, so one offer can serve its N uses while every code is used once.
+/// A wallet resolves a BY_REFERENCE offer (OID4VCI 1.0 §4.1.3). Each resolution mints what one flow needs, so one
+/// offer can serve its N uses while every secret is used once: a pre-authorized offer a fresh single-use, short-lived
+/// code; an authorization code offer with issuer_state INCLUDE a fresh single-use, short-lived issuer_state (consumed
+/// with one use of the offer at the token endpoint); one with OMIT nothing (wallet-initiated issuance, §3.4).
 /// </summary>
 public sealed class ResolveOffer(TenantDirectory tenants, IOfferResolutionStore store, TimeProvider clock)
 {
@@ -37,18 +44,38 @@ public sealed class ResolveOffer(TenantDirectory tenants, IOfferResolutionStore 
         var offer = found.Offer;
         var snapshot = await tenants.GetAsync(tenantId, found.TenantVersion, ct);
         if (snapshot is null) return notFound;
+        var credentialIssuer = snapshot.Tenant.CredentialIssuer;
+
+        if (offer.Method == AuthenticationMethod.Authorized)
+        {
+            string? plainState = null;
+            IssuerState? issuerState = null;
+            if (offer.IssuerStateMode == IssuerStateMode.Include)
+            {
+                plainState = Secrets.NewToken();
+                issuerState = new IssuerState
+                {
+                    StateHash = Secrets.Hash(plainState), TenantId = tenantId, OfferId = offer.Id, SingleUse = true, CreatedAt = now,
+                    ExpiresAt = Min(now + AuthorizationLifetimes.IssuerStateByReference, offer.ExpiresAt),
+                };
+            }
+            await store.RecordResolutionAsync(offer, null, issuerState, Resolved(offer, now, issuerState?.ExpiresAt), ct);
+            return CredentialOfferDocument.AuthorizationCode(credentialIssuer, offer.ProfileId, plainState).ToJsonString();
+        }
 
         var plainCode = Secrets.NewToken();
         var expiresAt = Min(now + snapshot.Tenant.PreAuthorizedCodeLifetime, offer.ExpiresAt);
         var code = new PreAuthorizedCode { CodeHash = Secrets.Hash(plainCode), TenantId = tenantId, OfferId = offer.Id, CreatedAt = now, ExpiresAt = expiresAt };
-        await store.RecordResolutionAsync(offer, code,
-            IssuerEvent.Create(tenantId, EventTypes.OfferResolved, now, new EventDetails.OfferResolved(expiresAt), offer.Id, profileId: offer.ProfileId), ct);
+        await store.RecordResolutionAsync(offer, code, null, Resolved(offer, now, expiresAt), ct);
 
         var txCode = offer.PinRequired
             ? new CredentialOfferDocument.TxCode(offer.PinInputMode ?? TxCodeInputMode.Numeric, offer.PinLength ?? 0, offer.PinDescription)
             : null;
-        return CredentialOfferDocument.PreAuthorized(snapshot.Tenant.CredentialIssuer, offer.ProfileId, plainCode, txCode).ToJsonString();
+        return CredentialOfferDocument.PreAuthorized(credentialIssuer, offer.ProfileId, plainCode, txCode).ToJsonString();
     }
+
+    private static IssuerEvent Resolved(Offer offer, DateTimeOffset now, DateTimeOffset? mintedExpiresAt) =>
+        IssuerEvent.Create(offer.TenantId, EventTypes.OfferResolved, now, new EventDetails.OfferResolved(mintedExpiresAt), offer.Id, profileId: offer.ProfileId);
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 }

@@ -67,6 +67,13 @@ public interface IProfileStore
 
     Task<bool> ScopeTakenAsync(string tenantId, string scope, Guid? exceptUid, CancellationToken ct);
 
+    /// <summary>
+    /// The profile's wallet-initiated sessions (no offer, OID4VCI 1.0 §3.4) of the profile with <paramref name="profileUid"/>,
+    /// oldest first, after the given position, with their credentials.
+    /// </summary>
+    Task<IReadOnlyList<Offers.SessionView>> ListSessionsAsync(
+        string tenantId, Guid profileUid, (DateTimeOffset CreatedAt, string Id)? after, int limit, CancellationToken ct);
+
     void Add(Profile profile);
 
     void Add(ProfileVersion version);

@@ -17,7 +17,8 @@ public sealed record ProfileInput(
     TimeSpan? CredentialValidity = null,
     string? Format = null,
     string? Doctype = null,
-    IReadOnlyList<string>? CredentialTypes = null);
+    IReadOnlyList<string>? CredentialTypes = null,
+    IReadOnlyList<ClaimMapping>? ClaimMappings = null);
 
 /// <summary>Use cases of credential profile management (a tenant key's).</summary>
 public sealed class ProfileManagement(
@@ -37,7 +38,8 @@ public sealed class ProfileManagement(
             input.DefaultValues ?? [],
             input.CredentialValidity ?? ProfileRules.DefaultValidity,
             input.Doctype,
-            input.CredentialTypes is { Count: > 0 } types ? types : null);
+            input.CredentialTypes is { Count: > 0 } types ? types : null,
+            input.ClaimMappings is { Count: > 0 } mappings ? mappings : null);
         ProfileRules.Check(v, "profile.", definition);
         if (v.Any) return v.ToError();
 
@@ -106,6 +108,7 @@ public sealed class ProfileManagement(
             Claims = changes.Claims ?? old.Claims,
             DefaultValues = changes.DefaultValues ?? old.DefaultValues,
             CredentialValidity = changes.CredentialValidity ?? old.CredentialValidity,
+            ClaimMappings = changes.ClaimMappings is null ? old.ClaimMappings : changes.ClaimMappings.Count > 0 ? changes.ClaimMappings : null,
         };
         var v = new Violations();
         ProfileRules.Check(v, "profile.", definition);
@@ -162,6 +165,31 @@ public sealed class ProfileManagement(
             return Error.ConcurrentUpdate(name);
         }
         return active.Count;
+    }
+
+    /// <summary>
+    /// The profile's wallet-initiated sessions (OID4VCI 1.0 §3.4): those without an offer, of this profile (not of an
+    /// earlier one deleted under the same id), oldest first.
+    /// </summary>
+    public async Task<Result<Page<SessionView>, Error>> ListSessionsAsync(
+        Caller caller, string tenantId, string profileId, int pageSize, string? pageToken, CancellationToken ct)
+    {
+        var name = ResourceNames.Child(tenantId, ResourceNames.Profiles, profileId);
+        if (Access.RequireTenant(caller, tenantId, name) is { } denied) return denied;
+        var size = PageSizes.Of(ListKind.ProfileSessions, pageSize);
+        if (!size.IsSuccess) return size.Error;
+        var scope = $"profile-sessions/{tenantId}/{profileId}";
+        var position = PageTokens.Decode(pageToken, scope);
+        if (!position.IsSuccess) return position.Error;
+        var after = PageTokens.ParseTimeKey(position.Value);
+        if (!after.IsSuccess) return after.Error;
+        var profile = await profiles.FindAsync(tenantId, profileId, ct);
+        if (profile is null) return Error.NotFound(name);
+
+        var page = await profiles.ListSessionsAsync(tenantId, profile.Uid, after.Value, size.Value + 1, ct);
+        var items = page.Take(size.Value).ToList();
+        var next = page.Count > size.Value ? PageTokens.Encode(scope, PageTokens.TimeKey(items[^1].Session.CreatedAt, items[^1].Session.Id)) : "";
+        return new Page<SessionView>(items, next);
     }
 
     /// <summary>A profile's new version: its immutable snapshot, a new metadata stamp for the tenant, and the event.</summary>

@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Issuer2.Core.Claims;
 using Issuer2.Core.Common;
 using Issuer2.Core.Credentials;
+using Issuer2.Core.Tenants;
 
 namespace Issuer2.Core.Profiles;
 
@@ -13,6 +14,8 @@ public static partial class ProfileRules
     public static readonly TimeSpan MaxValidity = TimeSpan.FromDays(3653);
     public const int MaxClaims = 100;
     public const int MaxPathDepth = 8;
+    public const int MaxClaimMappings = 64;
+    public const int MaxSourceSegmentLength = 128;
 
     [GeneratedRegex(@"^[A-Za-z0-9._-]{1,64}\z")]
     private static partial Regex ProfileIdPattern();
@@ -32,7 +35,11 @@ public static partial class ProfileRules
         // Defaults are checked against the claims, so only when the claims themselves are sound.
         var before = v.Items.Count;
         CheckClaims(v, prefix + "claims", d.Claims, CredentialFormats.Issued.GetValueOrDefault(d.Format));
-        if (v.Items.Count == before) CheckValues(v, prefix + "default_values", d.Claims, d.DefaultValues);
+        if (v.Items.Count == before)
+        {
+            CheckValues(v, prefix + "default_values", d.Claims, d.DefaultValues);
+            CheckMappings(v, prefix + "claim_mappings", d.Claims, d.Mappings);
+        }
         v.Require(d.CredentialValidity >= MinValidity && d.CredentialValidity <= MaxValidity, prefix + "credential_validity",
             "must be between 1 minute and 10 years");
     }
@@ -84,6 +91,32 @@ public static partial class ProfileRules
         }
     }
 
+    /// <summary>
+    /// Checks claim mappings against the declared claims: each fills one declared claim, each claim is filled by at most one
+    /// mapping, and each reads a path of 1 to 8 segments from its source.
+    /// </summary>
+    private static void CheckMappings(Violations v, string field, IReadOnlyList<ClaimDefinition> claims, IReadOnlyList<ClaimMapping> mappings)
+    {
+        if (!v.Require(mappings.Count <= MaxClaimMappings, field, $"at most {MaxClaimMappings} mappings")) return;
+        for (var i = 0; i < mappings.Count; i++)
+        {
+            var m = mappings[i];
+            var f = $"{field}[{i}]";
+            if (!claims.Any(c => ClaimPaths.SamePath(c.Path, m.Path)))
+            {
+                v.Add(f + ".path", $"\"{ClaimPaths.Format(m.Path)}\" is not a claim of the profile");
+            }
+            else
+            {
+                for (var j = 0; j < i; j++)
+                    if (ClaimPaths.SamePath(mappings[j].Path, m.Path)) v.Add(f + ".path", $"is mapped twice (also {field}[{j}])");
+            }
+            if (v.Require(m.SourcePath.Count is >= 1 and <= MaxPathDepth, f + ".source_path", $"must have 1 to {MaxPathDepth} segments"))
+                v.Require(m.SourcePath.All(s => s.Length is >= 1 and <= MaxSourceSegmentLength), f + ".source_path",
+                    $"segments must be 1 to {MaxSourceSegmentLength} characters");
+        }
+    }
+
     /// <summary>Checks claim values (defaults or overrides) against the declared claims.</summary>
     public static void CheckValues(Violations v, string field, IReadOnlyList<ClaimDefinition> claims, IReadOnlyList<ClaimValue> values)
     {
@@ -108,9 +141,17 @@ public static partial class ProfileRules
             ? "is required"
             : ClaimPaths.TypeMismatch(value.Value, claim.ValueType);
 
-    /// <summary>Mandatory claims that neither a default nor an override supplies.</summary>
-    public static IEnumerable<ClaimDefinition> MissingMandatory(ProfileDefinition d, IReadOnlyList<ClaimValue> overrides) =>
-        d.Claims.Where(c => c.Mandatory
+    /// <summary>
+    /// Mandatory claims that neither a default nor an override supplies, nor, for an offer of the authorization code flow
+    /// (<paramref name="method"/>), a claim mapping (a user whose sign-in lacks it is refused then: access_denied).
+    /// </summary>
+    public static IEnumerable<ClaimDefinition> MissingMandatory(ProfileDefinition d, IReadOnlyList<ClaimValue> overrides, AuthenticationMethod method)
+    {
+        ArgumentNullException.ThrowIfNull(d);
+        var mappings = method == AuthenticationMethod.Authorized ? d.Mappings : [];
+        return d.Claims.Where(c => c.Mandatory
             && !d.DefaultValues.Any(x => ClaimPaths.SamePath(x.Path, c.Path))
-            && !overrides.Any(x => ClaimPaths.SamePath(x.Path, c.Path)));
+            && !overrides.Any(x => ClaimPaths.SamePath(x.Path, c.Path))
+            && !mappings.Any(x => ClaimPaths.SamePath(x.Path, c.Path)));
+    }
 }

@@ -1,7 +1,9 @@
 using Issuer2.Core.Common;
 using Issuer2.Core.Events;
+using Issuer2.Core.IdentityProviders;
 using Issuer2.Core.Keys;
 using Issuer2.Core.Offers;
+using Issuer2.Core.Security;
 
 namespace Issuer2.Core.Tenants;
 
@@ -17,7 +19,8 @@ public sealed record TenantView(Tenant Tenant, IReadOnlyList<SigningKey> Keys);
 
 /// <summary>Use cases of tenant administration (the admin key's).</summary>
 public sealed class TenantManagement(
-    ITenantStore tenants, IOfferStore offers, IEventLog events, IUnitOfWork unit, SigningKeys signingKeys, IPublicBaseUrl baseUrl, TimeProvider clock)
+    ITenantStore tenants, IOfferStore offers, IEventLog events, IUnitOfWork unit, SigningKeys signingKeys, IPublicBaseUrl baseUrl,
+    SecretProtector protector, HttpsPolicy https, TimeProvider clock)
 {
     public async Task<Result<TenantView, Error>> CreateAsync(Caller caller, string? tenantId, TenantSettings settings, CancellationToken ct)
     {
@@ -44,6 +47,7 @@ public sealed class TenantManagement(
         };
         TenantRules.Apply(tenant, settings);
         TenantRules.Check(v, "tenant.", tenant);
+        ApplyIdentityProvider(v, tenant, settings);
         if (v.Any) return v.ToError();
 
         // Ids are never reused, not even after deletion.
@@ -100,8 +104,10 @@ public sealed class TenantManagement(
         TenantRules.Apply(tenant, changes);
         var v = new Violations();
         TenantRules.Check(v, "tenant.", tenant);
+        ApplyIdentityProvider(v, tenant, changes);
         if (v.Any) return v.ToError();
 
+        // Every change bumps the stamp, the IdP and the authorization-server policy included: each host's snapshot reloads.
         var now = clock.UtcNow();
         tenant.UpdatedAt = now;
         tenant.MetadataVersion++;
@@ -130,5 +136,27 @@ public sealed class TenantManagement(
         events.Append(IssuerEvent.Create(tenant.Id, EventTypes.TenantDeleted, now, new EventDetails.TenantChanged(tenant.MetadataVersion)));
         await unit.SaveChangesAsync(ct);
         return true;
+    }
+
+    /// <summary>
+    /// Sets, replaces or removes the tenant's IdP as the settings say, once it checks out. The client secret is
+    /// encrypted here, the only place it is in the clear; given none, the stored one is kept (see
+    /// <see cref="TenantRules.KeepsStoredSecret"/>).
+    /// </summary>
+    private void ApplyIdentityProvider(Violations v, Tenant tenant, TenantSettings settings)
+    {
+        if (settings.RemoveIdentityProvider)
+        {
+            tenant.IdentityProvider = null;
+            return;
+        }
+        if (settings.IdentityProvider is not { } idp) return;
+        var before = v.Items.Count;
+        TenantRules.CheckIdentityProvider(v, "tenant.", idp, tenant.IdentityProvider, https);
+        if (v.Items.Count > before) return;
+        var secret = idp.ClientSecret is null
+            ? tenant.IdentityProvider!.EncryptedClientSecret
+            : IdentityProviderSecrets.Encrypt(protector, tenant.Id, idp.ClientSecret);
+        tenant.IdentityProvider = new IdentityProviderSettings(idp.Issuer, idp.ClientId, secret, [.. idp.Scopes]);
     }
 }

@@ -11,6 +11,6 @@ public interface IEventJournal
 /// <summary>Retention of the wallet flow's one-time rows.</summary>
 public interface IWalletRetention
 {
-    /// <summary>Deletes up to <paramref name="batchSize"/> expired codes, access tokens and consumed nonces of each kind; returns how many.</summary>
+    /// <summary>Deletes up to <paramref name="batchSize"/> expired codes, issuer_states, access tokens and consumed nonces of each kind; returns how many.</summary>
     Task<int> PurgeExpiredAsync(DateTimeOffset now, int batchSize, CancellationToken ct);
 }

@@ -11,7 +11,7 @@ namespace Issuer2.Server.Grpc;
 public sealed class ProfileGrpcService(ProfileManagement profiles) : ProfileService.ProfileServiceBase
 {
     private static readonly FrozenSet<string> UpdatableFields =
-        new[] { "scope", "vct", "display", "claims", "default_values", "credential_validity" }.ToFrozenSet(StringComparer.Ordinal);
+        new[] { "scope", "vct", "display", "claims", "default_values", "credential_validity", "claim_mappings" }.ToFrozenSet(StringComparer.Ordinal);
 
     public override async Task<CreateProfileResponse> CreateProfile(CreateProfileRequest request, ServerCallContext context)
     {
@@ -44,6 +44,15 @@ public sealed class ProfileGrpcService(ProfileManagement profiles) : ProfileServ
         var mask = request.UpdateMask.ToMaskSet(UpdatableFields);
         var updated = await profiles.UpdateAsync(context.Caller(), tenantId, profileId, profile.ToInput(mask), context.CancellationToken);
         return new UpdateProfileResponse { Profile = updated.Unwrap().ToProto() };
+    }
+
+    public override async Task<ListProfileSessionsResponse> ListProfileSessions(ListProfileSessionsRequest request, ServerCallContext context)
+    {
+        var (tenantId, profileId) = ProtoMapping.ChildOf(request.Parent, ResourceNames.Profiles, "parent");
+        var page = (await profiles.ListSessionsAsync(context.Caller(), tenantId, profileId, request.PageSize, request.PageToken, context.CancellationToken)).Unwrap();
+        var response = new ListProfileSessionsResponse { NextPageToken = page.NextPageToken };
+        response.Sessions.AddRange(page.Items.Select(v => v.ToProto()));
+        return response;
     }
 
     public override async Task<DeleteProfileResponse> DeleteProfile(DeleteProfileRequest request, ServerCallContext context)

@@ -4,6 +4,7 @@ using Google.Protobuf.WellKnownTypes;
 using Issuer2.Core.Claims;
 using Issuer2.Core.Common;
 using Issuer2.Core.Credentials;
+using Issuer2.Core.IdentityProviders;
 using Issuer2.Core.Keys;
 using Issuer2.Core.Offers;
 using Issuer2.Core.Profiles;
@@ -166,6 +167,26 @@ internal static class ProtoMapping
             Status = k.Status == SigningKeyStatus.Active ? V1.SigningKeyStatus.Active : V1.SigningKeyStatus.Retired,
             CreateTime = Timestamp.FromDateTimeOffset(k.CreatedAt),
         }));
+        if (t.IdentityProvider is { } idp)
+        {
+            // Note: the client secret is write-only; only whether one is stored is shown.
+            proto.IdentityProvider = new V1.IdentityProvider
+            {
+                Issuer = idp.Issuer,
+                ClientId = idp.ClientId,
+                ClientSecretSet = idp.EncryptedClientSecret.Length > 0,
+                Scopes = { idp.Scopes },
+                RedirectUri = IdentityProviderCallback.RedirectUri(t.CredentialIssuer),
+            };
+        }
+        var authorizationServer = t.AuthorizationServer;
+        proto.AuthorizationServer = new V1.AuthorizationServerSettings
+        {
+            ClientMode = authorizationServer.ClientMode == WalletClientMode.Registered ? V1.WalletClientMode.Registered : V1.WalletClientMode.Any,
+            RegisteredClients = { authorizationServer.RegisteredClients.Select(c => new V1.WalletClient { ClientId = c.ClientId, RedirectUris = { c.RedirectUris } }) },
+            RequirePushedAuthorizationRequests = authorizationServer.RequirePushedAuthorizationRequests,
+            RequireIssuerState = authorizationServer.RequireIssuerState,
+        };
         return proto;
     }
 
@@ -185,8 +206,28 @@ internal static class ProtoMapping
             DefaultOfferLifetime: In("default_offer_lifetime") ? t.DefaultOfferLifetime?.ToTimeSpan() ?? MaskedZero(mask) : null,
             MaxOfferLifetime: In("max_offer_lifetime") ? t.MaxOfferLifetime?.ToTimeSpan() ?? MaskedZero(mask) : null,
             PreAuthorizedCodeLifetime: In("pre_authorized_code_lifetime") ? t.PreAuthorizedCodeLifetime?.ToTimeSpan() ?? MaskedZero(mask) : null,
-            PinAttemptLimit: In("pin_attempt_limit") && (mask is not null || t.PinAttemptLimit != 0) ? t.PinAttemptLimit : null);
+            PinAttemptLimit: In("pin_attempt_limit") && (mask is not null || t.PinAttemptLimit != 0) ? t.PinAttemptLimit : null,
+            // Both are replaced as a whole; a masked IdP left unset removes it, a masked policy left unset is the default.
+            IdentityProvider: In("identity_provider") ? t.IdentityProvider?.ToCore() : null,
+            RemoveIdentityProvider: mask is not null && mask.Contains("identity_provider") && t.IdentityProvider is null,
+            AuthorizationServer: In("authorization_server") && (mask is not null || t.AuthorizationServer is not null)
+                ? t.AuthorizationServer?.ToCore() ?? AuthorizationServerSettings.Default
+                : null);
     }
+
+    private static IdentityProviderInput ToCore(this V1.IdentityProvider idp) =>
+        new(idp.Issuer, idp.ClientId, NullIfEmpty(idp.ClientSecret), [.. idp.Scopes]);
+
+    private static AuthorizationServerSettings ToCore(this V1.AuthorizationServerSettings s) => new(
+        s.ClientMode switch
+        {
+            V1.WalletClientMode.Unspecified or V1.WalletClientMode.Any => WalletClientMode.Any,
+            V1.WalletClientMode.Registered => WalletClientMode.Registered,
+            _ => throw Errors.Invalid("tenant.authorization_server.client_mode", "is not a known client mode"),
+        },
+        [.. s.RegisteredClients.Select(c => new WalletClient(c.ClientId, [.. c.RedirectUris]))],
+        RequirePushedAuthorizationRequests: !s.HasRequirePushedAuthorizationRequests || s.RequirePushedAuthorizationRequests,
+        RequireIssuerState: s.RequireIssuerState);
 
     // On update a field named in the mask but left unset is an explicit zero (which the rules refuse); on create it means the default.
     private static TimeSpan? MaskedZero(ISet<string>? mask) => mask is null ? null : TimeSpan.Zero;
@@ -236,6 +277,12 @@ internal static class ProtoMapping
             ValueType = c.ValueType.ToProto(),
         }));
         proto.DefaultValues.AddRange(d.DefaultValues.ToProto());
+        proto.ClaimMappings.AddRange(d.Mappings.Select(m => new V1.ClaimMapping
+        {
+            Path = { m.Path },
+            Source = m.Source == ClaimSource.UserInfo ? V1.ClaimSource.Userinfo : V1.ClaimSource.IdToken,
+            SourcePath = { m.SourcePath },
+        }));
         return proto;
     }
 
@@ -259,11 +306,21 @@ internal static class ProtoMapping
                 : null,
             DefaultValues: In("default_values") ? p.DefaultValues.ToCore() : null,
             CredentialValidity: In("credential_validity") ? p.CredentialValidity?.ToTimeSpan() ?? MaskedZero(mask) : null,
+            ClaimMappings: In("claim_mappings")
+                ? [.. p.ClaimMappings.Select((m, i) => new ClaimMapping([.. m.Path], m.Source.ToCore($"profile.claim_mappings[{i}].source"), [.. m.SourcePath]))]
+                : null,
             // Immutable: read on create only.
             Format: mask is null ? p.Format.ToCoreFormat() : null,
             Doctype: mask is null ? NullIfEmpty(p.Doctype) : null,
             CredentialTypes: mask is null ? [.. p.CredentialTypes] : null);
     }
+
+    public static ClaimSource ToCore(this V1.ClaimSource source, string field) => source switch
+    {
+        V1.ClaimSource.Unspecified or V1.ClaimSource.IdToken => ClaimSource.IdToken,
+        V1.ClaimSource.Userinfo => ClaimSource.UserInfo,
+        _ => throw Errors.Invalid(field, "is not a known claim source"),
+    };
 
     /// <summary>The format identifier of a proto format; null (the default) when unset.</summary>
     public static string? ToCoreFormat(this V1.CredentialFormat f) => f switch

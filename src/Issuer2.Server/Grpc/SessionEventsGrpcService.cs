@@ -171,7 +171,7 @@ internal static class EventTypeNames
                 };
                 break;
             case EventTypes.OfferResolved:
-                proto.OfferResolved = new OfferResolvedDetail { CodeExpireTime = Timestamp.FromDateTimeOffset(Detail<EventDetails.OfferResolved>(e).CodeExpiresAt) };
+                proto.OfferResolved = new OfferResolvedDetail { CodeExpireTime = Detail<EventDetails.OfferResolved>(e).CodeExpiresAt.ToTimestamp() };
                 break;
             case EventTypes.OfferRevoked:
                 proto.OfferRevoked = new OfferRevokedDetail { Cause = Detail<EventDetails.OfferRevoked>(e).Cause };

@@ -31,19 +31,26 @@ internal sealed class TenantSnapshotStore(IssuerDbContext db) : ITenantSnapshotS
     }
 }
 
-/// <summary>Offer resolution: the lookup by URI token, and the new code, count and event in one round trip.</summary>
+/// <summary>Offer resolution: the lookup by URI token, and the new code or issuer_state, count and event in one round trip.</summary>
 internal sealed class OfferResolutionStore(WalletWrites writes) : IOfferResolutionStore
 {
     public Task<OfferWithTenant?> FindOfferByUriTokenAsync(string tenantId, byte[] uriTokenHash, CancellationToken ct) =>
         writes.Db.Queries.OfferByUriToken(writes.Db, tenantId, uriTokenHash, ct);
 
-    public Task RecordResolutionAsync(Offer offer, PreAuthorizedCode code, IssuerEvent resolved, CancellationToken ct) =>
-        writes.CommitAsync(offer.TenantId, sql =>
+    public Task RecordResolutionAsync(Offer offer, PreAuthorizedCode? code, IssuerState? issuerState, IssuerEvent resolved, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(offer);
+        if (code is not null && issuerState is not null) throw new ArgumentException("A resolution mints a code or an issuer_state, not both.", nameof(issuerState));
+        return writes.CommitAsync(offer.TenantId, sql =>
         {
-            sql.Add($"INSERT INTO pre_authorized_codes (code_hash, tenant_id, offer_id, created_at, expires_at) VALUES ({sql.P(code.CodeHash)}, {sql.P(code.TenantId)}, {sql.P(code.OfferId)}, {sql.Time(code.CreatedAt)}, {sql.Time(code.ExpiresAt)})");
+            if (code is not null)
+                sql.Add($"INSERT INTO pre_authorized_codes (code_hash, tenant_id, offer_id, created_at, expires_at) VALUES ({sql.P(code.CodeHash)}, {sql.P(code.TenantId)}, {sql.P(code.OfferId)}, {sql.Time(code.CreatedAt)}, {sql.Time(code.ExpiresAt)})");
+            if (issuerState is not null)
+                sql.Add($"INSERT INTO issuer_states (state_hash, tenant_id, offer_id, single_use, created_at, expires_at) VALUES ({sql.P(issuerState.StateHash)}, {sql.P(issuerState.TenantId)}, {sql.P(issuerState.OfferId)}, {sql.P(issuerState.SingleUse)}, {sql.Time(issuerState.CreatedAt)}, {sql.Time(issuerState.ExpiresAt)})");
             sql.Add($"UPDATE offers SET resolution_count = resolution_count + 1 WHERE id = {sql.P(offer.Id)}");
             sql.AddEvent(resolved);
         }, ct);
+    }
 }
 
 /// <summary>
@@ -177,11 +184,12 @@ internal sealed class EventJournal(WalletWrites writes) : IEventJournal
     }
 }
 
-/// <summary>Retention of codes, access tokens and consumed nonces: short batches of the oldest expired rows.</summary>
+/// <summary>Retention of codes, issuer_states, access tokens and consumed nonces: short batches of the oldest expired rows.</summary>
 internal sealed class WalletRetention(IssuerDbContext db) : IWalletRetention
 {
     public async Task<int> PurgeExpiredAsync(DateTimeOffset now, int batchSize, CancellationToken ct) =>
         await PurgeAsync(db.PreAuthorizedCodes, c => c.ExpiresAt, now, batchSize, ct)
+        + await PurgeAsync(db.IssuerStates, s => s.ExpiresAt, now, batchSize, ct)
         + await PurgeAsync(db.AccessTokens, t => t.ExpiresAt, now, batchSize, ct)
         + await PurgeAsync(db.ConsumedNonces, n => n.ExpiresAt, now, batchSize, ct);
 

@@ -33,6 +33,7 @@ internal sealed class InMemoryDatabase : IUnitOfWork, IEventLog
     public List<ProfileVersion> ProfileVersions { get; } = [];
     public List<Offer> Offers { get; } = [];
     public List<PreAuthorizedCode> Codes { get; } = [];
+    public List<IssuerState> IssuerStates { get; } = [];
     public List<OfferRequest> OfferRequests { get; } = [];
     public List<IssuanceSession> Sessions { get; } = [];
     public List<AccessToken> AccessTokens { get; } = [];
@@ -196,6 +197,17 @@ internal sealed class InMemoryProfileStore(InMemoryDatabase db) : IProfileStore
     public Task<bool> ScopeTakenAsync(string tenantId, string scope, Guid? exceptUid, CancellationToken ct) =>
         Task.FromResult(db.Profiles.Any(p => p.TenantId == tenantId && p.Scope == scope && p.Uid != exceptUid));
 
+    public Task<IReadOnlyList<SessionView>> ListSessionsAsync(
+        string tenantId, Guid profileUid, (DateTimeOffset CreatedAt, string Id)? after, int limit, CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<SessionView>>(db.Sessions
+            .Where(s => s.TenantId == tenantId && s.OfferId is null && s.ProfileUid == profileUid
+                && (after is not { } a || s.CreatedAt > a.CreatedAt || (s.CreatedAt == a.CreatedAt && string.CompareOrdinal(s.Id, a.Id) > 0)))
+            .OrderBy(s => s.CreatedAt)
+            .ThenBy(s => s.Id, StringComparer.Ordinal)
+            .Take(limit)
+            .Select(s => new SessionView(s, db.IssuedCredentials.Where(c => c.SessionId == s.Id).ToList()))
+            .ToList());
+
     public void Add(Profile profile) => db.Stage(() => db.Profiles.Add(profile));
 
     public void Add(ProfileVersion version) => db.Stage(() => db.ProfileVersions.Add(version));
@@ -260,6 +272,8 @@ internal sealed class InMemoryOfferStore(InMemoryDatabase db) : IOfferStore
     public void Add(Offer offer) => db.Stage(() => db.Offers.Add(offer));
 
     public void Add(PreAuthorizedCode code) => db.Stage(() => db.Codes.Add(code));
+
+    public void Add(IssuerState state) => db.Stage(() => db.IssuerStates.Add(state));
 
     public void Add(OfferRequest request) => db.Stage(() => db.OfferRequests.Add(request));
 }

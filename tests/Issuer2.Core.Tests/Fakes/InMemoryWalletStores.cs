@@ -39,11 +39,13 @@ internal sealed class InMemoryOfferResolutionStore(InMemoryDatabase db) : IOffer
         return Task.FromResult(offer is null || tenant is null ? null : new OfferWithTenant(Rows.Copy(offer), tenant.MetadataVersion));
     }
 
-    public Task RecordResolutionAsync(Offer offer, PreAuthorizedCode code, IssuerEvent resolved, CancellationToken ct)
+    public Task RecordResolutionAsync(Offer offer, PreAuthorizedCode? code, IssuerState? issuerState, IssuerEvent resolved, CancellationToken ct)
     {
+        if (code is not null && issuerState is not null) throw new ArgumentException("A resolution mints a code or an issuer_state, not both.", nameof(issuerState));
         db.Transaction([resolved], () =>
         {
-            db.Codes.Add(code);
+            if (code is not null) db.Codes.Add(code);
+            if (issuerState is not null) db.IssuerStates.Add(issuerState);
             db.StoredOffer(offer.Id).ResolutionCount++;
             return true;
         });

@@ -4,6 +4,7 @@ using Issuer2.Core.Claims;
 using Issuer2.Core.Common;
 using Issuer2.Core.Credentials;
 using Issuer2.Core.Events;
+using Issuer2.Core.IdentityProviders;
 using Issuer2.Core.Keys;
 using Issuer2.Core.Nonces;
 using Issuer2.Core.Notifications;
@@ -39,7 +40,7 @@ internal sealed partial class TestBed
         Protector = new SecretProtector(kek);
         Management = new OfferManagement(TenantStore, ProfileStore, OfferStore, Db, Db, Protector, Clock);
         Profiles = new ProfileManagement(TenantStore, ProfileStore, OfferStore, Db, Db, Clock);
-        Tenants = new TenantManagement(TenantStore, OfferStore, Db, Db, new SigningKeys(Protector), new FixedPublicBaseUrl(BaseUrl), Clock);
+        Tenants = new TenantManagement(TenantStore, OfferStore, Db, Db, new SigningKeys(Protector), new FixedPublicBaseUrl(BaseUrl), Protector, Https, Clock);
         ApiKeys = new ApiKeyManagement(TenantStore, ApiKeyStore, Db, Db, Clock);
 
         // The wallet flow, as the host wires it (TestBed.Wallet.cs).
@@ -69,6 +70,9 @@ internal sealed partial class TestBed
     public InMemoryOfferStore OfferStore => new(Db);
     public InMemoryApiKeyStore ApiKeyStore => new(Db);
     public SecretProtector Protector { get; }
+
+    /// <summary>The host's URL rule as tests run it: http allowed on loopback (Issuer2:AllowInsecureHttp).</summary>
+    public HttpsPolicy Https { get; } = new(allowLoopbackHttp: true);
     public OfferManagement Management { get; }
     public ProfileManagement Profiles { get; }
     public TenantManagement Tenants { get; }
@@ -96,6 +100,10 @@ internal sealed partial class TestBed
         using var doc = JsonDocument.Parse(raw);
         return doc.RootElement.Clone();
     }
+
+    /// <summary>A mapping of the claim at <paramref name="path"/> from the ID token's <paramref name="sourcePath"/> (dotted).</summary>
+    public static ClaimMapping Mapping(string path, string sourcePath, ClaimSource source = ClaimSource.IdToken) =>
+        new(path.Split('.'), source, sourcePath.Split('.'));
 
     public static ClaimDefinition Claim(string path, ClaimValueType type = ClaimValueType.String, bool mandatory = false, bool selectivelyDisclosable = true) =>
         new(path.Split('.'), [], mandatory, selectivelyDisclosable, type);
@@ -132,8 +140,32 @@ internal sealed partial class TestBed
         return tenant;
     }
 
+    /// <summary>The client secret of the IdP <see cref="AllowAuthorized"/> gives a tenant.</summary>
+    public const string IdpClientSecret = "idp-secret-5b1f0c8e";
+
+    /// <summary>Lets the tenant make AUTHORIZED offers: the method allowed and, unless told otherwise, an IdP set.</summary>
+    public Tenant AllowAuthorized(string tenantId = TenantId, bool withIdentityProvider = true)
+    {
+        var tenant = Db.Tenants.Single(t => t.Id == tenantId);
+        tenant.AllowAuthorized = true;
+        if (withIdentityProvider)
+        {
+            tenant.IdentityProvider = new IdentityProviderSettings(
+                "https://idp.example", "issuer2", IdentityProviderSecrets.Encrypt(Protector, tenantId, IdpClientSecret), ["profile"]);
+        }
+        return tenant;
+    }
+
+    /// <summary>An AUTHORIZED offer command with the given issuer_state mode and delivery.</summary>
+    public static CreateOfferCommand AuthorizedCommand(
+        IssuerStateMode issuerStateMode = IssuerStateMode.Include, DeliveryMode? delivery = null, int maxUses = 0, TimeSpan? lifetime = null,
+        IReadOnlyList<ClaimValue>? overrides = null, string? requestId = null, string profileId = "employee") =>
+        Command(profileId, AuthenticationMethod.Authorized, delivery, lifetime, maxUses: maxUses, overrides: overrides, issuerStateMode: issuerStateMode, requestId: requestId);
+
     /// <summary>A committed profile (version 1, with its version snapshot) whose scope is its id.</summary>
-    public Profile SeedProfile(string profileId = "employee", string tenantId = TenantId, IReadOnlyList<ClaimDefinition>? claims = null, IReadOnlyList<ClaimValue>? defaults = null)
+    public Profile SeedProfile(
+        string profileId = "employee", string tenantId = TenantId, IReadOnlyList<ClaimDefinition>? claims = null, IReadOnlyList<ClaimValue>? defaults = null,
+        IReadOnlyList<ClaimMapping>? mappings = null)
     {
         var profile = new Profile
         {
@@ -143,7 +175,7 @@ internal sealed partial class TestBed
             Scope = profileId,
             Version = 1,
             Definition = new ProfileDefinition(profileId, CredentialFormats.SdJwtVc, $"https://credentials.example/{profileId}", [],
-                claims ?? [Claim("given_name"), Claim("family_name")], defaults ?? [], ProfileRules.DefaultValidity),
+                claims ?? [Claim("given_name"), Claim("family_name")], defaults ?? [], ProfileRules.DefaultValidity, ClaimMappings: mappings),
             CreatedAt = Start,
             UpdatedAt = Start,
         };

@@ -32,6 +32,28 @@ public sealed class CredentialOfferDocumentTests
     }
 
     [Fact]
+    public void AuthorizationCode_WithIssuerState_HasOnlyTheAuthorizationCodeGrantCarryingIt()
+    {
+        var offer = Reparse(CredentialOfferDocument.AuthorizationCode(Issuer, "employee", "state-123"));
+        var grants = offer["grants"]!.AsObject();
+
+        Assert.Equal(Issuer, offer["credential_issuer"]!.GetValue<string>());
+        Assert.Equal("employee", Assert.Single(offer["credential_configuration_ids"]!.AsArray())!.GetValue<string>());
+        Assert.Equal(["authorization_code"], grants.Select(g => g.Key));
+        Assert.Equal(["issuer_state"], grants["authorization_code"]!.AsObject().Select(m => m.Key));
+        Assert.Equal("state-123", grants["authorization_code"]!["issuer_state"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void AuthorizationCode_WithoutIssuerState_HasAnEmptyGrantObject()
+    {
+        var offer = Reparse(CredentialOfferDocument.AuthorizationCode(Issuer, "employee", null));
+
+        Assert.Equal("{}", offer["grants"]!["authorization_code"]!.ToJsonString());
+        Assert.Equal(["credential_configuration_ids", "credential_issuer", "grants"], offer.AsObject().Select(m => m.Key).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void PreAuthorized_WithNumericPin_DescribesItWithoutTheValue()
     {
         var txCode = new CredentialOfferDocument.TxCode(TxCodeInputMode.Numeric, 6, "Sent to you by SMS");

@@ -194,14 +194,15 @@ public sealed class OfferManagementTests
     }
 
     [Fact]
-    public async Task Create_AuthorizedOnTenantAllowingIt_IsUnimplemented()
+    public async Task Create_AuthorizedOnTenantAllowingItWithoutIdentityProvider_IsIdentityProviderMissing()
     {
-        ConfigureTenant(t => t.AllowAuthorized = true);
+        _bed.AllowAuthorized(withIdentityProvider: false);
 
         var result = await _bed.CreateOfferAsync(TestBed.Command(method: AuthenticationMethod.Authorized));
 
-        Assert.Equal(ErrorKind.Unimplemented, result.Error?.Kind);
-        Assert.Equal(ErrorReasons.AuthorizationCodeFlowUnavailable, result.Error?.Reason);
+        Assert.Equal(ErrorKind.FailedPrecondition, result.Error?.Kind);
+        Assert.Equal(ErrorReasons.IdentityProviderMissing, result.Error?.Reason);
+        Assert.Empty(_bed.Db.Offers);
         Assert.Empty(_bed.Db.AppendedEvents);
     }
 

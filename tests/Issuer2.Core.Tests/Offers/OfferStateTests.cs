@@ -160,6 +160,55 @@ public sealed class OfferStateTests
         Assert.Equal(OfferState.UsedUp, state);
     }
 
+    // Offers that count no uses (AUTHORIZED with issuer_state OMIT: wallet-initiated issuance)
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3)]
+    public void StateAt_OfferCountingNoUses_IsNeverUsedUp(int useCount)
+    {
+        var offer = NewOffer();
+        offer = CountingNoUses(offer, useCount);
+
+        var state = offer.StateAt(Now);
+        var usedUpAsFilter = new[] { offer }.AsQueryable().Where(OfferRules.InState(OfferState.UsedUp).Bind(Now)).Any();
+
+        Assert.Equal(OfferState.Active, state);
+        Assert.False(usedUpAsFilter);
+    }
+
+    [Fact]
+    public void StateAt_OfferCountingNoUses_StillExpiresAndIsRevoked()
+    {
+        var expired = CountingNoUses(NewOffer(expired: true), 0);
+        var revoked = CountingNoUses(NewOffer(revoked: true), 0);
+
+        Assert.Equal(OfferState.Expired, expired.StateAt(Now));
+        Assert.Equal(OfferState.Revoked, revoked.StateAt(Now));
+    }
+
+    [Fact]
+    public void Usable_OfferCountingNoUses_IsFalseWhileActive()
+    {
+        var offer = CountingNoUses(NewOffer(), 0);
+
+        var usable = OfferRules.Usable.IsMetBy(offer, Now);
+        var usableAsFilter = new[] { offer }.AsQueryable().Where(OfferRules.Usable.Bind(Now)).Any();
+
+        Assert.Equal(OfferState.Active, offer.StateAt(Now));
+        Assert.False(usable);
+        Assert.False(usableAsFilter);
+    }
+
+    /// <summary>A copy of <paramref name="offer"/> with <see cref="OfferRules.CountsNoUses"/> as its use limit.</summary>
+    private static Offer CountingNoUses(Offer offer, int useCount) => new()
+    {
+        Id = offer.Id, TenantId = offer.TenantId, ProfileId = offer.ProfileId, ProfileUid = offer.ProfileUid, ProfileVersion = offer.ProfileVersion,
+        Method = AuthenticationMethod.Authorized, Delivery = offer.Delivery, IssuerStateMode = IssuerStateMode.Omit,
+        MaxUses = OfferRules.CountsNoUses, UseCount = useCount, CreatedAt = offer.CreatedAt, ExpiresAt = offer.ExpiresAt, RevokedAt = offer.RevokedAt,
+        LockedAt = offer.LockedAt,
+    };
+
     // Wrong PINs
 
     [Theory]

@@ -4,6 +4,7 @@ using Issuer2.Core.Credentials;
 using Issuer2.Core.Events;
 using Issuer2.Core.Offers;
 using Issuer2.Core.Profiles;
+using Issuer2.Core.Sessions;
 using Issuer2.Core.Tests.Fakes;
 
 namespace Issuer2.Core.Tests.Profiles;
@@ -314,6 +315,122 @@ public sealed class ProfileManagementTests
         Assert.Equal(["a", "b"], firstIds);
         Assert.Equal(["c"], secondIds);
         Assert.Equal(["page_token"], TestBed.Fields(elsewhere.Error));
+    }
+
+    // Claim mappings
+
+    [Fact]
+    public async Task Create_WithMappings_KeepsThemAndWithoutKeepsNone()
+    {
+        var mapped = await Create("employee", Input with { ClaimMappings = [TestBed.Mapping("given_name", "given_name")] });
+        var plain = await Create("visitor", Input with { ClaimMappings = [] });
+
+        Assert.Equal(ClaimSource.IdToken, Assert.Single(mapped.Value.Definition.Mappings).Source);
+        Assert.Null(plain.Value.Definition.ClaimMappings);
+        Assert.Empty(plain.Value.Definition.Mappings);
+    }
+
+    [Fact]
+    public async Task Update_Mappings_MakesTheNextVersionAndTheOldKeepsItsOwn()
+    {
+        await Create("employee", Input with { ClaimMappings = [TestBed.Mapping("given_name", "given_name")] });
+
+        var result = await _bed.Profiles.UpdateAsync(TestBed.AcmeKey, TestBed.TenantId, "employee",
+            new ProfileInput(ClaimMappings: [TestBed.Mapping("family_name", "family_name", ClaimSource.UserInfo)]), default);
+
+        Assert.Equal(2, result.Value.Version);
+        Assert.Equal("family_name", Assert.Single(result.Value.Definition.Mappings).Path[0]);
+        Assert.Equal("given_name", Assert.Single(_bed.Db.ProfileVersions.Single(v => v.Version == 1).Definition.Mappings).Path[0]);
+    }
+
+    [Fact]
+    public async Task Update_WithEmptyMappings_RemovesThemAndUnsetKeepsThem()
+    {
+        await Create("employee", Input with { ClaimMappings = [TestBed.Mapping("given_name", "given_name")] });
+
+        var kept = await _bed.Profiles.UpdateAsync(TestBed.AcmeKey, TestBed.TenantId, "employee", new ProfileInput(Vct: "https://credentials.example/v2"), default);
+        Assert.Single(kept.Value.Definition.Mappings);
+        var removed = await _bed.Profiles.UpdateAsync(TestBed.AcmeKey, TestBed.TenantId, "employee", new ProfileInput(ClaimMappings: []), default);
+
+        Assert.Empty(removed.Value.Definition.Mappings);
+    }
+
+    [Fact]
+    public async Task Update_RemovingAMappedClaim_IsInvalidOnTheMapping()
+    {
+        await Create("employee", Input with { ClaimMappings = [TestBed.Mapping("family_name", "family_name")] });
+
+        var result = await _bed.Profiles.UpdateAsync(TestBed.AcmeKey, TestBed.TenantId, "employee",
+            new ProfileInput(Claims: [TestBed.Claim("given_name", mandatory: true)]), default);
+
+        Assert.Equal(["profile.claim_mappings[0].path"], TestBed.Fields(result.Error));
+        Assert.Equal(1, _bed.Db.Profiles.Single().Version);
+    }
+
+    // Wallet-initiated sessions
+
+    private IssuanceSession SeedSession(Profile profile, string id, TimeSpan after, string? offerId = null, Guid? profileUid = null)
+    {
+        var session = new IssuanceSession
+        {
+            Id = id, TenantId = profile.TenantId, OfferId = offerId, ConfigurationId = profile.ProfileId, ProfileUid = profileUid ?? profile.Uid,
+            ProfileVersion = profile.Version, ClientId = "wallet", CreatedAt = TestBed.Start + after,
+        };
+        _bed.Db.Sessions.Add(session);
+        return session;
+    }
+
+    [Fact]
+    public async Task ListSessions_ListsTheProfilesSessionsWithoutOfferOldestFirstInPages()
+    {
+        var profile = (await Create("employee", Input)).Value;
+        SeedSession(profile, "s-c", TimeSpan.FromMinutes(3));
+        SeedSession(profile, "s-a", TimeSpan.FromMinutes(1));
+        SeedSession(profile, "s-b", TimeSpan.FromMinutes(1));
+        SeedSession(profile, "s-offer", TimeSpan.FromMinutes(2), offerId: "offer1");
+        SeedSession(profile, "s-old-profile", TimeSpan.FromMinutes(2), profileUid: Guid.NewGuid());
+        _bed.Db.IssuedCredentials.Add(new IssuedCredential
+        {
+            Id = "c1", TenantId = TestBed.TenantId, SessionId = "s-b", ConfigurationId = "employee", Format = CredentialFormats.SdJwtVc,
+            HolderKeyThumbprint = "thumb", IssuedAt = TestBed.Start, ExpiresAt = TestBed.Start.AddDays(1), NotificationId = "n1",
+        });
+
+        var first = await _bed.Profiles.ListSessionsAsync(TestBed.AcmeKey, TestBed.TenantId, "employee", 2, null, default);
+        var second = await _bed.Profiles.ListSessionsAsync(TestBed.AcmeKey, TestBed.TenantId, "employee", 2, first.Value.NextPageToken, default);
+
+        Assert.Equal(["s-a", "s-b"], first.Value.Items.Select(i => i.Session.Id));
+        Assert.Equal("c1", Assert.Single(first.Value.Items[1].Credentials).Id);
+        Assert.Equal(["s-c"], second.Value.Items.Select(i => i.Session.Id));
+        Assert.Empty(second.Value.NextPageToken);
+    }
+
+    [Fact]
+    public async Task ListSessions_ByAnotherTenantsKeyOrOfAnUnknownProfile_IsNotFound()
+    {
+        await Create("employee", Input);
+
+        var foreign = await _bed.Profiles.ListSessionsAsync(TestBed.GlobexKey, TestBed.TenantId, "employee", 0, null, default);
+        var unknown = await _bed.Profiles.ListSessionsAsync(TestBed.AcmeKey, TestBed.TenantId, "nope", 0, null, default);
+        var admin = await _bed.Profiles.ListSessionsAsync(TestBed.Admin, TestBed.TenantId, "employee", 0, null, default);
+
+        Assert.Equal(ErrorKind.NotFound, foreign.Error?.Kind);
+        Assert.Equal(ErrorKind.NotFound, unknown.Error?.Kind);
+        Assert.Equal(ErrorKind.PermissionDenied, admin.Error?.Kind);
+    }
+
+    [Fact]
+    public async Task ListSessions_WithAnotherProfilesPageToken_IsInvalidOnPageToken()
+    {
+        var employee = (await Create("employee", Input)).Value;
+        await Create("visitor", Input);
+        SeedSession(employee, "s1", TimeSpan.FromMinutes(1));
+        SeedSession(employee, "s2", TimeSpan.FromMinutes(2));
+        var first = await _bed.Profiles.ListSessionsAsync(TestBed.AcmeKey, TestBed.TenantId, "employee", 1, null, default);
+
+        var other = await _bed.Profiles.ListSessionsAsync(TestBed.AcmeKey, TestBed.TenantId, "visitor", 1, first.Value.NextPageToken, default);
+
+        Assert.NotEmpty(first.Value.NextPageToken);
+        Assert.Equal(["page_token"], TestBed.Fields(other.Error));
     }
 
     private async Task<Offer> CreateOfferAsync()

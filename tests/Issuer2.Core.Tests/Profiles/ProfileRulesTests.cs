@@ -2,6 +2,7 @@ using Issuer2.Core.Claims;
 using Issuer2.Core.Common;
 using Issuer2.Core.Credentials;
 using Issuer2.Core.Profiles;
+using Issuer2.Core.Tenants;
 using Issuer2.Core.Tests.Fakes;
 
 namespace Issuer2.Core.Tests.Profiles;
@@ -356,7 +357,7 @@ public sealed class ProfileRulesTests
             ],
             defaults: [Value("family_name", "\"Mustermann\"")]);
 
-        var missing = ProfileRules.MissingMandatory(definition, [Value("employee_id", "\"E-1\"")]).Select(c => ClaimPaths.Format(c.Path)).ToArray();
+        var missing = ProfileRules.MissingMandatory(definition, [Value("employee_id", "\"E-1\"")], AuthenticationMethod.PreAuthorized).Select(c => ClaimPaths.Format(c.Path)).ToArray();
 
         Assert.Equal(["given_name"], missing);
     }
@@ -366,8 +367,90 @@ public sealed class ProfileRulesTests
     {
         var definition = Definition(claims: [TestBed.Claim("given_name", mandatory: true)]);
 
-        var missing = ProfileRules.MissingMandatory(definition, [Value("given_name", "\"Erika\"")]);
+        var missing = ProfileRules.MissingMandatory(definition, [Value("given_name", "\"Erika\"")], AuthenticationMethod.PreAuthorized);
 
         Assert.Empty(missing);
+    }
+
+    // Claim mappings
+
+    private static ProfileDefinition Mapped(params ClaimMapping[] mappings) =>
+        Definition(claims: [TestBed.Claim("given_name"), TestBed.Claim("address.locality"), TestBed.Claim("email")]) with { ClaimMappings = mappings };
+
+    [Fact]
+    public void Check_AcceptsMappingsOfDeclaredClaimsFromEitherSource()
+    {
+        var violations = Check(Mapped(
+            TestBed.Mapping("given_name", "given_name"),
+            TestBed.Mapping("address.locality", "address.locality", ClaimSource.UserInfo),
+            new ClaimMapping(["email"], ClaimSource.IdToken, ["a", "b", "c", "d", "e", "f", "g", new string('h', 128)])));
+
+        Assert.Empty(violations);
+    }
+
+    [Theory]
+    [InlineData("nickname")]
+    [InlineData("address")]
+    [InlineData("address.locality.extra")]
+    public void Check_RefusesAMappingOfAnUndeclaredClaim(string path)
+    {
+        var violations = Check(Mapped(TestBed.Mapping(path, "sub")));
+
+        Assert.Equal("profile.claim_mappings[0].path", Assert.Single(violations).Field);
+    }
+
+    [Fact]
+    public void Check_RefusesAClaimMappedTwice()
+    {
+        var violations = Check(Mapped(TestBed.Mapping("email", "email"), TestBed.Mapping("email", "preferred_email", ClaimSource.UserInfo)));
+
+        Assert.Equal("profile.claim_mappings[1].path", Assert.Single(violations).Field);
+    }
+
+    [Fact]
+    public void Check_RefusesSourcePathsOfNoOrNineSegmentsOrOverlongOrEmptySegments()
+    {
+        var violations = Check(Mapped(
+            new ClaimMapping(["given_name"], ClaimSource.IdToken, []),
+            new ClaimMapping(["address", "locality"], ClaimSource.IdToken, ["a", "b", "c", "d", "e", "f", "g", "h", "i"]),
+            new ClaimMapping(["email"], ClaimSource.UserInfo, [new string('e', 129)])));
+        var empty = Check(Mapped(new ClaimMapping(["email"], ClaimSource.IdToken, ["address", ""])));
+
+        Assert.Equal(["profile.claim_mappings[0].source_path", "profile.claim_mappings[1].source_path", "profile.claim_mappings[2].source_path"],
+            violations.Select(v => v.Field));
+        Assert.Equal("profile.claim_mappings[0].source_path", Assert.Single(empty).Field);
+    }
+
+    [Fact]
+    public void Check_AcceptsSixtyFourMappingsAndRefusesMore()
+    {
+        var claims = Enumerable.Range(0, 65).Select(i => TestBed.Claim($"c{i}")).ToArray();
+        var mappings = claims.Select(c => new ClaimMapping(c.Path, ClaimSource.IdToken, c.Path)).ToArray();
+
+        Assert.Empty(Check(Definition(claims: claims) with { ClaimMappings = mappings[..64] }));
+        Assert.Equal("profile.claim_mappings", Assert.Single(Check(Definition(claims: claims) with { ClaimMappings = mappings })).Field);
+    }
+
+    [Fact]
+    public void Check_MappingsAreNotCheckedWhileTheClaimsAreUnsound()
+    {
+        var definition = Definition(claims: [PathClaim("iss")]) with { ClaimMappings = [TestBed.Mapping("nickname", "sub")] };
+
+        var violations = Check(definition);
+
+        Assert.Equal("profile.claims[0].path", Assert.Single(violations).Field);
+    }
+
+    [Fact]
+    public void MissingMandatory_AMappedClaimCountsForTheAuthorizationCodeFlowOnly()
+    {
+        var definition = Definition(claims: [TestBed.Claim("email", mandatory: true), TestBed.Claim("given_name", mandatory: true)])
+            with { ClaimMappings = [TestBed.Mapping("email", "email")] };
+
+        var authorized = ProfileRules.MissingMandatory(definition, [], AuthenticationMethod.Authorized).Select(c => ClaimPaths.Format(c.Path));
+        var preAuthorized = ProfileRules.MissingMandatory(definition, [], AuthenticationMethod.PreAuthorized).Select(c => ClaimPaths.Format(c.Path));
+
+        Assert.Equal(["given_name"], authorized);
+        Assert.Equal(["email", "given_name"], preAuthorized);
     }
 }
