@@ -58,7 +58,7 @@ public sealed class BrowserSteps(
 {
     public const string CookiePrefix = "issuer2_authz_";
 
-    public static string CallbackUrl(string credentialIssuer) => $"{credentialIssuer}/idp/callback";
+    public static string CallbackUrl(string credentialIssuer) => IdentityProviderCallback.RedirectUri(credentialIssuer);
 
     public static string ConsentUrl(string credentialIssuer) => $"{credentialIssuer}/consent";
 
