@@ -79,7 +79,12 @@ public sealed class RedeemAuthorizationCode(
         {
             // Another request redeemed the code, or took the offer's last use or the issuer_state first.
             var current = await store.FindByCodeAsync(tenant.Id, a.CodeHash!, ct);
-            if (current is { Stage: AuthorizationStage.Redeemed }) return await RefuseAsync(a, now, TokenRefusalReasons.RedeemedConcurrently, invalidCode, ct);
+            if (current is { Stage: AuthorizationStage.Redeemed })
+            {
+                // Used twice, if at the same moment: the code leaked, so what it obtained is revoked as for any reuse.
+                await store.RevokeTokensAsync(current, Refusal(current, now, TokenRefusalReasons.RedeemedConcurrently), ct);
+                return invalidCode;
+            }
             var offerNow = a.OfferId is null ? null : await store.FindOfferAsync(tenant.Id, a.OfferId, ct);
             if (offerNow is not null && TokenRefusalReasons.ForState(offerNow.StateAt(now)) is { } ended)
                 return await RefuseAsync(a, now, ended, WalletError.InvalidGrant($"The offer is no longer valid ({ended.Replace('_', ' ')})."), ct);

@@ -33,6 +33,10 @@ public sealed class EventTypeMappingTests
         [EventTypes.CredentialRefused] = new EventDetails.CredentialRefused("invalid_proof"),
         [EventTypes.NotificationReceived] = new EventDetails.NotificationReceived("credential_accepted", "c1"),
         [EventTypes.SessionCompleted] = new EventDetails.SessionCompleted(1),
+        [EventTypes.AuthorizationRequested] = new EventDetails.Authorization("a1", "wallet", "wallet.example"),
+        [EventTypes.UserAuthenticated] = new EventDetails.Authorization("a1", "wallet", "wallet.example"),
+        [EventTypes.AuthorizationRefused] = new EventDetails.Authorization("a1", "wallet", "wallet.example", "consent_refused", "access_denied"),
+        [EventTypes.AuthorizationCodeIssued] = new EventDetails.Authorization("a1", "wallet", "wallet.example"),
     };
 
     public static TheoryData<string> CoreTypes()
