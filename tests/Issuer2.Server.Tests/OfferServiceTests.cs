@@ -1,8 +1,14 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Issuer2.Grpc.V1;
 using Issuer2.Server.Tests.Infrastructure;
+using Issuer2.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Issuer2.Server.Tests;
 
@@ -271,19 +277,228 @@ public abstract class OfferServiceTests(ServerFixture fixture)
     }
 
     [Fact]
-    public async Task CreateOffer_Authorized_OnTenantAllowingIt_IsUnimplemented()
+    public async Task CreateOffer_Authorized_OnTenantWithoutIdentityProvider_IsFailedPreconditionIdentityProviderMissing()
     {
-        var tenant = await fixture.CreateTenantAsync(t =>
-        {
-            t.AllowedAuthenticationMethods.Add(AuthenticationMethod.PreAuthorized);
-            t.AllowedAuthenticationMethods.Add(AuthenticationMethod.Authorized);
-        });
+        var tenant = await fixture.CreateAuthorizedTenantAsync(withIdentityProvider: false);
         var profile = await ServerFixture.CreateProfileAsync(tenant);
 
-        var ex = await RpcAssert.FailsAsync(StatusCode.Unimplemented, "AUTHORIZATION_CODE_FLOW_UNAVAILABLE", async () =>
-            await ServerFixture.CreateOfferAsync(tenant, profile, r => r.AuthenticationMethod = AuthenticationMethod.Authorized));
-        Assert.False(string.IsNullOrWhiteSpace(ex.Status.Detail), "UNIMPLEMENTED without a message");
+        var ex = await RpcAssert.FailsAsync(StatusCode.FailedPrecondition, "IDENTITY_PROVIDER_MISSING", async () =>
+            await ServerFixture.CreateOfferAsync(tenant, profile, r => r.Authorized(IssuerStateMode.Include)));
+        Assert.False(string.IsNullOrWhiteSpace(ex.Status.Detail), "FAILED_PRECONDITION without a message");
         Assert.Empty((await tenant.Clients.Offers.ListOffersAsync(new ListOffersRequest { Parent = tenant.Name })).Offers);
+    }
+
+    [Fact]
+    public async Task CreateOffer_AuthorizedIncludeByValue_CarriesOnlyTheAuthorizationCodeGrantWithItsIssuerState()
+    {
+        var tenant = await fixture.CreateAuthorizedTenantAsync();
+        var profile = await ServerFixture.CreateProfileAsync(tenant);
+
+        var response = await ServerFixture.CreateOfferAsync(tenant, profile, r =>
+        {
+            r.Authorized(IssuerStateMode.Include, DeliveryMode.ByValue);
+            r.MaxUses = 3;
+            r.Lifetime = Samples.Days(2);
+        });
+
+        using var json = JsonDocument.Parse(OfferUrl.Parse(response.OfferUrl).CredentialOfferJson!);
+        var root = json.RootElement;
+        Assert.Equal(tenant.Tenant.CredentialIssuer, root.GetProperty("credential_issuer").GetString());
+        Assert.Equal([profile.ProfileId], root.GetProperty("credential_configuration_ids").EnumerateArray().Select(e => e.GetString()));
+        var grants = root.GetProperty("grants");
+        Assert.Equal(["authorization_code"], grants.EnumerateObject().Select(p => p.Name));
+        var grant = grants.GetProperty("authorization_code");
+        Assert.Equal(["issuer_state"], grant.EnumerateObject().Select(p => p.Name));
+        var issuerState = grant.GetProperty("issuer_state").GetString()!;
+        Assert.Matches("^[A-Za-z0-9_-]{43}$", issuerState);
+        var offer = response.Offer;
+        Assert.Equal(AuthenticationMethod.Authorized, offer.AuthenticationMethod);
+        Assert.Equal(IssuerStateMode.Include, offer.IssuerStateMode);
+        Assert.Equal(3, offer.MaxUses);
+        Assert.Equal(fixture.Now.AddDays(2), offer.ExpireTime.ToDateTimeOffset());
+        Assert.Empty(response.TxCode);
+        var state = Assert.Single(await IssuerStatesAsync(offer.OfferId));
+        Assert.Equal(SHA256.HashData(Encoding.UTF8.GetBytes(issuerState)), state.StateHash);
+        Assert.False(state.SingleUse);
+        Assert.Equal(offer.ExpireTime.ToDateTimeOffset(), state.ExpiresAt);
+    }
+
+    [Fact]
+    public async Task CreateOffer_AuthorizedOmitByValue_HasAnEmptyGrant_CountsNoUses_AndStoresNoState()
+    {
+        var tenant = await fixture.CreateAuthorizedTenantAsync();
+        var profile = await ServerFixture.CreateProfileAsync(tenant);
+
+        var response = await ServerFixture.CreateOfferAsync(tenant, profile, r => r.Authorized(IssuerStateMode.Omit, DeliveryMode.ByValue));
+
+        using var json = JsonDocument.Parse(OfferUrl.Parse(response.OfferUrl).CredentialOfferJson!);
+        var grants = json.RootElement.GetProperty("grants");
+        Assert.Equal(["authorization_code"], grants.EnumerateObject().Select(p => p.Name));
+        Assert.Empty(grants.GetProperty("authorization_code").EnumerateObject());
+        Assert.Equal(0, response.Offer.MaxUses);
+        Assert.Equal(OfferState.Active, response.Offer.State);
+        Assert.Equal(IssuerStateMode.Omit, response.Offer.IssuerStateMode);
+        Assert.Empty(await IssuerStatesAsync(response.Offer.OfferId));
+        Assert.Equal(response.Offer, (await tenant.Clients.Offers.GetOfferAsync(new GetOfferRequest { Name = response.Offer.Name })).Offer);
+        var active = await tenant.Clients.Offers.ListOffersAsync(new ListOffersRequest { Parent = tenant.Name, State = OfferState.Active });
+        Assert.Contains(active.Offers, o => o.OfferId == response.Offer.OfferId);
+    }
+
+    [Fact]
+    public async Task CreateOffer_AuthorizedOmit_OnTenantRequiringIssuerState_IsFailedPreconditionIssuerStateRequired()
+    {
+        var tenant = await fixture.CreateAuthorizedTenantAsync(configure: t => t.AuthorizationServer = new AuthorizationServerSettings { RequireIssuerState = true });
+        var profile = await ServerFixture.CreateProfileAsync(tenant);
+
+        await RpcAssert.FailsAsync(StatusCode.FailedPrecondition, "ISSUER_STATE_REQUIRED", async () =>
+            await ServerFixture.CreateOfferAsync(tenant, profile, r => r.Authorized(IssuerStateMode.Omit)));
+        var include = await ServerFixture.CreateOfferAsync(tenant, profile, r => r.Authorized(IssuerStateMode.Include));
+
+        Assert.Equal(IssuerStateMode.Include, include.Offer.IssuerStateMode);
+    }
+
+    [Fact]
+    public async Task CreateOffer_Authorized_OnTenantRequiringPin_NeedsNoPin()
+    {
+        var tenant = await fixture.CreateAuthorizedTenantAsync(configure: t => t.RequirePin = true);
+        var profile = await ServerFixture.CreateProfileAsync(tenant);
+
+        var response = await ServerFixture.CreateOfferAsync(tenant, profile, r => r.Authorized(IssuerStateMode.Include));
+
+        Assert.False(response.Offer.PinRequired);
+        Assert.Empty(response.TxCode);
+    }
+
+    [Fact]
+    public async Task CreateOffer_AuthorizedWithMandatoryClaimFromAMapping_NeedsNoOverride()
+    {
+        var tenant = await fixture.CreateAuthorizedTenantAsync();
+        var profile = await ServerFixture.CreateProfileAsync(tenant, p =>
+        {
+            p.Claims[2].Mandatory = true; // birthdate, no default
+            p.ClaimMappings.Add(new ClaimMapping { Path = { "birthdate" }, SourcePath = { "birthdate" } });
+        });
+
+        var offer = await ServerFixture.CreateOfferAsync(tenant, profile, r => r.Authorized(IssuerStateMode.Omit));
+
+        Assert.Equal(OfferState.Active, offer.Offer.State);
+        await RpcAssert.InvalidAsync(async () => await ServerFixture.CreateOfferAsync(tenant, profile), "overrides");
+    }
+
+    [Fact]
+    public async Task CreateOffer_AuthorizedByValueRetriedWithSameRequestId_ReturnsTheIdenticalUrl()
+    {
+        var tenant = await fixture.CreateAuthorizedTenantAsync();
+        var profile = await ServerFixture.CreateProfileAsync(tenant);
+        var request = new CreateOfferRequest { Parent = tenant.Name, Profile = profile.Name, RequestId = "authorized-" + Guid.NewGuid().ToString("N") };
+        request.Authorized(IssuerStateMode.Include, DeliveryMode.ByValue);
+
+        var first = await tenant.Clients.Offers.CreateOfferAsync(request);
+        var retry = await tenant.Clients.Offers.CreateOfferAsync(request);
+
+        Assert.Equal(first.OfferUrl, retry.OfferUrl);
+        Assert.Equal(first.Offer.OfferId, retry.Offer.OfferId);
+        Assert.Single(await IssuerStatesAsync(first.Offer.OfferId));
+        Assert.Single((await tenant.Clients.Offers.ListOffersAsync(new ListOffersRequest { Parent = tenant.Name })).Offers);
+    }
+
+    [Fact]
+    public async Task ResolveOffer_AuthorizedIncludeByReference_MintsAFreshShortLivedIssuerStateEachTime()
+    {
+        var tenant = await fixture.CreateAuthorizedTenantAsync();
+        var profile = await ServerFixture.CreateProfileAsync(tenant);
+        var created = await ServerFixture.CreateOfferAsync(tenant, profile, r => { r.Authorized(IssuerStateMode.Include); r.MaxUses = 2; });
+        using var wallet = new Wallet.TestWallet(fixture.Host.HttpUrl);
+        var offerUri = wallet.OnThisHost(OfferUrl.Parse(created.OfferUrl).CredentialOfferUri!);
+
+        var first = await wallet.GetAsync(offerUri);
+        var second = await wallet.GetAsync(offerUri);
+
+        Assert.Equal(HttpStatusCode.OK, first.Status);
+        var states = new[] { first, second }.Select(reply =>
+        {
+            var grants = reply.Json.GetProperty("grants");
+            Assert.Equal(["authorization_code"], grants.EnumerateObject().Select(p => p.Name));
+            return grants.GetProperty("authorization_code").GetProperty("issuer_state").GetString()!;
+        }).ToArray();
+        Assert.NotEqual(states[0], states[1]);
+        var stored = await IssuerStatesAsync(created.Offer.OfferId);
+        Assert.Equal(states.Select(x => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(x)))).Order(), stored.Select(x => Convert.ToHexString(x.StateHash)).Order());
+        Assert.All(stored, x =>
+        {
+            Assert.True(x.SingleUse);
+            Assert.Equal(fixture.Now.AddMinutes(10), x.ExpiresAt);
+        });
+        Assert.Equal(2, (await tenant.Clients.Offers.GetOfferAsync(new GetOfferRequest { Name = created.Offer.Name })).Offer.ResolutionCount);
+    }
+
+    [Fact]
+    public async Task ResolveOffer_AuthorizedOmitByReference_ReturnsAnEmptyGrantAndWritesNoState()
+    {
+        var tenant = await fixture.CreateAuthorizedTenantAsync();
+        var profile = await ServerFixture.CreateProfileAsync(tenant);
+        var created = await ServerFixture.CreateOfferAsync(tenant, profile, r => r.Authorized(IssuerStateMode.Omit));
+        using var wallet = new Wallet.TestWallet(fixture.Host.HttpUrl);
+
+        var reply = await wallet.GetAsync(wallet.OnThisHost(OfferUrl.Parse(created.OfferUrl).CredentialOfferUri!));
+
+        Assert.Equal(HttpStatusCode.OK, reply.Status);
+        Assert.Equal("{}", reply.Json.GetProperty("grants").GetProperty("authorization_code").GetRawText());
+        Assert.Empty(await IssuerStatesAsync(created.Offer.OfferId));
+        var events = await fixture.ReadEventsUntilAsync(tenant.TenantId, e => e.Type == "offer.resolved");
+        Assert.Single(events, e => e.Type == "offer.resolved" && e.OfferId == created.Offer.OfferId);
+    }
+
+    [Fact]
+    public async Task ResolveOffer_RevokedAuthorizedOffer_IsNotFoundAndWritesNoState()
+    {
+        var tenant = await fixture.CreateAuthorizedTenantAsync();
+        var profile = await ServerFixture.CreateProfileAsync(tenant);
+        var created = await ServerFixture.CreateOfferAsync(tenant, profile, r => r.Authorized(IssuerStateMode.Include));
+        await tenant.Clients.Offers.RevokeOfferAsync(new RevokeOfferRequest { Name = created.Offer.Name });
+        using var wallet = new Wallet.TestWallet(fixture.Host.HttpUrl);
+
+        var reply = await wallet.GetAsync(wallet.OnThisHost(OfferUrl.Parse(created.OfferUrl).CredentialOfferUri!));
+
+        Assert.Equal(HttpStatusCode.NotFound, reply.Status);
+        Assert.Empty(await IssuerStatesAsync(created.Offer.OfferId));
+    }
+
+    [Fact]
+    public async Task IssuerStates_OnceExpired_ArePurgedByTheWalletRetention()
+    {
+        var tenant = await fixture.CreateAuthorizedTenantAsync();
+        var profile = await ServerFixture.CreateProfileAsync(tenant);
+        var byValue = await ServerFixture.CreateOfferAsync(tenant, profile, r => { r.Authorized(IssuerStateMode.Include, DeliveryMode.ByValue); r.Lifetime = Samples.Hours(1); });
+        var byReference = await ServerFixture.CreateOfferAsync(tenant, profile, r => r.Authorized(IssuerStateMode.Include));
+        using var wallet = new Wallet.TestWallet(fixture.Host.HttpUrl);
+        Assert.Equal(HttpStatusCode.OK, (await wallet.GetAsync(wallet.OnThisHost(OfferUrl.Parse(byReference.OfferUrl).CredentialOfferUri!))).Status);
+
+        fixture.Time.Advance(TimeSpan.FromMinutes(11));
+        await PurgeAsync();
+        Assert.Empty(await IssuerStatesAsync(byReference.Offer.OfferId));
+        Assert.Single(await IssuerStatesAsync(byValue.Offer.OfferId));
+
+        fixture.Time.Advance(TimeSpan.FromMinutes(50));
+        await PurgeAsync();
+        Assert.Empty(await IssuerStatesAsync(byValue.Offer.OfferId));
+    }
+
+    private async Task<List<Core.Offers.IssuerState>> IssuerStatesAsync(string offerId)
+    {
+        await using var scope = fixture.Host.App.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IssuerDbContext>();
+        return await db.IssuerStates.AsNoTracking().Where(s => s.OfferId == offerId).ToListAsync();
+    }
+
+    private async Task PurgeAsync()
+    {
+        await using var scope = fixture.Host.App.Services.CreateAsyncScope();
+        var retention = scope.ServiceProvider.GetRequiredService<Core.Wallet.IWalletRetention>();
+        while (await retention.PurgeExpiredAsync(fixture.Now, 50, CancellationToken.None) > 0)
+        {
+            // Until nothing expired is left.
+        }
     }
 
     [Fact]

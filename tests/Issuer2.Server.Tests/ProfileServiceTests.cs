@@ -2,6 +2,9 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Issuer2.Grpc.V1;
 using Issuer2.Server.Tests.Infrastructure;
+using Issuer2.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Issuer2.Server.Tests;
 
@@ -341,6 +344,179 @@ public abstract class ProfileServiceTests(ServerFixture fixture)
 
         Assert.Equal(0, deleted.RevokedOfferCount);
         Assert.Equal(OfferState.Expired, (await tenant.Clients.Offers.GetOfferAsync(new GetOfferRequest { Name = expiring.Offer.Name })).Offer.State);
+    }
+
+    // Claim mappings
+
+    private static ClaimMapping Mapping(ClaimSource source, string[] sourcePath, params string[] path)
+    {
+        var mapping = new ClaimMapping { Source = source };
+        mapping.Path.AddRange(path);
+        mapping.SourcePath.AddRange(sourcePath);
+        return mapping;
+    }
+
+    [Fact]
+    public async Task CreateProfile_WithClaimMappings_ReturnsThemWithTheDefaultSourceNamed()
+    {
+        var tenant = await fixture.CreateTenantAsync();
+
+        var profile = await ServerFixture.CreateProfileAsync(tenant, p =>
+        {
+            p.ClaimMappings.Add(Mapping(ClaimSource.Unspecified, ["given_name"], "given_name"));
+            p.ClaimMappings.Add(Mapping(ClaimSource.Userinfo, ["address", "locality"], "address", "locality"));
+        });
+
+        Assert.Equal([ClaimSource.IdToken, ClaimSource.Userinfo], profile.ClaimMappings.Select(m => m.Source));
+        Assert.Equal(["given_name"], profile.ClaimMappings[0].Path);
+        Assert.Equal(["address", "locality"], profile.ClaimMappings[1].SourcePath);
+        Assert.Equal(profile, (await tenant.Clients.Profiles.GetProfileAsync(new GetProfileRequest { Name = profile.Name })).Profile);
+    }
+
+    [Fact]
+    public async Task UpdateProfile_ClaimMappings_MakesTheNextVersionAndOffersKeepTheirs()
+    {
+        var tenant = await fixture.CreateTenantAsync();
+        var profile = await ServerFixture.CreateProfileAsync(tenant, p => p.ClaimMappings.Add(Mapping(ClaimSource.IdToken, ["given_name"], "given_name")));
+        var change = new Profile { Name = profile.Name };
+        change.ClaimMappings.Add(Mapping(ClaimSource.IdToken, ["family_name"], "family_name"));
+
+        var updated = (await tenant.Clients.Profiles.UpdateProfileAsync(new UpdateProfileRequest { Profile = change, UpdateMask = Mask("claim_mappings") })).Profile;
+        var cleared = (await tenant.Clients.Profiles.UpdateProfileAsync(new UpdateProfileRequest { Profile = new Profile { Name = profile.Name }, UpdateMask = Mask("claim_mappings") })).Profile;
+
+        Assert.Equal(2, updated.Version);
+        Assert.Equal(["family_name"], Assert.Single(updated.ClaimMappings).Path);
+        Assert.Equal(profile.Claims, updated.Claims);
+        Assert.Equal(3, cleared.Version);
+        Assert.Empty(cleared.ClaimMappings);
+    }
+
+    [Fact]
+    public async Task UpdateProfile_RemovingAMappedClaim_IsInvalidOnTheMapping()
+    {
+        var tenant = await fixture.CreateTenantAsync();
+        var profile = await ServerFixture.CreateProfileAsync(tenant, p => p.ClaimMappings.Add(Mapping(ClaimSource.IdToken, ["score"], "score")));
+        var change = new Profile { Name = profile.Name };
+        change.Claims.AddRange(profile.Claims.Take(6));
+
+        await RpcAssert.InvalidAsync(
+            async () => await tenant.Clients.Profiles.UpdateProfileAsync(new UpdateProfileRequest { Profile = change, UpdateMask = Mask("claims") }),
+            "profile.claim_mappings[0].path");
+
+        Assert.Equal(profile, (await tenant.Clients.Profiles.GetProfileAsync(new GetProfileRequest { Name = profile.Name })).Profile);
+    }
+
+    [Fact]
+    public async Task DeleteProfile_WithAnActiveWalletInitiatedOffer_IsFailedPreconditionProfileInUse()
+    {
+        var tenant = await fixture.CreateAuthorizedTenantAsync();
+        var profile = await ServerFixture.CreateProfileAsync(tenant);
+        var offer = await ServerFixture.CreateOfferAsync(tenant, profile, r => r.Authorized(IssuerStateMode.Omit));
+
+        await RpcAssert.FailsAsync(StatusCode.FailedPrecondition, "PROFILE_IN_USE", async () =>
+            await tenant.Clients.Profiles.DeleteProfileAsync(new DeleteProfileRequest { Name = profile.Name }));
+        var deleted = await tenant.Clients.Profiles.DeleteProfileAsync(new DeleteProfileRequest { Name = profile.Name, RevokeOffers = true });
+
+        Assert.Equal(1, deleted.RevokedOfferCount);
+        Assert.Equal(OfferState.Revoked, (await tenant.Clients.Offers.GetOfferAsync(new GetOfferRequest { Name = offer.Offer.Name })).Offer.State);
+    }
+
+    // Wallet-initiated sessions
+
+    [Fact]
+    public async Task ListProfileSessions_ListsTheSessionsWithoutOfferOfThisProfileOldestFirst_InPages()
+    {
+        var tenant = await fixture.CreateTenantAsync();
+        var profile = await ServerFixture.CreateProfileAsync(tenant);
+        var offer = await ServerFixture.CreateOfferAsync(tenant, profile);
+        var uid = await ProfileUidAsync(tenant.TenantId, profile.ProfileId);
+        var t0 = Core.Common.Clock.ToMicroseconds(fixture.Now);
+        await SeedSessionsAsync(
+            Session(tenant, profile, uid, "s3", t0.AddMinutes(3)),
+            Session(tenant, profile, uid, "s1b", t0.AddMinutes(1)),
+            Session(tenant, profile, uid, "s1a", t0.AddMinutes(1)),
+            Session(tenant, profile, uid, "s-offer", t0.AddMinutes(2), offer.Offer.OfferId),
+            Session(tenant, profile, Guid.NewGuid(), "s-earlier-profile", t0.AddMinutes(2)));
+        await SeedCredentialAsync(tenant.TenantId, "s1b", t0.AddMinutes(1).AddSeconds(5));
+
+        var first = await tenant.Clients.Profiles.ListProfileSessionsAsync(new ListProfileSessionsRequest { Parent = profile.Name, PageSize = 2 });
+        var second = await tenant.Clients.Profiles.ListProfileSessionsAsync(new ListProfileSessionsRequest { Parent = profile.Name, PageSize = 2, PageToken = first.NextPageToken });
+
+        Assert.Equal([$"{profile.Name}/sessions/s1a", $"{profile.Name}/sessions/s1b"], first.Sessions.Select(x => x.Name));
+        Assert.Empty(first.Sessions[0].Credentials);
+        var credential = Assert.Single(first.Sessions[1].Credentials);
+        Assert.Equal("cred-s1b", credential.CredentialId);
+        Assert.Equal(profile.ProfileId, first.Sessions[1].CredentialConfigurationId);
+        Assert.Equal(t0.AddMinutes(1), first.Sessions[1].CreateTime.ToDateTimeOffset());
+        Assert.Equal([$"{profile.Name}/sessions/s3"], second.Sessions.Select(x => x.Name));
+        Assert.Empty(second.NextPageToken);
+        var offerSessions = await tenant.Clients.Offers.ListOfferSessionsAsync(new ListOfferSessionsRequest { Parent = offer.Offer.Name });
+        Assert.Equal([$"{offer.Offer.Name}/sessions/s-offer"], offerSessions.Sessions.Select(x => x.Name));
+    }
+
+    [Fact]
+    public async Task ListProfileSessions_OfAnotherTenantsOrAnUnknownProfile_IsNotFound()
+    {
+        var a = await fixture.CreateTenantAsync();
+        var b = await fixture.CreateTenantAsync();
+        var profile = await ServerFixture.CreateProfileAsync(a);
+
+        await RpcAssert.NotFoundAsync(async () => await b.Clients.Profiles.ListProfileSessionsAsync(new ListProfileSessionsRequest { Parent = profile.Name }));
+        await RpcAssert.NotFoundAsync(async () => await a.Clients.Profiles.ListProfileSessionsAsync(new ListProfileSessionsRequest { Parent = a.Name + "/profiles/nope" }));
+        await RpcAssert.InvalidAsync(async () => await a.Clients.Profiles.ListProfileSessionsAsync(new ListProfileSessionsRequest { Parent = a.Name }), "parent");
+        Assert.Empty((await a.Clients.Profiles.ListProfileSessionsAsync(new ListProfileSessionsRequest { Parent = profile.Name })).Sessions);
+    }
+
+    [Fact]
+    public async Task ListProfileSessions_WithAnotherProfilesPageToken_IsInvalidOnPageToken()
+    {
+        var tenant = await fixture.CreateTenantAsync();
+        var profile = await ServerFixture.CreateProfileAsync(tenant);
+        var other = await ServerFixture.CreateProfileAsync(tenant);
+        var uid = await ProfileUidAsync(tenant.TenantId, profile.ProfileId);
+        var t0 = Core.Common.Clock.ToMicroseconds(fixture.Now);
+        await SeedSessionsAsync(Session(tenant, profile, uid, "s1", t0), Session(tenant, profile, uid, "s2", t0.AddSeconds(1)));
+        var first = await tenant.Clients.Profiles.ListProfileSessionsAsync(new ListProfileSessionsRequest { Parent = profile.Name, PageSize = 1 });
+
+        Assert.NotEmpty(first.NextPageToken);
+        await RpcAssert.InvalidAsync(
+            async () => await tenant.Clients.Profiles.ListProfileSessionsAsync(new ListProfileSessionsRequest { Parent = other.Name, PageToken = first.NextPageToken }),
+            "page_token");
+    }
+
+    private static Core.Sessions.IssuanceSession Session(TestTenant tenant, Profile profile, Guid uid, string id, DateTimeOffset at, string? offerId = null) => new()
+    {
+        Id = id, TenantId = tenant.TenantId, OfferId = offerId, ConfigurationId = profile.ProfileId, ProfileUid = uid, ProfileVersion = profile.Version,
+        ClientId = "wallet", CreatedAt = at,
+    };
+
+    private async Task<Guid> ProfileUidAsync(string tenantId, string profileId)
+    {
+        await using var scope = fixture.Host.App.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IssuerDbContext>();
+        return await db.Profiles.AsNoTracking().Where(p => p.TenantId == tenantId && p.ProfileId == profileId).Select(p => p.Uid).SingleAsync();
+    }
+
+    /// <summary>Sessions written straight to the database, as the wallet flow writes them.</summary>
+    private async Task SeedSessionsAsync(params Core.Sessions.IssuanceSession[] sessions)
+    {
+        await using var scope = fixture.Host.App.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IssuerDbContext>();
+        db.Sessions.AddRange(sessions);
+        await db.SaveChangesAsync();
+    }
+
+    private async Task SeedCredentialAsync(string tenantId, string sessionId, DateTimeOffset issuedAt)
+    {
+        await using var scope = fixture.Host.App.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IssuerDbContext>();
+        var session = await db.Sessions.AsNoTracking().SingleAsync(s => s.Id == sessionId);
+        db.IssuedCredentials.Add(new Core.Sessions.IssuedCredential
+        {
+            Id = "cred-" + sessionId, TenantId = tenantId, SessionId = sessionId, ConfigurationId = session.ConfigurationId, Format = "dc+sd-jwt",
+            HolderKeyThumbprint = "thumbprint", IssuedAt = issuedAt, ExpiresAt = issuedAt.AddDays(30), NotificationId = "n-" + sessionId + Guid.NewGuid().ToString("N"),
+        });
+        await db.SaveChangesAsync();
     }
 
     internal static FieldMask Mask(params string[] paths)

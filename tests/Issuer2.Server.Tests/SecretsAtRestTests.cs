@@ -9,7 +9,7 @@ namespace Issuer2.Server.Tests;
 /// <summary>
 /// No secret at rest or in logs: after creating tenants, API keys and offers with long text PINs and request ids,
 /// neither a dump of the database nor the captured logs (at Debug level) holds a plain PIN, API key, offer URL token,
-/// pre-authorized code or private key.
+/// pre-authorized code, IdP client secret or private key.
 /// </summary>
 public abstract class SecretsAtRestTests
 {
@@ -67,8 +67,19 @@ public abstract class SecretsAtRestTests
             var tenantId = ServerFixture.NewTenantId();
             var request = new Tenant { TenantId = tenantId, RequirePin = t == 1 };
             request.Display.Add(new IssuerDisplay { Locale = "en", Name = "Secret test issuer" });
+            // The IdP's client secret: encrypted when set, and again when rotated by an update.
+            var idpSecret = TestEnvironment.RandomText(40);
+            request.IdentityProvider = AuthorizedSamples.IdentityProvider($"https://idp-{tenantId}.example", idpSecret);
             var tenant = (await host.Admin.Tenants.CreateTenantAsync(new CreateTenantRequest { Tenant = request })).Tenant;
             publicFacts.Add(tenantId);
+            publicFacts.Add($"https://idp-{tenantId}.example");
+            var rotatedSecret = TestEnvironment.RandomText(40);
+            await host.Admin.Tenants.UpdateTenantAsync(new UpdateTenantRequest
+            {
+                Tenant = new Tenant { Name = tenant.Name, IdentityProvider = AuthorizedSamples.IdentityProvider($"https://idp-{tenantId}.example", rotatedSecret) },
+                UpdateMask = new Google.Protobuf.WellKnownTypes.FieldMask { Paths = { "identity_provider" } },
+            });
+            secrets.AddRange([idpSecret, rotatedSecret]);
 
             var key = (await host.Admin.Tenants.CreateApiKeyAsync(new CreateApiKeyRequest { Parent = tenant.Name, DisplayName = "main" })).Key;
             var expiring = await host.Admin.Tenants.CreateApiKeyAsync(new CreateApiKeyRequest

@@ -5,6 +5,9 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Issuer2.Grpc.V1;
 using Issuer2.Server.Tests.Infrastructure;
+using Issuer2.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Issuer2.Server.Tests;
 
@@ -310,6 +313,210 @@ public abstract class TenantServiceTests(ServerFixture fixture)
 
         // A's key still works.
         await a.Clients.Profiles.ListProfilesAsync(new ListProfilesRequest { Parent = a.Name });
+    }
+
+    // The IdP and the authorization-server policy
+
+    [Fact]
+    public async Task CreateTenant_WithoutIdentityProvider_HasNoneAndTheDefaultAuthorizationServerPolicy()
+    {
+        var tenant = await fixture.CreateTenantAsync();
+
+        Assert.Null(tenant.Tenant.IdentityProvider);
+        var policy = tenant.Tenant.AuthorizationServer;
+        Assert.Equal(WalletClientMode.Any, policy.ClientMode);
+        Assert.Empty(policy.RegisteredClients);
+        Assert.True(policy.HasRequirePushedAuthorizationRequests);
+        Assert.True(policy.RequirePushedAuthorizationRequests);
+        Assert.False(policy.RequireIssuerState);
+    }
+
+    [Fact]
+    public async Task CreateTenant_WithIdentityProvider_ReturnsItWithoutTheSecret_AndGetAndListAgree()
+    {
+        var tenant = await fixture.CreateTenantAsync(t => t.IdentityProvider = AuthorizedSamples.IdentityProvider(scopes: ["profile", "email"]));
+
+        var idp = tenant.Tenant.IdentityProvider;
+        Assert.Equal("https://idp.example/realms/acme", idp.Issuer);
+        Assert.Equal("issuer2", idp.ClientId);
+        Assert.Empty(idp.ClientSecret);
+        Assert.True(idp.ClientSecretSet);
+        Assert.Equal(["profile", "email"], idp.Scopes);
+        Assert.Equal(tenant.Tenant.CredentialIssuer + "/idp/callback", idp.RedirectUri);
+        Assert.DoesNotContain(AuthorizedSamples.ClientSecret, tenant.Tenant.ToString(), StringComparison.Ordinal);
+        Assert.Equal(tenant.Tenant, (await fixture.Admin.Tenants.GetTenantAsync(new GetTenantRequest { Name = tenant.Name })).Tenant);
+        Assert.Equal(tenant.Tenant, (await tenant.Clients.Tenants.GetTenantAsync(new GetTenantRequest { Name = tenant.Name })).Tenant);
+        Assert.Contains(tenant.Tenant, await ListAllTenantsAsync());
+    }
+
+    [Fact]
+    public async Task CreateTenant_WithRegisteredClients_KeepsThemExactly()
+    {
+        var tenant = await fixture.CreateTenantAsync(t => t.AuthorizationServer = new AuthorizationServerSettings
+        {
+            ClientMode = WalletClientMode.Registered,
+            RegisteredClients =
+            {
+                new WalletClient { ClientId = "wallet-a", RedirectUris = { "https://wallet.example/cb", "com.example.wallet:/cb" } },
+                new WalletClient { ClientId = "wallet-b", RedirectUris = { "http://127.0.0.1:7000/cb" } },
+            },
+            RequirePushedAuthorizationRequests = false,
+            RequireIssuerState = true,
+        });
+
+        var read = (await fixture.Admin.Tenants.GetTenantAsync(new GetTenantRequest { Name = tenant.Name })).Tenant.AuthorizationServer;
+        Assert.Equal(WalletClientMode.Registered, read.ClientMode);
+        Assert.Equal(["wallet-a", "wallet-b"], read.RegisteredClients.Select(c => c.ClientId));
+        Assert.Equal(["https://wallet.example/cb", "com.example.wallet:/cb"], read.RegisteredClients[0].RedirectUris);
+        Assert.False(read.RequirePushedAuthorizationRequests);
+        Assert.True(read.RequireIssuerState);
+    }
+
+    [Fact]
+    public async Task UpdateTenant_IdentityProviderWithoutSecret_KeepsTheStoredSecretWhileIssuerAndClientStay()
+    {
+        var tenant = await fixture.CreateTenantAsync(t => t.IdentityProvider = AuthorizedSamples.IdentityProvider());
+        var before = await StoredTenantAsync(tenant.TenantId);
+
+        var updated = await UpdateAsync(tenant, "identity_provider", t => t.IdentityProvider = AuthorizedSamples.IdentityProvider(secret: null, scopes: ["email"]));
+
+        Assert.Equal(["email"], updated.IdentityProvider.Scopes);
+        Assert.True(updated.IdentityProvider.ClientSecretSet);
+        var after = await StoredTenantAsync(tenant.TenantId);
+        Assert.Equal(before.IdentityProvider!.EncryptedClientSecret, after.IdentityProvider!.EncryptedClientSecret);
+        Assert.Equal(before.MetadataVersion + 1, after.MetadataVersion);
+    }
+
+    [Fact]
+    public async Task UpdateTenant_IdentityProviderOfAnotherIssuerWithoutSecret_IsInvalidOnClientSecretAndKeepsTheOld()
+    {
+        var tenant = await fixture.CreateTenantAsync(t => t.IdentityProvider = AuthorizedSamples.IdentityProvider());
+
+        await RpcAssert.InvalidAsync(
+            async () => await UpdateAsync(tenant, "identity_provider", t => t.IdentityProvider = AuthorizedSamples.IdentityProvider("https://other.example", secret: null)),
+            "tenant.identity_provider.client_secret");
+
+        var read = (await fixture.Admin.Tenants.GetTenantAsync(new GetTenantRequest { Name = tenant.Name })).Tenant;
+        Assert.Equal(tenant.Tenant, read);
+    }
+
+    [Fact]
+    public async Task UpdateTenant_IdentityProviderOfAnotherIssuerWithSecret_ReplacesItAndTheSecret()
+    {
+        var tenant = await fixture.CreateTenantAsync(t => t.IdentityProvider = AuthorizedSamples.IdentityProvider());
+
+        var updated = await UpdateAsync(tenant, "identity_provider", t => t.IdentityProvider = AuthorizedSamples.IdentityProvider("https://other.example", "rotated-secret"));
+
+        Assert.Equal("https://other.example", updated.IdentityProvider.Issuer);
+        Assert.Equal("rotated-secret", await StoredSecretAsync(tenant.TenantId));
+    }
+
+    [Fact]
+    public async Task UpdateTenant_IdentityProviderMaskedButUnset_RemovesIt()
+    {
+        var tenant = await fixture.CreateTenantAsync(t => t.IdentityProvider = AuthorizedSamples.IdentityProvider());
+
+        var updated = await UpdateAsync(tenant, "identity_provider", _ => { });
+
+        Assert.Null(updated.IdentityProvider);
+        Assert.Null((await StoredTenantAsync(tenant.TenantId)).IdentityProvider);
+    }
+
+    [Fact]
+    public async Task UpdateTenant_OtherFields_LeaveTheIdentityProviderAndPolicyAlone()
+    {
+        var tenant = await fixture.CreateTenantAsync(t => t.IdentityProvider = AuthorizedSamples.IdentityProvider());
+
+        var updated = await UpdateAsync(tenant, "require_pin", t => t.RequirePin = true);
+
+        Assert.Equal(tenant.Tenant.IdentityProvider, updated.IdentityProvider);
+        Assert.Equal(tenant.Tenant.AuthorizationServer, updated.AuthorizationServer);
+    }
+
+    [Fact]
+    public async Task UpdateTenant_AuthorizationServer_IsReplacedAsAWholeAndBumpsTheMetadataVersion()
+    {
+        var tenant = await fixture.CreateTenantAsync(t => t.AuthorizationServer = new AuthorizationServerSettings
+        {
+            RequirePushedAuthorizationRequests = false,
+            RequireIssuerState = true,
+        });
+        var before = await StoredTenantAsync(tenant.TenantId);
+
+        var updated = await UpdateAsync(tenant, "authorization_server", t => t.AuthorizationServer = new AuthorizationServerSettings
+        {
+            ClientMode = WalletClientMode.Registered,
+            RegisteredClients = { new WalletClient { ClientId = "wallet", RedirectUris = { "https://wallet.example/cb" } } },
+        });
+
+        Assert.Equal(WalletClientMode.Registered, updated.AuthorizationServer.ClientMode);
+        Assert.True(updated.AuthorizationServer.RequirePushedAuthorizationRequests);
+        Assert.False(updated.AuthorizationServer.RequireIssuerState);
+        Assert.Equal(before.MetadataVersion + 1, (await StoredTenantAsync(tenant.TenantId)).MetadataVersion);
+
+        var reset = await UpdateAsync(tenant, "authorization_server", _ => { });
+        Assert.Equal(new AuthorizationServerSettings { ClientMode = WalletClientMode.Any, RequirePushedAuthorizationRequests = true }, reset.AuthorizationServer);
+    }
+
+    [Fact]
+    public async Task IdentityProviderSecret_IsStoredEncryptedBoundToTheTenant_NeverInTheClear()
+    {
+        var secret = "at-rest-" + TestEnvironment.RandomText(32);
+        var tenant = await fixture.CreateTenantAsync(t => t.IdentityProvider = AuthorizedSamples.IdentityProvider(secret: secret));
+
+        var column = await StoredColumnAsync(tenant.TenantId);
+        Assert.Contains("issuer2", column, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, column, StringComparison.Ordinal);
+        Assert.DoesNotContain(Convert.ToBase64String(Encoding.UTF8.GetBytes(secret)), column, StringComparison.Ordinal);
+        Assert.DoesNotContain(Convert.ToHexString(Encoding.UTF8.GetBytes(secret)), column, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(secret, await StoredSecretAsync(tenant.TenantId));
+        await using var scope = fixture.Host.App.Services.CreateAsyncScope();
+        var protector = scope.ServiceProvider.GetRequiredService<Core.Security.SecretProtector>();
+        var stored = (await StoredTenantAsync(tenant.TenantId)).IdentityProvider!;
+        Assert.ThrowsAny<CryptographicException>(() => Core.IdentityProviders.IdentityProviderSecrets.Decrypt(protector, "another-tenant", stored));
+    }
+
+    private async Task<Tenant> UpdateAsync(TestTenant tenant, string path, Action<Tenant> change)
+    {
+        var message = new Tenant { Name = tenant.Name };
+        change(message);
+        return (await fixture.Admin.Tenants.UpdateTenantAsync(new UpdateTenantRequest { Tenant = message, UpdateMask = new FieldMask { Paths = { path } } })).Tenant;
+    }
+
+    private async Task<Core.Tenants.Tenant> StoredTenantAsync(string tenantId)
+    {
+        await using var scope = fixture.Host.App.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IssuerDbContext>();
+        return await db.Tenants.AsNoTracking().SingleAsync(t => t.Id == tenantId);
+    }
+
+    /// <summary>The tenant row's identity_provider column as the database holds it.</summary>
+    private async Task<string> StoredColumnAsync(string tenantId)
+    {
+        await using var scope = fixture.Host.App.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IssuerDbContext>();
+        return await db.Database.SqlQuery<string>($"SELECT identity_provider AS \"Value\" FROM tenants WHERE id = {tenantId}").SingleAsync();
+    }
+
+    private async Task<string> StoredSecretAsync(string tenantId)
+    {
+        await using var scope = fixture.Host.App.Services.CreateAsyncScope();
+        var protector = scope.ServiceProvider.GetRequiredService<Core.Security.SecretProtector>();
+        return Core.IdentityProviders.IdentityProviderSecrets.Decrypt(protector, tenantId, (await StoredTenantAsync(tenantId)).IdentityProvider!);
+    }
+
+    private async Task<List<Tenant>> ListAllTenantsAsync()
+    {
+        var tenants = new List<Tenant>();
+        var token = "";
+        do
+        {
+            var page = await fixture.Admin.Tenants.ListTenantsAsync(new ListTenantsRequest { PageSize = 200, PageToken = token });
+            tenants.AddRange(page.Tenants);
+            token = page.NextPageToken;
+        }
+        while (token.Length > 0);
+        return tenants;
     }
 
     private async Task<List<string>> ListAllTenantIdsAsync()

@@ -57,7 +57,72 @@ public static class ValidationCases
             cases[$"tenant_id reserved word {word}"] = new((t, _) => t.TenantId = word, id);
         }
 
+        foreach (var (name, spoil, field) in IdentityProviderCases())
+        {
+            cases[name] = new((t, _) => { t.IdentityProvider = AuthorizedSamples.IdentityProvider(); spoil(t.IdentityProvider); }, field);
+        }
+
+        foreach (var (name, spoil, field) in AuthorizationServerCases())
+        {
+            cases[name] = new((t, _) => { t.AuthorizationServer = new AuthorizationServerSettings(); spoil(t.AuthorizationServer); }, field);
+        }
+
         return cases;
+    }
+
+    /// <summary>Ways to spoil a valid IdP (the test host allows http on loopback only), with the field each names.</summary>
+    private static IEnumerable<(string Name, Action<IdentityProvider> Spoil, string Field)> IdentityProviderCases()
+    {
+        const string f = "tenant.identity_provider.";
+        yield return ("identity_provider issuer over http on a public host", i => i.Issuer = "http://idp.example", f + "issuer");
+        yield return ("identity_provider issuer without scheme", i => i.Issuer = "idp.example/realms/acme", f + "issuer");
+        yield return ("identity_provider issuer missing", i => i.Issuer = "", f + "issuer");
+        yield return ("identity_provider issuer with a query", i => i.Issuer = "https://idp.example/?realm=acme", f + "issuer");
+        yield return ("identity_provider issuer with a fragment", i => i.Issuer = "https://idp.example/#acme", f + "issuer");
+        yield return ("identity_provider issuer of 2049 characters", i => i.Issuer = "https://idp.example/" + new string('a', 2029), f + "issuer");
+        yield return ("identity_provider client_id missing", i => i.ClientId = "", f + "client_id");
+        yield return ("identity_provider client_id of 256 characters", i => i.ClientId = new string('c', 256), f + "client_id");
+        yield return ("identity_provider client_id with a control character", i => i.ClientId = "issuer\u00012", f + "client_id");
+        yield return ("identity_provider client_secret missing when first set", i => i.ClientSecret = "", f + "client_secret");
+        yield return ("identity_provider client_secret of 1025 characters", i => i.ClientSecret = new string('s', 1025), f + "client_secret");
+        yield return ("identity_provider with 17 scopes", i => i.Scopes.AddRange(Enumerable.Range(0, 17).Select(n => $"scope{n}")), f + "scopes");
+        yield return ("identity_provider scope openid", i => i.Scopes.Add("openid"), f + "scopes[0]");
+        yield return ("identity_provider scope twice", i => i.Scopes.AddRange(["email", "email"]), f + "scopes[1]");
+        yield return ("identity_provider scope with a space", i => i.Scopes.Add("two words"), f + "scopes[0]");
+        yield return ("identity_provider scope of 65 characters", i => i.Scopes.Add(new string('s', 65)), f + "scopes[0]");
+    }
+
+    /// <summary>Ways to spoil a valid authorization-server policy, with the field each names.</summary>
+    private static IEnumerable<(string Name, Action<AuthorizationServerSettings> Spoil, string Field)> AuthorizationServerCases()
+    {
+        const string f = "tenant.authorization_server.";
+        static WalletClient Client(string id, params string[] uris)
+        {
+            var client = new WalletClient { ClientId = id };
+            client.RedirectUris.AddRange(uris.Length == 0 ? ["https://wallet.example/cb"] : uris);
+            return client;
+        }
+
+        static void Registered(AuthorizationServerSettings a, params WalletClient[] clients)
+        {
+            a.ClientMode = WalletClientMode.Registered;
+            a.RegisteredClients.AddRange(clients);
+        }
+
+        yield return ("authorization_server clients without REGISTERED", a => a.RegisteredClients.Add(Client("wallet")), f + "registered_clients");
+        yield return ("authorization_server REGISTERED without clients", a => a.ClientMode = WalletClientMode.Registered, f + "registered_clients");
+        yield return ("authorization_server 101 clients", a => Registered(a, [.. Enumerable.Range(0, 101).Select(n => Client($"wallet-{n}"))]), f + "registered_clients");
+        yield return ("authorization_server client_id twice", a => Registered(a, Client("wallet"), Client("wallet")), f + "registered_clients[1].client_id");
+        yield return ("authorization_server client_id missing", a => Registered(a, Client("")), f + "registered_clients[0].client_id");
+        yield return ("authorization_server client_id of 256 characters", a => Registered(a, Client(new string('w', 256))), f + "registered_clients[0].client_id");
+        yield return ("authorization_server client without redirect URIs", a => Registered(a, new WalletClient { ClientId = "wallet" }), f + "registered_clients[0].redirect_uris");
+        yield return ("authorization_server client with 9 redirect URIs",
+            a => Registered(a, Client("wallet", [.. Enumerable.Range(0, 9).Select(n => $"https://wallet.example/cb{n}")])), f + "registered_clients[0].redirect_uris");
+        yield return ("authorization_server relative redirect URI", a => Registered(a, Client("wallet", "/cb")), f + "registered_clients[0].redirect_uris[0]");
+        yield return ("authorization_server redirect URI with a fragment", a => Registered(a, Client("wallet", "https://wallet.example/cb#x")), f + "registered_clients[0].redirect_uris[0]");
+        yield return ("authorization_server redirect URI of 2049 characters",
+            a => Registered(a, Client("wallet", "https://wallet.example/" + new string('a', 2026))), f + "registered_clients[0].redirect_uris[0]");
+        yield return ("authorization_server unknown client mode", a => a.ClientMode = (WalletClientMode)9, f + "client_mode");
     }
 
     // ---- CreateProfile -----------------------------------------------------------------------------------
@@ -123,6 +188,32 @@ public static class ValidationCases
             ["credential validity over ten years"] = new((p, _) => p.CredentialValidity = Samples.Days(3660), "profile.credential_validity"),
             ["negative credential validity"] = new((p, _) => p.CredentialValidity = Samples.Days(-1), "profile.credential_validity"),
             ["display without a name"] = new((p, _) => p.Display[0].Name = "", "profile.display[0].name"),
+            ["claim mapping of an undeclared claim"] = new((p, _) => p.ClaimMappings.Add(Mapping(["nickname"], ["nickname"])), "profile.claim_mappings[0].path"),
+            ["claim mapping of a claim's parent object"] = new((p, _) => p.ClaimMappings.Add(Mapping(["address"], ["address"])), "profile.claim_mappings[0].path"),
+            ["claim mapped twice"] = new(
+                (p, _) => { p.ClaimMappings.Add(Mapping(["given_name"], ["given_name"])); p.ClaimMappings.Add(Mapping(["given_name"], ["name"])); },
+                "profile.claim_mappings[1].path"),
+            ["claim mapping without source_path"] = new((p, _) => p.ClaimMappings.Add(Mapping(["given_name"], [])), "profile.claim_mappings[0].source_path"),
+            ["claim mapping source_path of 9 segments"] = new(
+                (p, _) => p.ClaimMappings.Add(Mapping(["given_name"], ["a", "b", "c", "d", "e", "f", "g", "h", "i"])), "profile.claim_mappings[0].source_path"),
+            ["claim mapping source_path segment of 129 characters"] = new(
+                (p, _) => p.ClaimMappings.Add(Mapping(["given_name"], [new string('s', 129)])), "profile.claim_mappings[0].source_path"),
+            ["claim mapping source_path with an empty segment"] = new(
+                (p, _) => p.ClaimMappings.Add(Mapping(["address", "locality"], ["address", ""])), "profile.claim_mappings[0].source_path"),
+            ["claim mapping of an unknown source"] = new(
+                (p, _) => p.ClaimMappings.Add(Mapping(["given_name"], ["given_name"], (ClaimSource)9)), "profile.claim_mappings[0].source"),
+            ["65 claim mappings"] = new(
+                (p, _) =>
+                {
+                    p.Claims.Clear();
+                    p.DefaultValues.Clear();
+                    for (var i = 0; i < 65; i++)
+                    {
+                        p.Claims.Add(Samples.Claim(ClaimValueType.String, $"claim_{i}"));
+                        p.ClaimMappings.Add(Mapping([$"claim_{i}"], [$"idp_{i}"]));
+                    }
+                },
+                "profile.claim_mappings"),
         };
         foreach (var name in _reservedClaimNames)
         {
@@ -133,6 +224,14 @@ public static class ValidationCases
         }
 
         return cases;
+    }
+
+    private static ClaimMapping Mapping(string[] path, string[] sourcePath, ClaimSource source = ClaimSource.IdToken)
+    {
+        var mapping = new ClaimMapping { Source = source };
+        mapping.Path.AddRange(path);
+        mapping.SourcePath.AddRange(sourcePath);
+        return mapping;
     }
 
     // ---- CreateOffer (tenant defaults: default lifetime 24 h, max 30 d, code lifetime 5 min) -----------
@@ -186,6 +285,12 @@ public static class ValidationCases
             (r, _) => { r.Overrides.Add(Samples.StringValue("Anna", "given_name")); r.Overrides.Add(Samples.StringValue("Berta", "given_name")); },
             "overrides[1].path"),
         ["request_id of 129 characters"] = new((r, _) => r.RequestId = new string('r', 129), "request_id"),
+        ["authorized OMIT with max_uses 1"] = new((r, _) => { r.Authorized(IssuerStateMode.Omit); r.MaxUses = 1; }, "max_uses"),
+        ["authorized OMIT with overrides"] = new((r, _) => { r.Authorized(IssuerStateMode.Omit); r.Overrides.Add(Samples.StringValue("Anna", "given_name")); }, "overrides"),
+        ["authorized with tx_code"] = new((r, _) => { r.Authorized(IssuerStateMode.Include); r.TxCode = new TxCodeOptions(); }, "tx_code"),
+        ["authorized by value beyond the tenant maximum"] = new(
+            (r, _) => { r.Authorized(IssuerStateMode.Include, DeliveryMode.ByValue); r.Lifetime = Samples.Days(31); }, "lifetime"),
+        ["authorized over 10000 uses"] = new((r, _) => { r.Authorized(IssuerStateMode.Include); r.MaxUses = 10001; }, "max_uses"),
     };
 
     // ---- UpdateTenant (mask and values) ------------------------------------------------------------------
@@ -205,6 +310,23 @@ public static class ValidationCases
         ["pre-authorized code lifetime over 1 h"] = new(
             (r, _) => { r.Tenant.PreAuthorizedCodeLifetime = Samples.Hours(2); r.UpdateMask = Mask("pre_authorized_code_lifetime"); },
             "tenant.pre_authorized_code_lifetime"),
+        ["identity_provider first set without client_secret"] = new(
+            (r, _) => { r.Tenant.IdentityProvider = AuthorizedSamples.IdentityProvider(secret: null); r.UpdateMask = Mask("identity_provider"); },
+            "tenant.identity_provider.client_secret"),
+        ["identity_provider issuer over http on a public host"] = new(
+            (r, _) => { r.Tenant.IdentityProvider = AuthorizedSamples.IdentityProvider("http://idp.example"); r.UpdateMask = Mask("identity_provider"); },
+            "tenant.identity_provider.issuer"),
+        ["authorization_server REGISTERED without clients"] = new(
+            (r, _) => { r.Tenant.AuthorizationServer = new AuthorizationServerSettings { ClientMode = WalletClientMode.Registered }; r.UpdateMask = Mask("authorization_server"); },
+            "tenant.authorization_server.registered_clients"),
+        ["identity_provider in a mask with a bad field beside"] = new(
+            (r, _) =>
+            {
+                r.Tenant.IdentityProvider = AuthorizedSamples.IdentityProvider();
+                r.Tenant.PinAttemptLimit = 0;
+                r.UpdateMask = Mask("identity_provider", "pin_attempt_limit");
+            },
+            "tenant.pin_attempt_limit"),
     };
 
     public static TheoryData<string> TenantUpdateCaseNames => Names(TenantUpdateCases.Keys);

@@ -86,7 +86,7 @@ public abstract class ValidationTests(ServerFixture fixture)
         change.Scope = profile.Scope;
         invalid.Spoil(change, fixture.Now);
         change.Name = profile.Name;
-        var mask = ValidationCases.Mask("scope", "vct", "display", "claims", "default_values", "credential_validity");
+        var mask = ValidationCases.Mask("scope", "vct", "display", "claims", "default_values", "credential_validity", "claim_mappings");
 
         await RpcAssert.InvalidAsync(
             async () => await tenant.Clients.Profiles.UpdateProfileAsync(new UpdateProfileRequest { Profile = change, UpdateMask = mask }),

@@ -80,6 +80,17 @@ public sealed class EventTypeMappingTests
         Assert.Equal(7, proto.TenantChanged.MetadataVersion);
     }
 
+    [Fact]
+    public void OfferResolved_OfAnOfferWithoutIssuerState_HasNoExpireTime_AndWithOneHasIt()
+    {
+        var none = SessionEventsGrpcService.ToProto(IssuerEvent.Create("acme", EventTypes.OfferResolved, At, new EventDetails.OfferResolved(null), "o1"));
+        var minted = SessionEventsGrpcService.ToProto(IssuerEvent.Create("acme", EventTypes.OfferResolved, At, new EventDetails.OfferResolved(At.AddMinutes(10)), "o1"));
+
+        Assert.Equal(Event.DetailOneofCase.OfferResolved, none.DetailCase);
+        Assert.Null(none.OfferResolved.CodeExpireTime);
+        Assert.Equal(At.AddMinutes(10), minted.OfferResolved.CodeExpireTime.ToDateTimeOffset());
+    }
+
     private static List<string> AllCoreTypes() =>
         [.. typeof(EventTypes).GetFields(BindingFlags.Public | BindingFlags.Static).Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!)];
 }

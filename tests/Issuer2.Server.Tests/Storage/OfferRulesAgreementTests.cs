@@ -31,6 +31,9 @@ public abstract class OfferRulesAgreementTests(ServerFixture fixture)
         ["locked and expired"] = OfferState.Locked,
         ["used up and expired"] = OfferState.UsedUp,
         ["at the PIN limit but not locked"] = OfferState.Active,
+        ["counts no uses"] = OfferState.Active,
+        ["counts no uses, expired"] = OfferState.Expired,
+        ["counts no uses, revoked"] = OfferState.Revoked,
     };
 
     [Fact]
@@ -54,9 +57,12 @@ public abstract class OfferRulesAgreementTests(ServerFixture fixture)
         {
             Assert.Equal(_cases[name], offer.StateAt(now));
         }
-        Assert.Equal(
-            offers.Values.Where(o => o.StateAt(now) == OfferState.Active).Select(o => o.Id).Order(),
-            await MatchingAsync(db, offers.Values, OfferRules.Usable, now));
+        // Usable: active and counting uses, with one left; an offer that counts no uses (MaxUses 0) never is.
+        var usable = offers.Where(o => o.Value.StateAt(now) == OfferState.Active && o.Value.MaxUses > 0).Select(o => o.Value.Id).Order().ToList();
+        Assert.Equal(usable, offers.Values.Where(o => OfferRules.Usable.IsMetBy(o, now)).Select(o => o.Id).Order().ToList());
+        Assert.Equal(usable, await MatchingAsync(db, offers.Values, OfferRules.Usable, now));
+        Assert.Equal(usable, (await db.Offers.AsNoTracking().Where(o => ids.Contains(o.Id)).Where(OfferRules.Usable.Bind(now)).Select(o => o.Id).ToListAsync()).Order().ToList());
+        Assert.DoesNotContain(offers["counts no uses"].Id, usable);
     }
 
     [Fact]
@@ -79,7 +85,7 @@ public abstract class OfferRulesAgreementTests(ServerFixture fixture)
             Assert.Equal(offer.PinFailedAttempts + (counts ? 1 : 0), after!.Offer.PinFailedAttempts);
         }
         Assert.Equal(
-            ["fresh", "one use left, some wrong PINs", "expires at this instant", "expired", "used up", "used up and expired"],
+            ["fresh", "one use left, some wrong PINs", "expires at this instant", "expired", "used up", "used up and expired", "counts no uses", "counts no uses, expired"],
             offers.Where(o => OfferRules.CountsWrongPin.IsMetBy(o.Value, PinLimit)).Select(o => o.Key));
     }
 
@@ -146,7 +152,8 @@ public abstract class OfferRulesAgreementTests(ServerFixture fixture)
             ProfileId = stored.ProfileId,
             ProfileUid = stored.Uid,
             ProfileVersion = stored.Version,
-            Method = Core.Tenants.AuthenticationMethod.PreAuthorized,
+            // An offer that counts no uses is an AUTHORIZED one without issuer_state (wallet-initiated issuance).
+            Method = maxUses == OfferRules.CountsNoUses ? Core.Tenants.AuthenticationMethod.Authorized : Core.Tenants.AuthenticationMethod.PreAuthorized,
             Delivery = DeliveryMode.ByReference,
             IssuerStateMode = IssuerStateMode.Omit,
             UriTokenHash = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32),
@@ -172,6 +179,9 @@ public abstract class OfferRulesAgreementTests(ServerFixture fixture)
             ["locked and expired"] = Make(expiresIn: past, locked: true, pinAttempts: PinLimit),
             ["used up and expired"] = Make(uses: 3, expiresIn: past),
             ["at the PIN limit but not locked"] = Make(pinAttempts: PinLimit),
+            ["counts no uses"] = Make(maxUses: OfferRules.CountsNoUses),
+            ["counts no uses, expired"] = Make(maxUses: OfferRules.CountsNoUses, expiresIn: past),
+            ["counts no uses, revoked"] = Make(maxUses: OfferRules.CountsNoUses, revoked: true),
         };
         db.Offers.AddRange(offers.Values);
         await db.SaveChangesAsync();
