@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Issuer2.Core.Authorization;
 using Issuer2.Core.Credentials;
 using Issuer2.Core.Events;
 using Issuer2.Core.Keys;
@@ -189,9 +190,23 @@ internal sealed class WalletRetention(IssuerDbContext db) : IWalletRetention
 {
     public async Task<int> PurgeExpiredAsync(DateTimeOffset now, int batchSize, CancellationToken ct) =>
         await PurgeAsync(db.PreAuthorizedCodes, c => c.ExpiresAt, now, batchSize, ct)
-        + await PurgeAsync(db.IssuerStates, s => s.ExpiresAt, now, batchSize, ct)
+        // An issuer_state is consumed at the token endpoint, by a flow that may have begun just before it expired.
+        + await PurgeAsync(db.IssuerStates, s => s.ExpiresAt, now - AuthorizationLifetimes.Flow, batchSize, ct)
+        + await PurgeAsync(db.Authorizations, a => a.ExpiresAt, now, batchSize, ct)
         + await PurgeAsync(db.AccessTokens, t => t.ExpiresAt, now, batchSize, ct)
-        + await PurgeAsync(db.ConsumedNonces, n => n.ExpiresAt, now, batchSize, ct);
+        + await PurgeAsync(db.ConsumedNonces, n => n.ExpiresAt, now, batchSize, ct)
+        + await ForgetSignInClaimsAsync(now, ct);
+
+    /// <summary>
+    /// A session's sign-in claims are kept only until its credential is issued or its access token expired (OID4VCI 1.0
+    /// §15.3): after that no request can use them.
+    /// </summary>
+    private async Task<int> ForgetSignInClaimsAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        var before = now - AccessTokens.Lifetime;
+        return await db.Sessions.Where(s => s.EncryptedClaims != null && s.CreatedAt <= before)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.EncryptedClaims, (byte[]?)null), ct);
+    }
 
     /// <summary>Deletes about one batch of the oldest expired rows: everything up to the batch's last expiry.</summary>
     private static async Task<int> PurgeAsync<T>(

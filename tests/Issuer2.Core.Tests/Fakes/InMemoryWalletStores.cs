@@ -109,11 +109,12 @@ internal sealed class InMemorySessionAccessStore(InMemoryDatabase db) : ISession
     {
         var token = db.AccessTokens.FirstOrDefault(t => t.TenantId == tenantId && Rows.SameBytes(t.TokenHash, tokenHash));
         var session = token is null ? null : db.Sessions.FirstOrDefault(s => s.Id == token.SessionId);
-        var offer = session is null ? null : db.Offers.FirstOrDefault(o => o.Id == session.OfferId);
+        // A wallet-initiated session has no offer.
+        var offer = session?.OfferId is null ? null : db.Offers.FirstOrDefault(o => o.Id == session.OfferId);
         var tenant = db.LiveTenant(tenantId);
-        if (token is null || session is null || offer is null || tenant is null) return Task.FromResult<SessionAccess?>(null);
+        if (token is null || session is null || (session.OfferId is not null && offer is null) || tenant is null) return Task.FromResult<SessionAccess?>(null);
         var issued = db.IssuedCredentials.Any(c => c.SessionId == session.Id && c.ConfigurationId == session.ConfigurationId);
-        return Task.FromResult<SessionAccess?>(new SessionAccess(Rows.Copy(session), Rows.Copy(offer), token.ExpiresAt, tenant.MetadataVersion, issued));
+        return Task.FromResult<SessionAccess?>(new SessionAccess(Rows.Copy(session), offer is null ? null : Rows.Copy(offer), token.ExpiresAt, tenant.MetadataVersion, issued));
     }
 }
 

@@ -31,6 +31,7 @@ public sealed class DatabaseSnapshot
     [
         "tenants", "signing_keys", "api_keys", "profiles", "profile_versions", "offers", "pre_authorized_codes",
         "offer_requests", "events", "issuance_sessions", "access_tokens", "issued_credentials", "consumed_nonces",
+        "issuer_states", "authorizations",
     ];
 
     private DatabaseSnapshot(IReadOnlyDictionary<string, IReadOnlyList<Row>> rows) => RowsByTable = rows;
