@@ -16,15 +16,16 @@ const REDIRECT_URI = 'https://wallet.example/callback';
  * configurationId, no offer). Returns what the wallet saw at the step where it ended: { ok, stage, ... }.
  */
 export async function claimAuthorized({
-  offerUrl, credentialIssuer, configurationId, login, password = 'secret', clientId = 'wallet-app', redirectUri = REDIRECT_URI,
+  offerUrl, offerJson, credentialIssuer, configurationId, login, password = 'secret', clientId = 'wallet-app', redirectUri = REDIRECT_URI,
   byAuthorizationDetails = false, decision = 'issue', notify = 'credential_accepted', redeem = true,
 }) {
   const wallet = newWallet({ clientId });
   const { client, publicJwk } = wallet;
   let credentialOffer;
   let issuerMetadata;
-  if (offerUrl) {
-    credentialOffer = await client.resolveCredentialOffer(offerUrl);
+  if (offerUrl || offerJson) {
+    // offerJson: an offer the test resolved itself, to know its issuer_state.
+    credentialOffer = offerJson ? JSON.parse(offerJson) : await client.resolveCredentialOffer(offerUrl);
     issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
   } else {
     issuerMetadata = await client.resolveIssuerMetadata(credentialIssuer);

@@ -42,6 +42,13 @@ public abstract class AuthorizationInteropTests(ServerFixture fixture, OpenIdPro
         Assert.DoesNotContain(events, e => e.Detail.Contains(login, StringComparison.Ordinal) || e.Detail.Contains(AuthorizationWorld.Claims(login).Membership, StringComparison.Ordinal));
         var issued = events.Single(e => e.Type == "token.issued" && e.OfferId == offer.Offer.OfferId);
         Assert.Contains("\"grantType\":\"authorization_code\"", issued.Detail, StringComparison.Ordinal);
+
+        // The sign-in's claims are nowhere in the clear: not in any row, and no longer even encrypted once issued.
+        var snapshot = await Wallet.DatabaseSnapshot.TakeAsync(fixture);
+        var expected = AuthorizationWorld.Claims(login);
+        Assert.All(Wallet.DatabaseSnapshot.Tables, table => Assert.DoesNotContain(snapshot[table],
+            row => row.Canonical.Contains(expected.Membership, StringComparison.Ordinal) || row.Canonical.Contains(expected.Family, StringComparison.Ordinal)));
+        Assert.All(snapshot["issuance_sessions"], row => Assert.Null(row["encrypted_claims"]));
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Issuer2.Grpc.V1;
 using Issuer2.Server.Tests.Infrastructure;
+using Issuer2.Server.Tests.Wallet;
 
 namespace Issuer2.Server.Tests.Authorization;
 
@@ -40,13 +41,16 @@ public abstract class AuthorizationRefusalTests(ServerFixture fixture, OpenIdPro
     {
         var t = await AuthorizationWorld.CreateAsync(fixture, Provider);
         await AuthorizationWorld.OfferAsync(t, IssuerStateMode.Omit);
-        var before = await RequestedCountAsync(t);
+        var before = await DatabaseSnapshot.TakeAsync(fixture);
 
         var (answered, body) = await PushAsync(t, change);
 
         Assert.True(status == answered, $"{why}: {answered} {body}");
         Assert.Equal(error, body.GetProperty("error").GetString());
-        Assert.Equal(before, await RequestedCountAsync(t));
+        Assert.True(body.GetProperty("error_description").GetString()!.Length > 0);
+        // Nothing written: no request row, no event, nothing else.
+        var after = await DatabaseSnapshot.TakeAsync(fixture);
+        Assert.All(DatabaseSnapshot.Tables, table => Assert.True(before.Checksum(table) == after.Checksum(table), $"{why}: {table} changed"));
     }
 
     [Fact]
@@ -154,6 +158,27 @@ public abstract class AuthorizationRefusalTests(ServerFixture fixture, OpenIdPro
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("invalid_request", body.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task SpentIssuerState_ByReference_IsRefusedAtPar_AnotherResolutionStillWorks()
+    {
+        var t = await AuthorizationWorld.CreateAsync(fixture, Provider);
+        var offer = await AuthorizationWorld.OfferAsync(t, IssuerStateMode.Include, maxUses: 3);
+        var uri = OfferUrl.Parse(offer.OfferUrl).CredentialOfferUri!;
+        var document = JsonNode.Parse(await Http.GetStringAsync(uri))!;
+        var issuerState = (string)document["grants"]!["authorization_code"]!["issuer_state"]!;
+
+        // The wallet claims with this resolution's issuer_state, which the token request consumes.
+        var claimed = await AuthorizationWorld.ClaimAsync(fixture, new JsonObject { ["offerJson"] = document.ToJsonString(), ["login"] = OpenIdProvider.Alice });
+        Assert.True(claimed.GetProperty("ok").GetBoolean(), claimed.GetRawText());
+
+        var (spent, body) = await PushAsync(t, $"issuer_state={Uri.EscapeDataString(issuerState)}");
+        Assert.Equal(HttpStatusCode.BadRequest, spent);
+        Assert.Equal("invalid_request", body.GetProperty("error").GetString());
+        var again = await AuthorizationWorld.ClaimAsync(fixture, new JsonObject { ["offerUrl"] = offer.OfferUrl, ["login"] = OpenIdProvider.Bob });
+        AuthorizationWorld.AssertClaimsOf(OpenIdProvider.Bob, again);
+        Assert.Equal(2, (await t.Tenant.Clients.Offers.GetOfferAsync(new GetOfferRequest { Name = offer.Offer.Name })).Offer.UseCount);
     }
 
     [Theory]
@@ -274,9 +299,6 @@ public abstract class AuthorizationRefusalTests(ServerFixture fixture, OpenIdPro
         using var response = await Http.PostAsync($"{t.Tenant.Tenant.CredentialIssuer}/par", Form(form));
         return (response.StatusCode, await Json(response));
     }
-
-    private async Task<int> RequestedCountAsync(AuthorizedTenant t) =>
-        (await fixture.ReadEventsAsync(t.Tenant.TenantId)).Count(e => e.Type == "authorization.requested");
 
     private static FormUrlEncodedContent Form(Dictionary<string, string> values) => new(values);
 
