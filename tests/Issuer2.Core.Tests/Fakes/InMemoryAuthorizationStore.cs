@@ -4,15 +4,16 @@ using Issuer2.Core.Offers;
 using Issuer2.Core.Profiles;
 using Issuer2.Core.Sessions;
 using Issuer2.Core.Tenants;
+using AuthorizationRow = Issuer2.Core.Authorization.Authorization;
 
 namespace Issuer2.Core.Tests.Fakes;
 
 /// <summary>The authorization server's rows in memory, each step conditional on the stage it leaves, as the SQL adapter's are.</summary>
 internal sealed class InMemoryAuthorizationStore(InMemoryDatabase db) : IAuthorizationStore
 {
-    public List<Authorization.Authorization> Authorizations { get; } = [];
+    public List<AuthorizationRow> Authorizations { get; } = [];
 
-    public List<IssuerState> IssuerStates { get; } = [];
+    private List<IssuerState> IssuerStates => db.IssuerStates;
 
     public Task<Offer?> FindOfferAsync(string tenantId, string offerId, CancellationToken ct) =>
         Task.FromResult(db.Offers.FirstOrDefault(o => o.TenantId == tenantId && o.Id == offerId) is { } o ? Rows.Copy(o) : null);
@@ -31,19 +32,19 @@ internal sealed class InMemoryAuthorizationStore(InMemoryDatabase db) : IAuthori
         Task.FromResult(db.Offers.Any(o => o.TenantId == tenantId && o.ProfileId == profileId && o.Method == AuthenticationMethod.Authorized
             && o.IssuerStateMode == IssuerStateMode.Omit && o.RevokedAt is null && o.ExpiresAt > now));
 
-    public Task<Authorization.Authorization?> FindAsync(string tenantId, string authorizationId, CancellationToken ct) =>
+    public Task<AuthorizationRow?> FindAsync(string tenantId, string authorizationId, CancellationToken ct) =>
         Find(a => a.TenantId == tenantId && a.Id == authorizationId);
 
-    public Task<Authorization.Authorization?> FindByRequestUriAsync(string tenantId, byte[] requestUriHash, CancellationToken ct) =>
+    public Task<AuthorizationRow?> FindByRequestUriAsync(string tenantId, byte[] requestUriHash, CancellationToken ct) =>
         Find(a => a.TenantId == tenantId && a.RequestUriHash is { } h && Rows.SameBytes(h, requestUriHash));
 
-    public Task<Authorization.Authorization?> FindByProviderStateAsync(string tenantId, byte[] stateHash, CancellationToken ct) =>
+    public Task<AuthorizationRow?> FindByProviderStateAsync(string tenantId, byte[] stateHash, CancellationToken ct) =>
         Find(a => a.TenantId == tenantId && a.ProviderStateHash is { } h && Rows.SameBytes(h, stateHash));
 
-    public Task<Authorization.Authorization?> FindByCodeAsync(string tenantId, byte[] codeHash, CancellationToken ct) =>
+    public Task<AuthorizationRow?> FindByCodeAsync(string tenantId, byte[] codeHash, CancellationToken ct) =>
         Find(a => a.TenantId == tenantId && a.CodeHash is { } h && Rows.SameBytes(h, codeHash));
 
-    public Task AddAsync(Authorization.Authorization authorization, IssuerEvent requested, CancellationToken ct)
+    public Task AddAsync(AuthorizationRow authorization, IssuerEvent requested, CancellationToken ct)
     {
         db.Transaction([requested], () =>
         {
@@ -53,7 +54,7 @@ internal sealed class InMemoryAuthorizationStore(InMemoryDatabase db) : IAuthori
         return Task.CompletedTask;
     }
 
-    public Task<bool> SendToProviderAsync(Authorization.Authorization a, DateTimeOffset now, CancellationToken ct) =>
+    public Task<bool> SendToProviderAsync(AuthorizationRow a, DateTimeOffset now, CancellationToken ct) =>
         Move(a, AuthorizationStage.Requested, AuthorizationStage.AtProvider, [], stored =>
         {
             if (stored.ExpiresAt <= now || (stored.RequestUriHash is not null && stored.RequestUriExpiresAt <= now)) return false;
@@ -62,21 +63,21 @@ internal sealed class InMemoryAuthorizationStore(InMemoryDatabase db) : IAuthori
             return true;
         });
 
-    public Task<bool> AuthenticateAsync(Authorization.Authorization a, IssuerEvent authenticated, CancellationToken ct) =>
+    public Task<bool> AuthenticateAsync(AuthorizationRow a, IssuerEvent authenticated, CancellationToken ct) =>
         Move(a, AuthorizationStage.AtProvider, AuthorizationStage.Authenticated, [authenticated], stored =>
         {
             (stored.AuthenticatedAt, stored.EncryptedClaims, stored.EncryptedProviderVerifier) = (a.AuthenticatedAt, a.EncryptedClaims, null);
             return true;
         });
 
-    public Task<bool> IssueCodeAsync(Authorization.Authorization a, IssuerEvent issued, CancellationToken ct) =>
+    public Task<bool> IssueCodeAsync(AuthorizationRow a, IssuerEvent issued, CancellationToken ct) =>
         Move(a, AuthorizationStage.Authenticated, AuthorizationStage.CodeIssued, [issued], stored =>
         {
             (stored.CodeHash, stored.CodeExpiresAt) = (a.CodeHash, a.CodeExpiresAt);
             return true;
         });
 
-    public Task<bool> RefuseAsync(Authorization.Authorization a, AuthorizationStage from, IssuerEvent refused, CancellationToken ct) =>
+    public Task<bool> RefuseAsync(AuthorizationRow a, AuthorizationStage from, IssuerEvent refused, CancellationToken ct) =>
         Move(a, from, AuthorizationStage.Refused, [refused], stored =>
         {
             (stored.EncryptedClaims, stored.EncryptedProviderVerifier) = (null, null);
@@ -84,7 +85,7 @@ internal sealed class InMemoryAuthorizationStore(InMemoryDatabase db) : IAuthori
         });
 
     public Task<bool> RedeemAsync(
-        Authorization.Authorization a, DateTimeOffset now, IssuanceSession session, AccessToken token, IssuerEvent issued, CancellationToken ct) =>
+        AuthorizationRow a, DateTimeOffset now, IssuanceSession session, AccessToken token, IssuerEvent issued, CancellationToken ct) =>
         Move(a, AuthorizationStage.CodeIssued, AuthorizationStage.Redeemed, [issued], stored =>
         {
             if (stored.CodeExpiresAt <= now) return false;
@@ -100,7 +101,7 @@ internal sealed class InMemoryAuthorizationStore(InMemoryDatabase db) : IAuthori
             return true;
         });
 
-    public Task RevokeTokensAsync(Authorization.Authorization a, IssuerEvent refused, CancellationToken ct)
+    public Task RevokeTokensAsync(AuthorizationRow a, IssuerEvent refused, CancellationToken ct)
     {
         db.Transaction([refused], () =>
         {
@@ -110,11 +111,11 @@ internal sealed class InMemoryAuthorizationStore(InMemoryDatabase db) : IAuthori
         return Task.CompletedTask;
     }
 
-    private Task<Authorization.Authorization?> Find(Func<Authorization.Authorization, bool> match) =>
+    private Task<AuthorizationRow?> Find(Func<AuthorizationRow, bool> match) =>
         Task.FromResult(Authorizations.FirstOrDefault(match) is { } found ? Rows.Copy(found) : null);
 
     private Task<bool> Move(
-        Authorization.Authorization a, AuthorizationStage from, AuthorizationStage to, IReadOnlyList<IssuerEvent> events, Func<Authorization.Authorization, bool> write) =>
+        AuthorizationRow a, AuthorizationStage from, AuthorizationStage to, IReadOnlyList<IssuerEvent> events, Func<AuthorizationRow, bool> write) =>
         Task.FromResult(db.Transaction(events, () =>
         {
             var stored = Authorizations.FirstOrDefault(x => x.Id == a.Id);

@@ -135,7 +135,9 @@ internal sealed class InMemoryCredentialIssuanceStore(InMemoryDatabase db) : ICr
             if (outcome != IssueOutcome.Issued) return false;
             db.ConsumedNonces.Add(nonce);
             db.IssuedCredentials.Add(credential);
-            db.Sessions.First(s => s.Id == session.Id).CompletedAt = credential.IssuedAt;
+            var stored = db.Sessions.First(s => s.Id == session.Id);
+            stored.CompletedAt = credential.IssuedAt;
+            stored.EncryptedClaims = null;
             if (credential.OfferId is { } offerId) db.StoredOffer(offerId).IssuedCount++;
             return true;
         });

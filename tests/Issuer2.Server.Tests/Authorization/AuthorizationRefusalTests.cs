@@ -14,7 +14,7 @@ namespace Issuer2.Server.Tests.Authorization;
 public abstract class AuthorizationRefusalTests(ServerFixture fixture, OpenIdProviderFixture idp)
 {
     private const string Challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"; // RFC 7636 Appendix B
-    private const string Verifier = "dBjftJeZ4CVP-mJ92K9lQlDqLXa0GcVTJFyxuDxdxmA";
+    private const string Verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
     private OpenIdProvider Provider => idp.Provider;
 
