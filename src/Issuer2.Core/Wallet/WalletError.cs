@@ -25,6 +25,8 @@ public enum WalletErrorCode
     InvalidTarget,
     AccessDenied,
     TemporarilyUnavailable,
+    InvalidDpopProof,
+    UseDpopNonce,
 }
 
 /// <summary>The spec strings of <see cref="WalletErrorCode"/>: written here once, never retyped elsewhere.</summary>
@@ -50,6 +52,8 @@ public static class WalletErrors
     public const string InvalidScope = "invalid_scope";
     public const string InvalidTarget = "invalid_target";
     public const string AccessDenied = "access_denied";
+    public const string InvalidDpopProof = "invalid_dpop_proof";
+    public const string UseDpopNonce = "use_dpop_nonce";
 
     /// <summary>Not a spec code: what Issuer2 answers for a tenant or offer URI that names nothing (HTTP 404).</summary>
     public const string NotFound = "not_found";
@@ -86,6 +90,8 @@ public static class WalletErrors
         WalletErrorCode.InvalidTarget => InvalidTarget,
         WalletErrorCode.AccessDenied => AccessDenied,
         WalletErrorCode.TemporarilyUnavailable => TemporarilyUnavailable,
+        WalletErrorCode.InvalidDpopProof => InvalidDpopProof,
+        WalletErrorCode.UseDpopNonce => UseDpopNonce,
     };
 }
 
@@ -97,6 +103,12 @@ public sealed record WalletError(WalletErrorCode Code, string Description)
 {
     /// <summary>The spec string sent as <c>error</c>.</summary>
     public string SpecCode => WalletErrors.Of(Code);
+
+    /// <summary>A fresh server nonce to send in the <c>DPoP-Nonce</c> header (RFC 9449 §8, §9), when the answer carries one.</summary>
+    public string? DpopNonce { get; init; }
+
+    /// <summary>At a protected resource: answer with the <c>DPoP</c> authentication scheme's challenge (RFC 9449 §7.1) rather than Bearer's.</summary>
+    public bool DpopChallenge { get; init; }
 
     public static WalletError InvalidRequest(string description) => new(WalletErrorCode.InvalidRequest, description);
 

@@ -19,6 +19,12 @@ public enum WalletEndpointKind
 /// <summary>Reading wallet requests and writing responses: JSON, <c>Cache-Control: no-store</c>, spec error bodies.</summary>
 public static class WalletHttp
 {
+    /// <summary>The server-nonce header of RFC 9449 §8.</summary>
+    public const string DpopNonceHeader = "DPoP-Nonce";
+
+    /// <summary>The algs a DPoP challenge names (RFC 9449 §7.1).</summary>
+    private static readonly string DpopAlgorithms = string.Join(' ', Core.Dpop.DpopProofValidator.Algorithms);
+
     public const int MaxBodyBytes = 64 * 1024;
 
 
@@ -44,23 +50,44 @@ public static class WalletHttp
             or WalletErrorCode.CredentialRequestDenied or WalletErrorCode.InvalidNotificationId
             or WalletErrorCode.InvalidNotificationRequest or WalletErrorCode.UnsupportedResponseType or WalletErrorCode.InvalidScope
             or WalletErrorCode.InvalidTarget or WalletErrorCode.AccessDenied => StatusCodes.Status400BadRequest,
+        // RFC 9449 §5, §7.1, §8, §9: 400 at the token endpoint, 401 with a DPoP challenge at resources.
+        WalletErrorCode.InvalidDpopProof or WalletErrorCode.UseDpopNonce =>
+            kind == WalletEndpointKind.Resource ? StatusCodes.Status401Unauthorized : StatusCodes.Status400BadRequest,
         WalletErrorCode.TemporarilyUnavailable => StatusCodes.Status503ServiceUnavailable,
     };
 
     public static IResult Error(WalletEndpointKind kind, WalletError error, int? status = null) =>
         new WalletErrorResult(status ?? StatusOf(kind, error.Code), error, kind);
 
-    public static IResult Json(string json, int status = StatusCodes.Status200OK) => new NoStoreResult(json, "application/json", status);
+    /// <summary>A JSON answer; with <paramref name="dpopNonce"/>, a fresh server nonce in <c>DPoP-Nonce</c>.</summary>
+    public static IResult Json(string json, int status = StatusCodes.Status200OK, string? dpopNonce = null) =>
+        new NoStoreResult(json, "application/json", status, dpopNonce);
 
-    public static IResult NoContent() => new NoStoreResult(null, null, StatusCodes.Status204NoContent);
+    public static IResult NoContent(string? dpopNonce = null) => new NoStoreResult(null, null, StatusCodes.Status204NoContent, dpopNonce);
 
-    /// <summary>The bearer access token, or null.</summary>
-    public static string? BearerToken(HttpRequest request)
+    /// <summary>The DPoP authentication scheme's name (RFC 9449 §7.1).</summary>
+    public const string DpopScheme = "DPoP";
+
+    /// <summary>
+    /// The access token and its scheme from the one Authorization header: <c>Bearer</c> (RFC 6750) or <c>DPoP</c>
+    /// (RFC 9449 §7.1), the scheme's name compared case-insensitively; nulls for anything else.
+    /// </summary>
+    public static (string? Scheme, string? Token) AccessToken(HttpRequest request)
     {
         var values = request.Headers.Authorization;
-        if (values.Count != 1) return null;
+        if (values.Count != 1) return (null, null);
         var header = values[0]!;
-        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return ("Bearer", header[7..].Trim());
+        if (header.StartsWith(DpopScheme + " ", StringComparison.OrdinalIgnoreCase)) return (DpopScheme, header[(DpopScheme.Length + 1)..].Trim());
+        return (null, null);
+    }
+
+    /// <summary>The DPoP proof header (RFC 9449 §4.1): null when absent; <paramref name="repeated"/> when sent more than once.</summary>
+    public static string? DpopProof(HttpRequest request, out bool repeated)
+    {
+        var values = request.Headers[DpopScheme];
+        repeated = values.Count > 1;
+        return values.Count == 1 ? values[0] : null;
     }
 
     /// <summary>
@@ -199,13 +226,14 @@ public static class WalletHttp
         return sb.ToString();
     }
 
-    private sealed class NoStoreResult(string? body, string? contentType, int status) : IResult
+    private sealed class NoStoreResult(string? body, string? contentType, int status, string? dpopNonce = null) : IResult
     {
         public async Task ExecuteAsync(HttpContext httpContext)
         {
             var response = httpContext.Response;
             response.StatusCode = status;
             response.Headers.CacheControl = "no-store";
+            if (dpopNonce is not null) response.Headers[DpopNonceHeader] = dpopNonce;
             if (body is null) return;
             response.ContentType = contentType;
             await response.WriteAsync(body);
@@ -220,12 +248,15 @@ public static class WalletHttp
             var description = Ascii(error.Description);
             if (status == StatusCodes.Status401Unauthorized)
             {
-                // RFC 6750 §3 at resources; RFC 6749 §5.2 at the token endpoint, which authenticates no client: the
-                // challenge names the Basic scheme a client would have used, and nothing it could pass.
-                response.Headers.WWWAuthenticate = kind == WalletEndpointKind.Resource
-                    ? new StringValues($"Bearer error=\"{error.SpecCode}\", error_description=\"{description}\"")
-                    : new StringValues("Basic realm=\"token\", charset=\"UTF-8\"");
+                // RFC 6750 §3 (or RFC 9449 §7.1 for DPoP) at resources; RFC 6749 §5.2 at the token endpoint, which
+                // authenticates no client: the challenge names the Basic scheme a client would have used.
+                response.Headers.WWWAuthenticate = kind != WalletEndpointKind.Resource
+                    ? new StringValues("Basic realm=\"token\", charset=\"UTF-8\"")
+                    : error.DpopChallenge
+                        ? new StringValues($"{DpopScheme} error=\"{error.SpecCode}\", error_description=\"{description}\", algs=\"{DpopAlgorithms}\"")
+                        : new StringValues($"Bearer error=\"{error.SpecCode}\", error_description=\"{description}\"");
             }
+            if (error.DpopNonce is not null) response.Headers[DpopNonceHeader] = error.DpopNonce;
             response.StatusCode = status;
             response.Headers.CacheControl = "no-store";
             response.ContentType = "application/json";
