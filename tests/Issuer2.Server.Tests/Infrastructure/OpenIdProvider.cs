@@ -45,8 +45,11 @@ public sealed class OpenIdProvider : IAsyncDisposable
 
     private static string InteropDirectory => Path.Combine(TestEnvironment.RepoRoot, "tests", "interop");
 
-    /// <summary>Starts the provider on a free port and waits until it prints its issuer.</summary>
-    public static async Task<OpenIdProvider> StartAsync()
+    /// <summary>
+    /// Starts the provider on a free port and waits until it prints its issuer. With <paramref name="tag"/>, its users'
+    /// given_name carries the tag ("Alice (B)"), every other claim unchanged: a second provider tells its sign-ins apart.
+    /// </summary>
+    public static async Task<OpenIdProvider> StartAsync(string? tag = null)
     {
         var directory = InteropDirectory;
         if (!Directory.Exists(Path.Combine(directory, "node_modules", "oidc-provider")))
@@ -58,6 +61,7 @@ public sealed class OpenIdProvider : IAsyncDisposable
         var start = NodeStart(directory);
         start.ArgumentList.Add(Path.Combine("idp", "provider.mjs"));
         start.ArgumentList.Add("0");
+        if (tag is not null) start.ArgumentList.Add(tag);
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         var provider = new OpenIdProvider(process, "");
         var ready = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -2,7 +2,10 @@
 // own development login and consent pages, two users, PKCE (S256) required, ES256 ID tokens, and RFC 9207's `iss` in
 // authorization responses (oidc-provider always adds it and advertises authorization_response_iss_parameter_supported).
 //
-//   node tests/interop/idp/provider.mjs [PORT]      (PORT 0 or none: a free port)
+//   node tests/interop/idp/provider.mjs [PORT] [TAG]      (PORT 0 or none: a free port)
+//
+// With TAG, every user's given_name carries it, e.g. "Alice (B)", and every other claim is as below: tests that run two
+// providers tell by a credential which one signed the user in.
 //
 // When ready it prints one JSON line to stdout: {"issuer":"http://127.0.0.1:PORT"}. It runs until killed.
 //
@@ -49,10 +52,16 @@ export const ACCOUNTS = {
 const USERINFO_ONLY = new Set(['membership_number']);
 
 const port = Number.parseInt(process.argv[2] ?? '0', 10);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error(`usage: node provider.mjs [PORT]  (got ${process.argv[2]})`);
+const tag = process.argv[3];
+if (!Number.isInteger(port) || port < 0 || port > 65535 || tag === '') {
+  console.error(`usage: node provider.mjs [PORT] [TAG]  (got ${process.argv.slice(2).join(' ')})`);
   process.exit(2);
 }
+
+// The users as this provider signs them in: ACCOUNTS, with the tag in given_name when there is one.
+const accounts = Object.fromEntries(Object.entries(ACCOUNTS).map(([login, claims]) => [
+  login, tag === undefined ? claims : { ...claims, given_name: `${claims.given_name} (${tag})` },
+]));
 
 function newSigningKey() {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -106,7 +115,7 @@ function build() {
       userinfo: { enabled: true },
     },
     async findAccount(ctx, sub) {
-      const account = Object.hasOwn(ACCOUNTS, sub) ? ACCOUNTS[sub] : undefined;
+      const account = Object.hasOwn(accounts, sub) ? accounts[sub] : undefined;
       if (!account) return undefined;
       return {
         accountId: sub,
@@ -208,7 +217,7 @@ async function checkLogin(req, res) {
   const form = querystring.parse(raw);
   if (form.prompt === 'login') {
     const login = typeof form.login === 'string' ? form.login : '';
-    if (!Object.hasOwn(ACCOUNTS, login) || form.password !== PASSWORD) {
+    if (!Object.hasOwn(accounts, login) || form.password !== PASSWORD) {
       send(res, 401, '<!DOCTYPE html><html><head><title>Sign-in failed</title></head><body>'
         + '<p id="error">Invalid login or password.</p>'
         + `<p><a href="${escapeHtml(req.url)}">Try again</a></p></body></html>`, 'text/html; charset=utf-8');
