@@ -26,6 +26,21 @@ public static class EventClients
         new() { Parent = tenantName, FromOldestRetained = true, Filter = filter };
 
     /// <summary>Every page of ListEvents, in order.</summary>
+    /// <summary>
+    /// The tenant's events once at least <paramref name="atLeast"/> are visible: on a PostgreSQL cluster another test's
+    /// open transaction may hold back what this one committed (see docs/session-events.md), for a moment.
+    /// </summary>
+    public static async Task<IReadOnlyList<Event>> ListAtLeastAsync(SessionEventsService.SessionEventsServiceClient client, string tenantName, int atLeast = 1)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var events = await ListAllAsync(client, tenantName);
+            if (events.Count >= atLeast || DateTime.UtcNow > deadline) return events;
+            await Task.Delay(50);
+        }
+    }
+
     public static async Task<IReadOnlyList<Event>> ListAllAsync(
         SessionEventsService.SessionEventsServiceClient client, string tenantName, EventFilter? filter = null, string? afterCursor = null)
     {
