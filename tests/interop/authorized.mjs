@@ -17,7 +17,7 @@ const REDIRECT_URI = 'https://wallet.example/callback';
  */
 export async function claimAuthorized({
   offerUrl, offerJson, credentialIssuer, configurationId, login, password = 'secret', clientId = 'wallet-app', redirectUri = REDIRECT_URI,
-  byAuthorizationDetails = false, decision = 'issue', notify = 'credential_accepted', redeem = true,
+  byAuthorizationDetails = false, decision = 'issue', notify = 'credential_accepted', redeem = true, useDpop = false,
 }) {
   const wallet = newWallet({ clientId });
   const { client, publicJwk } = wallet;
@@ -38,7 +38,7 @@ export async function claimAuthorized({
 
   // PAR (the library pushes when the metadata names the endpoint), then the authorization request URL to open.
   const { authorizationRequestUrl, pkce } = await client.createAuthorizationRequestUrlFromOffer({
-    credentialOffer, issuerMetadata, clientId, redirectUri,
+    credentialOffer, issuerMetadata, clientId, redirectUri, ...(useDpop ? { dpop: wallet.dpop } : {}),
     scope: byAuthorizationDetails ? undefined : configuration.scope,
     // Note: createAuthorizationRequestUrlFromOffer (0.4.6) sends no state; the tests send one with their own PAR requests.
     additionalRequestPayload: byAuthorizationDetails ? { authorization_details: [{ type: 'openid_credential', credential_configuration_id: id }] } : {},
@@ -69,9 +69,12 @@ export async function claimAuthorized({
     return { ok: true, stage: 'code', pushed, iss: response.iss, code: response.code, codeVerifier: pkce?.codeVerifier, redirectUri, clientId, tokenEndpoint: authorizationServerMetadata.token_endpoint };
   }
 
-  const { accessTokenResponse } = await client.retrieveAuthorizationCodeAccessTokenFromOffer({
+  const tokenAnswer = await client.retrieveAuthorizationCodeAccessTokenFromOffer({
     credentialOffer, issuerMetadata, authorizationCode: response.code, pkceCodeVerifier: pkce?.codeVerifier, redirectUri,
+    ...(useDpop ? { dpop: wallet.dpop } : {}),
   });
+  const { accessTokenResponse } = tokenAnswer;
+  let dpop = useDpop ? tokenAnswer.dpop : undefined;
   const { c_nonce } = await client.requestNonce({ issuerMetadata });
   const { jwt } = await client.createCredentialRequestJwtProof({
     issuerMetadata, credentialConfigurationId: id, nonce: c_nonce, signer: { method: 'jwk', alg: 'ES256', publicJwk },
@@ -88,10 +91,16 @@ export async function claimAuthorized({
     body = await answer.json();
     if (!answer.ok) return { ok: false, stage: 'credential', status: answer.status, ...body };
   } else {
-    body = (await client.retrieveCredentials({ issuerMetadata, credentialConfigurationId: id, accessToken: accessTokenResponse.access_token, proofs: { jwt: [jwt] } })).credentialResponse;
+    const answer = await client.retrieveCredentials({
+      issuerMetadata, credentialConfigurationId: id, accessToken: accessTokenResponse.access_token, proofs: { jwt: [jwt] }, ...(dpop ? { dpop } : {}),
+    });
+    if (dpop) dpop = answer.dpop ?? dpop;
+    body = answer.credentialResponse;
   }
   if (notify && body.notification_id) {
-    await client.sendNotification({ issuerMetadata, accessToken: accessTokenResponse.access_token, notification: { notificationId: body.notification_id, event: notify } });
+    await client.sendNotification({
+      issuerMetadata, accessToken: accessTokenResponse.access_token, notification: { notificationId: body.notification_id, event: notify }, ...(dpop ? { dpop } : {}),
+    });
   }
   const verified = await verifyCredential(body.credentials[0].credential, { expectedHolderJwk: publicJwk });
   return {
@@ -99,6 +108,7 @@ export async function claimAuthorized({
     pushed,
     iss: response.iss,
     tokenResponse: { ...accessTokenResponse, access_token: undefined },
+    dpopJwk: useDpop ? wallet.dpopJwk : undefined,
     accessToken: accessTokenResponse.access_token,
     claims: verified.claims,
     holderJwk: publicJwk,

@@ -8,7 +8,7 @@
 // crash: the script exits 0 whenever the scenario ran to its end, and 1 (with { crashed: true }) when it did not.
 //
 // Only independent libraries act for the wallet here: @openid4vc/openid4vci for the protocol, node:crypto for keys.
-import { newWallet, verifyCredential } from './wallet.mjs';
+import { claim, newWallet, verifyCredential } from './wallet.mjs';
 import { claimAuthorized } from './authorized.mjs';
 
 /** What a failed step looked like on the wire, whichever library error carried it. */
@@ -189,7 +189,18 @@ async function replays({ offerUrl, otherOfferUrl }) {
   return { ok: true, firstCredential, sameOffer, sameToken: sameTokenRefused, sameNonce };
 }
 
-const scenarios = { claimOne, wrongThenRightPin, manyWallets, replays, claimAuthorized };
+/** One pre-authorized claim with a DPoP-bound access token (RFC 9449), as the library does it when asked to. */
+async function claimWithDpop({ offerUrl, txCode, notify = 'credential_accepted' }) {
+  try {
+    const result = await claim(offerUrl, { txCode, notify, useDpop: true });
+    const verified = await verifyCredential(result.credential, { expectedHolderJwk: result.publicJwk });
+    return { ok: true, tokenType: result.accessTokenResponse.token_type, dpopJwk: result.dpopJwk, notificationId: result.notificationId, ...verified };
+  } catch (e) {
+    return { ok: false, refused: refusal('dpop', e) };
+  }
+}
+
+const scenarios = { claimOne, wrongThenRightPin, manyWallets, replays, claimAuthorized, claimWithDpop };
 
 try {
   const input = JSON.parse(process.argv[2] ?? '{}');

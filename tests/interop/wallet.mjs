@@ -14,6 +14,9 @@ const b64url = (buf) => Buffer.from(buf).toString('base64url');
 export function newWallet({ clientId } = {}) {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const publicJwk = publicKey.export({ format: 'jwk' });
+  // A second key for DPoP proofs (RFC 9449): the access token is bound to it, the credential to the holder key.
+  const dpopPair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const dpopJwk = dpopPair.publicKey.export({ format: 'jwk' });
   const client = new Openid4vciClient({
     callbacks: {
       hash: (data, alg) => createHash(alg.replace('-', '').toLowerCase()).update(data).digest(),
@@ -21,22 +24,26 @@ export function newWallet({ clientId } = {}) {
       clientAuthentication: clientId ? clientAuthenticationNone({ clientId }) : clientAuthenticationAnonymous(),
       signJwt: async (signer, { header, payload }) => {
         const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
-        const signature = sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' });
-        return { jwt: `${input}.${b64url(signature)}`, signerJwk: publicJwk };
+        const dpop = signer?.publicJwk?.x === dpopJwk.x;
+        const signature = sign('sha256', Buffer.from(input), { key: dpop ? dpopPair.privateKey : privateKey, dsaEncoding: 'ieee-p1363' });
+        return { jwt: `${input}.${b64url(signature)}`, signerJwk: dpop ? dpopJwk : publicJwk };
       },
     },
   });
-  return { client, privateKey, publicJwk };
+  return { client, privateKey, publicJwk, dpopJwk, dpop: { signer: { method: 'jwk', alg: 'ES256', publicJwk: dpopJwk } } };
 }
 
 /** Claims one credential from an offer URL, as a wallet would; returns everything a test may check. */
-export async function claim(offerUrl, { txCode, wallet = newWallet(), notify = 'credential_accepted' } = {}) {
+export async function claim(offerUrl, { txCode, wallet = newWallet(), notify = 'credential_accepted', useDpop = false } = {}) {
   const { client, publicJwk } = wallet;
   const credentialOffer = await client.resolveCredentialOffer(offerUrl);
   const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
-  const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({
-    credentialOffer, issuerMetadata, txCode,
+  // With DPoP the library retries once on use_dpop_nonce with the server's DPoP-Nonce, and hands back the nonce to use next.
+  const tokenAnswer = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({
+    credentialOffer, issuerMetadata, txCode, ...(useDpop ? { dpop: wallet.dpop } : {}),
   });
+  const { accessTokenResponse } = tokenAnswer;
+  let dpop = useDpop ? tokenAnswer.dpop : undefined;
   const credentialConfigurationId = credentialOffer.credential_configuration_ids[0];
   const { c_nonce } = await client.requestNonce({ issuerMetadata });
   const { jwt } = await client.createCredentialRequestJwtProof({
@@ -44,16 +51,17 @@ export async function claim(offerUrl, { txCode, wallet = newWallet(), notify = '
     signer: { method: 'jwk', alg: 'ES256', publicJwk },
   });
   const response = await client.retrieveCredentials({
-    issuerMetadata, credentialConfigurationId, accessToken: accessTokenResponse.access_token, proofs: { jwt: [jwt] },
+    issuerMetadata, credentialConfigurationId, accessToken: accessTokenResponse.access_token, proofs: { jwt: [jwt] }, ...(dpop ? { dpop } : {}),
   });
+  if (dpop) dpop = response.dpop ?? dpop;
   const body = response.credentialResponse;
   if (notify && body.notification_id) {
     await client.sendNotification({
       issuerMetadata, accessToken: accessTokenResponse.access_token,
-      notification: { notificationId: body.notification_id, event: notify },
+      notification: { notificationId: body.notification_id, event: notify }, ...(dpop ? { dpop } : {}),
     });
   }
-  return { credentialOffer, issuerMetadata, accessTokenResponse, credential: body.credentials[0].credential, notificationId: body.notification_id, publicJwk };
+  return { credentialOffer, issuerMetadata, accessTokenResponse, credential: body.credentials[0].credential, notificationId: body.notification_id, publicJwk, dpopJwk: wallet.dpopJwk };
 }
 
 /** Verifies an SD-JWT VC the way a verifier would: the issuer key found through /.well-known/jwt-vc-issuer. */
