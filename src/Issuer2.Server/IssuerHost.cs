@@ -11,6 +11,7 @@ using Issuer2.Server.Hosting;
 using Issuer2.Server.IdentityProviders;
 using Issuer2.Server.Wallet;
 using Issuer2.Core.Credentials;
+using Issuer2.Core.Dpop;
 using Issuer2.Core.Events;
 using Issuer2.Core.Metadata;
 using Issuer2.Core.Nonces;
@@ -90,6 +91,9 @@ public static class IssuerHost
         services.AddSingleton<SignerCache>();
         services.AddSingleton<NonceService>();
         services.AddSingleton<ProofValidator>();
+        // DPoP: nonces are self-contained (one per host is all it takes); the validator records jtis in the request's scope.
+        services.AddSingleton<DpopNonces>();
+        services.AddScoped<DpopProofValidator>();
         services.AddScoped<TenantDirectory>();
         services.AddScoped<ResolveOffer>();
         services.AddScoped<IssueToken>();

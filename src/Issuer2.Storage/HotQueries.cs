@@ -57,7 +57,7 @@ internal sealed class HotQueries<TContext> : IHotQueries where TContext : Issuer
              // A wallet-initiated session has no offer.
              from o in db.Offers.AsNoTracking().Where(o => o.Id == s.OfferId).DefaultIfEmpty()
              select new SessionAccess(s, o, t.ExpiresAt, tenant.MetadataVersion,
-                 db.IssuedCredentials.Any(c => c.SessionId == s.Id && c.ConfigurationId == s.ConfigurationId))).FirstOrDefault());
+                 db.IssuedCredentials.Any(c => c.SessionId == s.Id && c.ConfigurationId == s.ConfigurationId), t.DpopJkt)).FirstOrDefault());
 
     private HotQueries()
     {

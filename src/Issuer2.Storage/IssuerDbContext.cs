@@ -30,6 +30,7 @@ public abstract class IssuerDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<AccessToken> AccessTokens => Set<AccessToken>();
     public DbSet<IssuedCredential> IssuedCredentials => Set<IssuedCredential>();
     public DbSet<ConsumedNonce> ConsumedNonces => Set<ConsumedNonce>();
+    internal DbSet<Wallet.DpopProof> DpopProofs => Set<Wallet.DpopProof>();
     public DbSet<Authorization> Authorizations => Set<Authorization>();
     public DbSet<IssuerState> IssuerStates => Set<IssuerState>();
     public DbSet<EventRetentionMark> EventRetentionMarks => Set<EventRetentionMark>();

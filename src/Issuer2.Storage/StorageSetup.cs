@@ -82,6 +82,7 @@ public static partial class StorageServiceCollectionExtensions
         services.AddScoped<IEventJournal, EventJournal>();
         services.AddScoped<IWalletRetention, WalletRetention>();
         services.AddScoped<Issuer2.Core.Authorization.IAuthorizationStore, AuthorizationStore>();
+        services.AddScoped<Issuer2.Core.Dpop.IDpopReplayStore, DpopReplayStore>();
         return services;
     }
 }

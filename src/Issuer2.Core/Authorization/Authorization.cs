@@ -54,6 +54,12 @@ public sealed class Authorization
     public string? OfferId { get; init; }
     public byte[]? IssuerStateHash { get; init; }
 
+    /// <summary>
+    /// The thumbprint of the DPoP key the pushed request bound the grant to (its dpop_jkt or DPoP header, RFC 9449
+    /// §10); the token request's proof must then be by that key. Null: not bound.
+    /// </summary>
+    public string? DpopJkt { get; init; }
+
     public required DateTimeOffset CreatedAt { get; init; }
 
     /// <summary>The end of the whole flow: no step is taken after it.</summary>

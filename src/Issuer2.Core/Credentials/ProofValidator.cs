@@ -3,7 +3,6 @@ using System.Buffers.Text;
 using System.Text.Json;
 using Issuer2.Core.Jose;
 using Issuer2.Core.Wallet;
-using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Issuer2.Core.Credentials;
@@ -20,17 +19,14 @@ public sealed class ProofValidator(TimeProvider clock)
 {
     public const string ProofType = "openid4vci-proof+jwt";
 
-    /// <summary>The algorithms the metadata lists in proof_signing_alg_values_supported.</summary>
-    public static readonly string[] SupportedAlgorithms = [SecurityAlgorithms.EcdsaSha256];
+    /// <summary>The algorithms the metadata lists in proof_signing_alg_values_supported: those of every wallet key (<see cref="WalletJwk"/>).</summary>
+    public static readonly IReadOnlyList<string> SupportedAlgorithms = WalletJwk.Algorithms;
 
     /// <summary>How far in the future an iat may lie (clock skew).</summary>
     public static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(60);
 
     /// <summary>How old a proof may be; as long as a c_nonce lives.</summary>
     public static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(5);
-
-    private static readonly string[] PrivateJwkMembers = ["d", "p", "q", "dp", "dq", "qi", "k", "oth"];
-    private static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false };
 
     /// <summary>
     /// Validates a key proof for <paramref name="credentialIssuer"/>; <paramref name="clientId"/> is the client_id the
@@ -44,15 +40,7 @@ public sealed class ProofValidator(TimeProvider clock)
         var (read, problem) = WalletJwt.Read(proof, new JwtTimes(now, ClockSkew));
         if (read is null) return WalletError.InvalidProof($"The proof {problem}.");
         using var jwt = read;
-        JsonWebToken token;
-        try
-        {
-            token = Handler.ReadJsonWebToken(jwt.Compact);
-        }
-        catch (Exception e) when (e is ArgumentException or SecurityTokenMalformedException or JsonException or FormatException)
-        {
-            return WalletError.InvalidProof("The proof is not a well-formed JWT.");
-        }
+        if (WalletJwt.ForSignature(jwt) is not { } token) return WalletError.InvalidProof("The proof is not a well-formed JWT.");
 
         // Header: typ, alg, and exactly one key reference.
         if (jwt.Typ != ProofType) return WalletError.InvalidProof($"The proof's typ must be {ProofType}.");
@@ -68,28 +56,12 @@ public sealed class ProofValidator(TimeProvider clock)
         var keyJson = hasJwk ? jwkElement : ResolveDidJwk(kidElement);
         if (keyJson is not { ValueKind: JsonValueKind.Object } keyObject)
             return WalletError.InvalidProof("The proof's key must be a JWK, or a kid that is a did:jwk URL.");
-        foreach (var member in PrivateJwkMembers)
-        {
-            if (keyObject.TryGetProperty(member, out _)) return WalletError.InvalidProof("The proof's key contains private key material.");
-        }
-        if (!TryPublicEcKey(keyObject, out var holderKey, out var holderKeyJson))
+        if (WalletJwk.HasPrivateMembers(keyObject)) return WalletError.InvalidProof("The proof's key contains private key material.");
+        if (!WalletJwk.TryPublicKey(keyObject, out var holderKey, out var holderKeyJson))
             return WalletError.InvalidProof("The proof's key must be a P-256 EC public key.");
 
         // Signature, by Microsoft.IdentityModel; the claims are checked below on what the strict reader read.
-        var result = await Handler.ValidateTokenAsync(token, new TokenValidationParameters
-        {
-            IssuerSigningKey = holderKey,
-            TryAllIssuerSigningKeys = true,
-            ValidateIssuerSigningKey = false,
-            ValidAlgorithms = SupportedAlgorithms,
-            ValidTypes = [ProofType],
-            ValidateIssuer = false,
-            ValidateAudience = false,
-            ValidateLifetime = false,
-            RequireExpirationTime = false,
-            RequireSignedTokens = true,
-        });
-        if (!result.IsValid) return WalletError.InvalidProof("The proof's signature does not verify with its key.");
+        if (!await WalletJwt.SignatureVerifiesAsync(token, holderKey, SupportedAlgorithms, ProofType)) return WalletError.InvalidProof("The proof's signature does not verify with its key.");
 
         // Claims (Appendix F.1): aud the credential issuer, as a string; iss by how the token was issued.
         var claims = jwt.Payload;
@@ -107,8 +79,7 @@ public sealed class ProofValidator(TimeProvider clock)
         if (!claims.TryGetProperty("nonce", out var nonceElement) || nonceElement.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(nonceElement.GetString()))
             return WalletError.InvalidProof("The proof has no nonce; get a c_nonce from the nonce endpoint.");
 
-        var thumbprint = Base64Url.EncodeToString(holderKey.ComputeJwkThumbprint());
-        return new ValidatedProof(holderKey, holderKeyJson, thumbprint, nonceElement.GetString()!);
+        return new ValidatedProof(holderKey, holderKeyJson, WalletJwk.Thumbprint(holderKey), nonceElement.GetString()!);
     }
 
     /// <summary>did:jwk (https://github.com/quartzjer/did-jwk): the method-specific id is the base64url JWK.</summary>
@@ -131,26 +102,5 @@ public sealed class ProofValidator(TimeProvider clock)
         {
             return null;
         }
-    }
-
-    private static bool TryPublicEcKey(JsonElement jwk, out JsonWebKey key, out string json)
-    {
-        key = null!;
-        json = "";
-        string? Str(string name) => jwk.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-        var (kty, crv, x, y) = (Str("kty"), Str("crv"), Str("x"), Str("y"));
-        if (kty != "EC" || crv != "P-256" || x is null || y is null) return false;
-        try
-        {
-            if (Base64Url.DecodeFromChars(x).Length != 32 || Base64Url.DecodeFromChars(y).Length != 32) return false;
-        }
-        catch (FormatException)
-        {
-            return false;
-        }
-        key = new JsonWebKey { Kty = kty, Crv = crv, X = x, Y = y };
-        // Only the public members travel on into cnf.jwk.
-        json = JsonSerializer.Serialize(new { kty, crv, x, y });
-        return true;
     }
 }

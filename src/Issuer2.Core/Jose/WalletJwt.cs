@@ -1,6 +1,8 @@
 using System.Buffers.Text;
 using System.Text.Json;
 using Issuer2.Core.Common;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Issuer2.Core.Jose;
 
@@ -61,6 +63,8 @@ public static class WalletJwt
 
     private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false, MaxDepth = 16 };
 
+    private static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false };
+
     private static readonly string[] NumericClaims = ["iat", "exp", "nbf"];
     private static readonly string[] StringClaims = ["iss", "sub", "jti"];
 
@@ -88,6 +92,46 @@ public static class WalletJwt
         if (problem is null) return (jwt, null);
         jwt.Dispose();
         return (null, problem);
+    }
+
+    /// <summary>
+    /// Microsoft.IdentityModel's reading of a JWT the strict reader accepted, for <see cref="SignatureVerifiesAsync"/>;
+    /// null when it cannot read it.
+    /// </summary>
+    public static JsonWebToken? ForSignature(ReadJwt jwt)
+    {
+        ArgumentNullException.ThrowIfNull(jwt);
+        try
+        {
+            return Handler.ReadJsonWebToken(jwt.Compact);
+        }
+        catch (Exception e) when (e is ArgumentException or SecurityTokenMalformedException or JsonException or FormatException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Whether the JWS's signature verifies with <paramref name="key"/>, by one of <paramref name="algorithms"/>, with
+    /// the header typ <paramref name="type"/> (checked by the caller already, exactly). Only the signature: the claims
+    /// each JWT type requires are its validator's, on what the strict reader read.
+    /// </summary>
+    public static async Task<bool> SignatureVerifiesAsync(JsonWebToken token, SecurityKey key, IReadOnlyList<string> algorithms, string type)
+    {
+        var result = await Handler.ValidateTokenAsync(token, new TokenValidationParameters
+        {
+            IssuerSigningKey = key,
+            TryAllIssuerSigningKeys = true,
+            ValidateIssuerSigningKey = false,
+            ValidAlgorithms = algorithms,
+            ValidTypes = [type],
+            ValidateIssuer = false,
+            ValidateAudience = false,
+            ValidateLifetime = false,
+            RequireExpirationTime = false,
+            RequireSignedTokens = true,
+        });
+        return result.IsValid;
     }
 
     private static string? HeaderProblem(JsonElement header)

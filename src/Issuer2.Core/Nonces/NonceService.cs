@@ -1,7 +1,4 @@
 using Issuer2.Core.Common;
-using System.Buffers.Binary;
-using System.Buffers.Text;
-using System.Security.Cryptography;
 using Issuer2.Core.Security;
 
 namespace Issuer2.Core.Nonces;
@@ -10,52 +7,27 @@ namespace Issuer2.Core.Nonces;
 public sealed record VerifiedNonce(DateTimeOffset ExpiresAt, byte[] ConsumedKey);
 
 /// <summary>
-/// Self-contained c_nonce values (OID4VCI 1.0 §7): an expiry and 128 random bits, encrypted and authenticated
-/// under the key-encryption key and bound to the tenant. Minting writes nothing, so the anonymous nonce
-/// endpoint costs no row; single use is enforced when a nonce is consumed (<see cref="VerifiedNonce.ConsumedKey"/>).
+/// Self-contained c_nonce values (OID4VCI 1.0 §7), sealed by <see cref="SealedNonces"/> under the purpose
+/// <c>c_nonce</c>. Minting writes nothing, so the anonymous nonce endpoint costs no row; single use is enforced when
+/// a nonce is consumed (<see cref="VerifiedNonce.ConsumedKey"/>).
 /// </summary>
 public sealed class NonceService(SecretProtector protector, TimeProvider clock)
 {
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(5);
 
-    public const int MaxLength = 256;
+    public const int MaxLength = SealedNonces.MaxLength;
 
-    private const int PayloadLength = 24;
+    private readonly SealedNonces _sealed = new(protector, clock, "c_nonce", Lifetime);
 
-    public string Mint(string tenantId)
-    {
-        Span<byte> payload = stackalloc byte[PayloadLength];
-        BinaryPrimitives.WriteInt64BigEndian(payload, (clock.UtcNow() + Lifetime).UtcTicks);
-        RandomNumberGenerator.Fill(payload[8..]);
-        return Base64Url.EncodeToString(protector.Encrypt(payload, Context(tenantId)));
-    }
+    public string Mint(string tenantId) => _sealed.Mint(tenantId);
 
     /// <summary>
     /// The nonce when it was minted by this issuer for this tenant, is written exactly as it was minted, and has not
     /// expired; null otherwise. Single use is keyed by what the nonce decrypts to, so no second spelling of one nonce
-    /// (whitespace, padding, other base64 characters) can be consumed again.
+    /// can be consumed again.
     /// </summary>
-    public VerifiedNonce? Verify(string tenantId, string? nonce)
-    {
-        if (string.IsNullOrEmpty(nonce) || nonce.Length > MaxLength) return null;
-        try
-        {
-            var bytes = Base64Url.DecodeFromChars(nonce);
-            // Only the canonical spelling: the decoder skips whitespace, re-encoding does not bring it back.
-            if (!string.Equals(Base64Url.EncodeToString(bytes), nonce, StringComparison.Ordinal)) return null;
-            var payload = protector.Decrypt(bytes, Context(tenantId));
-            if (payload.Length != PayloadLength) return null;
-            var expiresAt = new DateTimeOffset(BinaryPrimitives.ReadInt64BigEndian(payload), TimeSpan.Zero);
-            if (clock.UtcNow() >= expiresAt) return null;
-            return new VerifiedNonce(expiresAt, SHA256.HashData(payload));
-        }
-        catch (Exception e) when (e is FormatException or CryptographicException or ArgumentOutOfRangeException)
-        {
-            return null;
-        }
-    }
-
-    private static string Context(string tenantId) => $"c_nonce/{tenantId}";
+    public VerifiedNonce? Verify(string tenantId, string? nonce) =>
+        _sealed.Open(tenantId, nonce) is { } opened ? new VerifiedNonce(opened.ExpiresAt, opened.Key) : null;
 }
 
 /// <summary>The nonce endpoint (OID4VCI 1.0 §7): anonymous and write-free, a fresh c_nonce of a live tenant.</summary>

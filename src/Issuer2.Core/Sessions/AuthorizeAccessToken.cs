@@ -7,10 +7,11 @@ using Issuer2.Core.Wallet;
 namespace Issuer2.Core.Sessions;
 
 /// <summary>
-/// What an access token opens: its session and offer (none for a wallet-initiated session), when the token expires, the live tenant's version stamp, and
-/// whether the session already received its credential — all in the one read the credential endpoint makes.
+/// What an access token opens: its session and offer (none for a wallet-initiated session), when the token expires, the live tenant's version stamp,
+/// whether the session already received its credential, and the thumbprint of the DPoP key the token is bound to (null: a bearer token) — all in
+/// the one read the credential endpoint makes.
 /// </summary>
-public sealed record SessionAccess(IssuanceSession Session, Offer? Offer, DateTimeOffset TokenExpiresAt, long TenantVersion, bool AlreadyIssued);
+public sealed record SessionAccess(IssuanceSession Session, Offer? Offer, DateTimeOffset TokenExpiresAt, long TenantVersion, bool AlreadyIssued, string? DpopJkt);
 
 /// <summary>What an access token was found to open, with the tenant as wallets see it.</summary>
 public sealed record AuthorizedSession(TenantSnapshot Tenant, SessionAccess Access);

@@ -37,6 +37,9 @@ public sealed class AccessToken
     public required string TenantId { get; init; }
     public required string SessionId { get; init; }
     public required DateTimeOffset ExpiresAt { get; init; }
+
+    /// <summary>The RFC 7638 thumbprint of the DPoP key the token is bound to (RFC 9449 §6); null for a bearer token.</summary>
+    public string? DpopJkt { get; init; }
 }
 
 /// <summary>

@@ -1,4 +1,5 @@
 using Issuer2.Core.Common;
+using Issuer2.Core.Dpop;
 using Issuer2.Core.IdentityProviders;
 
 namespace Issuer2.Core.Tenants;
@@ -35,6 +36,9 @@ public sealed class Tenant
 
     /// <summary>How the tenant acts as the wallets' authorization server.</summary>
     public AuthorizationServerSettings AuthorizationServer { get; set; } = AuthorizationServerSettings.Default;
+
+    /// <summary>Whether the tenant's tokens are sender-constrained by DPoP (RFC 9449), and whether proofs need a server nonce.</summary>
+    public DpopSettings Dpop { get; set; } = DpopSettings.Default;
 
     /// <summary>Grows with every change that alters the tenant's published metadata (tenant or profiles): it keys metadata caches on every host.</summary>
     public long MetadataVersion { get; set; }

@@ -21,6 +21,7 @@ internal sealed class AuthorizationConfiguration : IEntityTypeConfiguration<Auth
         b.Property(a => a.Scope).HasMaxLength(1024);
         b.Property(a => a.OfferId).HasMaxLength(32);
         b.Property(a => a.IssuerStateHash).HasMaxLength(32);
+        b.Property(a => a.DpopJkt).HasMaxLength(64);
         b.Property(a => a.RequestUriHash).HasMaxLength(32);
         b.Property(a => a.BrowserHash).HasMaxLength(32);
         b.Property(a => a.ProviderStateHash).HasMaxLength(32);

@@ -29,6 +29,7 @@ internal sealed class AccessTokenConfiguration : IEntityTypeConfiguration<Access
         b.Property(t => t.TokenHash).HasMaxLength(32);
         b.Property(t => t.TenantId).HasMaxLength(63);
         b.Property(t => t.SessionId).HasMaxLength(32);
+        b.Property(t => t.DpopJkt).HasMaxLength(64);
         b.HasIndex(t => t.ExpiresAt);
     }
 }
@@ -63,5 +64,17 @@ internal sealed class ConsumedNonceConfiguration : IEntityTypeConfiguration<Cons
         b.HasKey(n => n.NonceHash).HasName(Wallet.CredentialIssuanceStore.NonceUsedOnce);
         b.Property(n => n.NonceHash).HasMaxLength(32);
         b.HasIndex(n => n.ExpiresAt);
+    }
+}
+
+internal sealed class DpopProofConfiguration : IEntityTypeConfiguration<Wallet.DpopProof>
+{
+    public void Configure(EntityTypeBuilder<Wallet.DpopProof> b)
+    {
+        b.ToTable("dpop_proofs");
+        // One jti per key, on every host (RFC 9449 §11.1): the primary key decides.
+        b.HasKey(p => p.JtiKey);
+        b.Property(p => p.JtiKey).HasMaxLength(32);
+        b.HasIndex(p => p.ExpiresAt);
     }
 }

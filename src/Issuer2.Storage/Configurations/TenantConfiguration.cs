@@ -16,8 +16,7 @@ internal sealed class TenantConfiguration : IEntityTypeConfiguration<Tenant>
         b.Property(t => t.Display).HasJsonConversion();
         b.Property(t => t.IdentityProvider!).HasJsonConversion(required: false);
         b.Property(t => t.AuthorizationServer).HasJsonConversion();
-        b.Property(t => t.IdentityProvider!).HasJsonConversion(required: false);
-        b.Property(t => t.AuthorizationServer).HasJsonConversion();
+        b.Property(t => t.Dpop).HasJsonConversion();
     }
 }
 

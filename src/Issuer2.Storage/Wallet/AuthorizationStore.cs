@@ -49,7 +49,7 @@ internal sealed class AuthorizationStore(WalletWrites writes) : IAuthorizationSt
     public Task AddAsync(Authorization a, IssuerEvent requested, CancellationToken ct) =>
         writes.CommitAsync(a.TenantId, sql =>
         {
-            sql.Add($"INSERT INTO authorizations (id, tenant_id, stage, client_id, redirect_uri, state, code_challenge, configuration_id, profile_uid, profile_version, scope, uses_authorization_details, offer_id, issuer_state_hash, created_at, expires_at, request_uri_hash, request_uri_expires_at) VALUES ({sql.P(a.Id)}, {sql.P(a.TenantId)}, {Stage(sql, AuthorizationStage.Requested)}, {sql.P(a.ClientId)}, {sql.P(a.RedirectUri)}, {sql.P(a.State)}, {sql.P(a.CodeChallenge)}, {sql.P(a.ConfigurationId)}, {sql.Guid(a.ProfileUid)}, {sql.P(a.ProfileVersion)}, {sql.P(a.Scope)}, {sql.P(a.UsesAuthorizationDetails)}, {sql.P(a.OfferId)}, {sql.P(a.IssuerStateHash)}, {sql.Time(a.CreatedAt)}, {sql.Time(a.ExpiresAt)}, {sql.P(a.RequestUriHash)}, {(a.RequestUriExpiresAt is { } at ? sql.Time(at) : "NULL")})");
+            sql.Add($"INSERT INTO authorizations (id, tenant_id, stage, client_id, redirect_uri, state, code_challenge, configuration_id, profile_uid, profile_version, scope, uses_authorization_details, offer_id, issuer_state_hash, dpop_jkt, created_at, expires_at, request_uri_hash, request_uri_expires_at) VALUES ({sql.P(a.Id)}, {sql.P(a.TenantId)}, {Stage(sql, AuthorizationStage.Requested)}, {sql.P(a.ClientId)}, {sql.P(a.RedirectUri)}, {sql.P(a.State)}, {sql.P(a.CodeChallenge)}, {sql.P(a.ConfigurationId)}, {sql.Guid(a.ProfileUid)}, {sql.P(a.ProfileVersion)}, {sql.P(a.Scope)}, {sql.P(a.UsesAuthorizationDetails)}, {sql.P(a.OfferId)}, {sql.P(a.IssuerStateHash)}, {sql.P(a.DpopJkt)}, {sql.Time(a.CreatedAt)}, {sql.Time(a.ExpiresAt)}, {sql.P(a.RequestUriHash)}, {(a.RequestUriExpiresAt is { } at ? sql.Time(at) : "NULL")})");
             sql.AddEvent(requested);
         }, ct);
 
@@ -101,7 +101,7 @@ internal sealed class AuthorizationStore(WalletWrites writes) : IAuthorizationSt
         await using (var write = new SqlBatch(db))
         {
             write.Add($"INSERT INTO issuance_sessions (id, tenant_id, offer_id, configuration_id, profile_uid, profile_version, client_id, credential_identifier, encrypted_claims, created_at) VALUES ({write.P(session.Id)}, {write.P(session.TenantId)}, {write.P(session.OfferId)}, {write.P(session.ConfigurationId)}, {write.Guid(session.ProfileUid)}, {write.P(session.ProfileVersion)}, {write.P(session.ClientId)}, {write.P(session.CredentialIdentifier)}, {write.P(session.EncryptedClaims)}, {write.Time(session.CreatedAt)})");
-            write.Add($"INSERT INTO access_tokens (token_hash, tenant_id, session_id, expires_at) VALUES ({write.P(token.TokenHash)}, {write.P(token.TenantId)}, {write.P(token.SessionId)}, {write.Time(token.ExpiresAt)})");
+            write.Add($"INSERT INTO access_tokens (token_hash, tenant_id, session_id, expires_at, dpop_jkt) VALUES ({write.P(token.TokenHash)}, {write.P(token.TenantId)}, {write.P(token.SessionId)}, {write.Time(token.ExpiresAt)}, {write.P(token.DpopJkt)})");
             write.AddEvent(issued);
             await write.ExecuteAsync(ct);
         }

@@ -100,7 +100,7 @@ internal sealed class TokenRedemptionStore(WalletWrites writes) : ITokenRedempti
         await using (var write = new SqlBatch(db))
         {
             write.Add($"INSERT INTO issuance_sessions (id, tenant_id, offer_id, configuration_id, profile_uid, profile_version, client_id, credential_identifier, created_at) VALUES ({write.P(session.Id)}, {write.P(session.TenantId)}, {write.P(session.OfferId)}, {write.P(session.ConfigurationId)}, {write.Guid(session.ProfileUid)}, {write.P(session.ProfileVersion)}, {write.P(session.ClientId)}, {write.P(session.CredentialIdentifier)}, {write.Time(session.CreatedAt)})");
-            write.Add($"INSERT INTO access_tokens (token_hash, tenant_id, session_id, expires_at) VALUES ({write.P(token.TokenHash)}, {write.P(token.TenantId)}, {write.P(token.SessionId)}, {write.Time(token.ExpiresAt)})");
+            write.Add($"INSERT INTO access_tokens (token_hash, tenant_id, session_id, expires_at, dpop_jkt) VALUES ({write.P(token.TokenHash)}, {write.P(token.TenantId)}, {write.P(token.SessionId)}, {write.Time(token.ExpiresAt)}, {write.P(token.DpopJkt)})");
             write.AddEvent(issued);
             await write.ExecuteAsync(ct);
         }
@@ -185,7 +185,7 @@ internal sealed class EventJournal(WalletWrites writes) : IEventJournal
     }
 }
 
-/// <summary>Retention of codes, issuer_states, access tokens and consumed nonces: short batches of the oldest expired rows.</summary>
+/// <summary>Retention of codes, issuer_states, access tokens, consumed nonces and seen DPoP proofs: short batches of the oldest expired rows.</summary>
 internal sealed class WalletRetention(IssuerDbContext db) : IWalletRetention
 {
     public async Task<int> PurgeExpiredAsync(DateTimeOffset now, int batchSize, CancellationToken ct) =>
@@ -195,6 +195,7 @@ internal sealed class WalletRetention(IssuerDbContext db) : IWalletRetention
         + await PurgeAsync(db.Authorizations, a => a.ExpiresAt, now, batchSize, ct)
         + await PurgeAsync(db.AccessTokens, t => t.ExpiresAt, now, batchSize, ct)
         + await PurgeAsync(db.ConsumedNonces, n => n.ExpiresAt, now, batchSize, ct)
+        + await PurgeAsync(db.DpopProofs, p => p.ExpiresAt, now, batchSize, ct)
         + await ForgetSignInClaimsAsync(now, ct);
 
     /// <summary>

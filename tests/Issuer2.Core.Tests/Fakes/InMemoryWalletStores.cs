@@ -114,7 +114,7 @@ internal sealed class InMemorySessionAccessStore(InMemoryDatabase db) : ISession
         var tenant = db.LiveTenant(tenantId);
         if (token is null || session is null || (session.OfferId is not null && offer is null) || tenant is null) return Task.FromResult<SessionAccess?>(null);
         var issued = db.IssuedCredentials.Any(c => c.SessionId == session.Id && c.ConfigurationId == session.ConfigurationId);
-        return Task.FromResult<SessionAccess?>(new SessionAccess(Rows.Copy(session), offer is null ? null : Rows.Copy(offer), token.ExpiresAt, tenant.MetadataVersion, issued));
+        return Task.FromResult<SessionAccess?>(new SessionAccess(Rows.Copy(session), offer is null ? null : Rows.Copy(offer), token.ExpiresAt, tenant.MetadataVersion, issued, token.DpopJkt));
     }
 }
 

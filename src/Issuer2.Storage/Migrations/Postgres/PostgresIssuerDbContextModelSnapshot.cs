@@ -121,6 +121,11 @@ namespace Issuer2.Storage.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<string>("DpopJkt")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("dpop_jkt");
+
                     b.Property<byte[]>("EncryptedClaims")
                         .HasColumnType("bytea")
                         .HasColumnName("encrypted_claims");
@@ -697,6 +702,11 @@ namespace Issuer2.Storage.Migrations.Postgres
                         .HasColumnType("bytea")
                         .HasColumnName("token_hash");
 
+                    b.Property<string>("DpopJkt")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("dpop_jkt");
+
                     b.Property<DateTimeOffset>("ExpiresAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("expires_at");
@@ -922,6 +932,11 @@ namespace Issuer2.Storage.Migrations.Postgres
                         .HasColumnType("text")
                         .HasColumnName("display");
 
+                    b.Property<string>("Dpop")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("dpop");
+
                     b.Property<string>("IdentityProvider")
                         .HasColumnType("text")
                         .HasColumnName("identity_provider");
@@ -973,6 +988,24 @@ namespace Issuer2.Storage.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.ToTable("event_retention", (string)null);
+                });
+
+            modelBuilder.Entity("Issuer2.Storage.Wallet.DpopProof", b =>
+                {
+                    b.Property<byte[]>("JtiKey")
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea")
+                        .HasColumnName("jti_key");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.HasKey("JtiKey");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("dpop_proofs", (string)null);
                 });
 
             modelBuilder.Entity("Issuer2.Core.Keys.SigningKey", b =>

@@ -116,6 +116,11 @@ namespace Issuer2.Storage.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
+                    b.Property<string>("DpopJkt")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("dpop_jkt");
+
                     b.Property<byte[]>("EncryptedClaims")
                         .HasColumnType("BLOB")
                         .HasColumnName("encrypted_claims");
@@ -690,6 +695,11 @@ namespace Issuer2.Storage.Migrations.Sqlite
                         .HasColumnType("BLOB")
                         .HasColumnName("token_hash");
 
+                    b.Property<string>("DpopJkt")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("dpop_jkt");
+
                     b.Property<long>("ExpiresAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("expires_at");
@@ -915,6 +925,11 @@ namespace Issuer2.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("display");
 
+                    b.Property<string>("Dpop")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("dpop");
+
                     b.Property<string>("IdentityProvider")
                         .HasColumnType("TEXT")
                         .HasColumnName("identity_provider");
@@ -966,6 +981,24 @@ namespace Issuer2.Storage.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.ToTable("event_retention", (string)null);
+                });
+
+            modelBuilder.Entity("Issuer2.Storage.Wallet.DpopProof", b =>
+                {
+                    b.Property<byte[]>("JtiKey")
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("jti_key");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("expires_at");
+
+                    b.HasKey("JtiKey");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("dpop_proofs", (string)null);
                 });
 
             modelBuilder.Entity("Issuer2.Core.Keys.SigningKey", b =>
