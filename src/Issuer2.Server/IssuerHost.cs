@@ -101,6 +101,7 @@ public static class IssuerHost
         services.AddScoped<Issuer2.Core.Authorization.PushAuthorizationRequest>();
         services.AddScoped<Issuer2.Core.Authorization.BrowserSteps>();
         services.AddScoped<RedeemAuthorizationCode>();
+        services.AddScoped<Issuer2.Core.Dpop.SenderConstraint>();
         services.AddScoped<RedeemPreAuthorizedCode>();
         services.AddScoped<IssueNonce>();
         services.AddScoped<AuthorizeAccessToken>();

@@ -54,8 +54,12 @@ public sealed class AcceptAuthorizationRequest(IAuthorizationStore store, TimePr
         return tenant.AllowAuthorized && tenant.IdentityProvider is not null;
     }
 
+    /// <summary>
+    /// Checks a request; <paramref name="dpopKey"/> is the key a DPoP proof sent with a pushed request proved, which
+    /// binds the grant like dpop_jkt (RFC 9449 §10).
+    /// </summary>
     public async Task<Result<AcceptedAuthorization, AuthorizationRefusal>> ExecuteAsync(
-        TenantSnapshot snapshot, AuthorizationParameters p, bool pushed, CancellationToken ct)
+        TenantSnapshot snapshot, AuthorizationParameters p, bool pushed, CancellationToken ct, string? dpopKey = null)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         ArgumentNullException.ThrowIfNull(p);
@@ -83,6 +87,16 @@ public sealed class AcceptAuthorizationRequest(IAuthorizationStore store, TimePr
             return Refuse(WalletError.InvalidRequest("code_challenge must be the 43-character BASE64URL of a SHA-256 hash."), target);
         if (p.Resource is not null && p.Resource != tenant.CredentialIssuer)
             return Refuse(new WalletError(WalletErrorCode.InvalidTarget, "resource must be this credential issuer's identifier."), target);
+        // RFC 9449 §10: dpop_jkt binds the code to a key; with a proof at PAR too, both must name the same key.
+        string? boundKey = null;
+        if (Dpop.SenderConstraint.IsOn(tenant))
+        {
+            if (p.DpopJkt is not null && !Jose.WalletJwk.IsThumbprint(p.DpopJkt))
+                return Refuse(new WalletError(WalletErrorCode.InvalidDpopProof, "dpop_jkt must be a base64url SHA-256 JWK thumbprint (RFC 7638)."), target);
+            if (p.DpopJkt is not null && dpopKey is not null && p.DpopJkt != dpopKey)
+                return Refuse(new WalletError(WalletErrorCode.InvalidDpopProof, "dpop_jkt is not the thumbprint of the key of the DPoP proof."), target);
+            boundKey = dpopKey ?? p.DpopJkt;
+        }
 
         var asked = WhatIsAsked(snapshot, p);
         if (!asked.IsSuccess) return Refuse(asked.Error, target);
@@ -132,6 +146,7 @@ public sealed class AcceptAuthorizationRequest(IAuthorizationStore store, TimePr
             UsesAuthorizationDetails = byDetails,
             OfferId = offerId,
             IssuerStateHash = stateHash,
+            DpopJkt = boundKey,
             CreatedAt = now,
             ExpiresAt = now + AuthorizationLifetimes.Flow,
         };

@@ -20,7 +20,8 @@ public sealed record AuthorizationParameters(
     string? IssuerState,
     string? State,
     string? Resource,
-    string? RequestUri);
+    string? RequestUri,
+    string? DpopJkt = null);
 
 /// <summary>PKCE with S256 only (RFC 7636 §4.2; HAIP 1.0 §4): the challenge and verifier shapes and their check.</summary>
 public static class Pkce

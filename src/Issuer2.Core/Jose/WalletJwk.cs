@@ -53,6 +53,10 @@ public static class WalletJwk
     }
 
     /// <summary>The RFC 7638 JWK thumbprint (SHA-256 over the required members), base64url: 43 characters.</summary>
+    /// <summary>Whether a value has the shape of an RFC 7638 SHA-256 thumbprint in base64url: 43 characters.</summary>
+    public static bool IsThumbprint(string? value) =>
+        value is { Length: 43 } && value.All(c => c is (>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_');
+
     public static string Thumbprint(JsonWebKey key)
     {
         ArgumentNullException.ThrowIfNull(key);

@@ -48,6 +48,8 @@ public sealed class TenantSnapshotCache
     internal bool TryGet(string tenantId, long version, out TenantSnapshot snapshot) =>
         _snapshots.TryGetValue(tenantId, out snapshot!) && snapshot.Version == version;
 
+    internal bool TryGetLatest(string tenantId, out TenantSnapshot snapshot) => _snapshots.TryGetValue(tenantId, out snapshot!);
+
     internal void Put(TenantSnapshot snapshot) =>
         _snapshots.AddOrUpdate(snapshot.Tenant.Id, snapshot, (_, old) => old.Version > snapshot.Version ? old : snapshot);
 
@@ -84,11 +86,17 @@ public sealed class TenantDirectory(ITenantSnapshotStore store, TenantSnapshotCa
     /// Whether the tenant exists, trusting a recent positive answer: a nonce is useless without an access token of
     /// the tenant, so minting one a few seconds after its tenant was deleted gives nothing away.
     /// </summary>
-    public async Task<bool> ExistsAsync(string tenantId, CancellationToken ct)
+    public async Task<bool> ExistsAsync(string tenantId, CancellationToken ct) => await FindRecentAsync(tenantId, ct) is not null;
+
+    /// <summary>
+    /// The tenant as last seen when that was within <see cref="ExistenceCacheTime"/>, else as it is now: for the
+    /// anonymous nonce endpoint only, which may mint from settings a few seconds old (its DPoP-Nonce policy).
+    /// </summary>
+    public async Task<TenantSnapshot?> FindRecentAsync(string tenantId, CancellationToken ct)
     {
-        if (cache.SeenRecently(tenantId, clock.GetUtcNow(), ExistenceCacheTime)) return true;
-        var found = await FindAsync(tenantId, ct) is not null;
-        if (found) cache.MarkSeen(tenantId, clock.GetUtcNow());
+        if (cache.SeenRecently(tenantId, clock.GetUtcNow(), ExistenceCacheTime) && cache.TryGetLatest(tenantId, out var recent)) return recent;
+        var found = await FindAsync(tenantId, ct);
+        if (found is not null) cache.MarkSeen(tenantId, clock.GetUtcNow());
         return found;
     }
 
@@ -196,6 +204,9 @@ public static class IssuerMetadata
         document["token_endpoint_auth_methods_supported"] = new JsonArray("none");
         if (tenant.AllowPreAuthorized) document["pre-authorized_grant_anonymous_access_supported"] = true;
         document["authorization_details_types_supported"] = new JsonArray(Oid4vci.AuthorizationDetailsType);
+        // RFC 9449 §5.1: advertised exactly when the tenant accepts DPoP.
+        if (Dpop.SenderConstraint.IsOn(tenant))
+            document["dpop_signing_alg_values_supported"] = new JsonArray([.. Dpop.DpopProofValidator.Algorithms.Select(a => (JsonNode)a!)]);
         if (authorizationCode)
         {
             document["response_types_supported"] = new JsonArray("code");

@@ -30,9 +30,17 @@ public sealed class NonceService(SecretProtector protector, TimeProvider clock)
         _sealed.Open(tenantId, nonce) is { } opened ? new VerifiedNonce(opened.ExpiresAt, opened.Key) : null;
 }
 
+/// <summary>A fresh c_nonce, and a DPoP-Nonce when the tenant requires server nonces in DPoP proofs (OID4VCI 1.0 §7.2).</summary>
+public sealed record IssuedNonce(string CNonce, string? DpopNonce);
+
 /// <summary>The nonce endpoint (OID4VCI 1.0 §7): anonymous and write-free, a fresh c_nonce of a live tenant.</summary>
-public sealed class IssueNonce(Metadata.TenantDirectory tenants, NonceService nonces)
+public sealed class IssueNonce(Metadata.TenantDirectory tenants, NonceService nonces, Dpop.SenderConstraint sender)
 {
-    public async Task<Result<string, Wallet.WalletError>> ExecuteAsync(string tenantId, CancellationToken ct) =>
-        await tenants.ExistsAsync(tenantId, ct) ? nonces.Mint(tenantId) : Metadata.TenantDirectory.NoIssuerHere();
+    public async Task<Result<IssuedNonce, Wallet.WalletError>> ExecuteAsync(string tenantId, CancellationToken ct)
+    {
+        var snapshot = await tenants.FindRecentAsync(tenantId, ct);
+        return snapshot is null
+            ? Metadata.TenantDirectory.NoIssuerHere()
+            : new IssuedNonce(nonces.Mint(tenantId), sender.FreshNonce(snapshot.Tenant));
+    }
 }

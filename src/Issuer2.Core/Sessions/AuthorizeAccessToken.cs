@@ -14,7 +14,17 @@ namespace Issuer2.Core.Sessions;
 public sealed record SessionAccess(IssuanceSession Session, Offer? Offer, DateTimeOffset TokenExpiresAt, long TenantVersion, bool AlreadyIssued, string? DpopJkt);
 
 /// <summary>What an access token was found to open, with the tenant as wallets see it.</summary>
-public sealed record AuthorizedSession(TenantSnapshot Tenant, SessionAccess Access);
+/// <summary>What an access token was found to open, with the tenant as wallets see it; a fresh DPoP-Nonce when the tenant requires them.</summary>
+public sealed record AuthorizedSession(TenantSnapshot Tenant, SessionAccess Access)
+{
+    public string? DpopNonce { get; init; }
+}
+
+/// <summary>
+/// How a request to a protected resource presents its access token: the Authorization scheme (Bearer or DPoP) and
+/// token, the DPoP header, and the request's method and path under the credential issuer (for the proof's htm and htu).
+/// </summary>
+public sealed record ResourceRequest(string? Scheme, string? AccessToken, Dpop.DpopHeader Dpop, string Method, string Path);
 
 /// <summary>What authorizing an access token reads.</summary>
 public interface ISessionAccessStore
@@ -24,21 +34,29 @@ public interface ISessionAccessStore
 }
 
 /// <summary>
-/// The protected resources' gate (credential, notification; RFC 6750): the access token opens a session.
-/// Unknown, expired and other tenants' tokens, and tokens of revoked offers, are invalid_token.
+/// The protected resources' gate (credential, notification; RFC 6750, RFC 9449 §7): the access token opens a session.
+/// Unknown, expired and other tenants' tokens, and tokens of revoked offers, are invalid_token; a DPoP-bound token
+/// needs the DPoP scheme and a proof of its key.
 /// </summary>
-public sealed class AuthorizeAccessToken(TenantDirectory tenants, ISessionAccessStore store, TimeProvider clock)
+public sealed class AuthorizeAccessToken(TenantDirectory tenants, ISessionAccessStore store, Dpop.SenderConstraint sender, TimeProvider clock)
 {
     public const int MaxTokenLength = 128;
 
-    public async Task<Result<AuthorizedSession, WalletError>> ExecuteAsync(string tenantId, string? accessToken, CancellationToken ct)
+    public async Task<Result<AuthorizedSession, WalletError>> ExecuteAsync(string tenantId, ResourceRequest request, CancellationToken ct)
     {
-        var invalid = WalletError.InvalidToken("The access token is missing, unknown, expired or revoked.");
+        ArgumentNullException.ThrowIfNull(request);
+        var accessToken = request.AccessToken;
+        var invalid = WalletError.InvalidToken("The access token is missing, unknown, expired or revoked.") with
+        {
+            DpopChallenge = string.Equals(request.Scheme, Dpop.SenderConstraint.Scheme, StringComparison.OrdinalIgnoreCase),
+        };
         if (string.IsNullOrEmpty(accessToken) || accessToken.Length > MaxTokenLength) return invalid;
         var access = await store.FindSessionByTokenAsync(tenantId, Secrets.Hash(accessToken), ct);
         if (access is null || access.TokenExpiresAt <= clock.UtcNow() || access.Offer?.RevokedAt is not null) return invalid;
         var snapshot = await tenants.GetAsync(tenantId, access.TenantVersion, ct);
         if (snapshot is null) return invalid;
-        return new AuthorizedSession(snapshot, access);
+        var refused = await sender.CheckResourceAsync(snapshot.Tenant, request.Scheme!, accessToken, access.DpopJkt, request.Dpop, request.Method, request.Path, ct);
+        if (refused is not null) return refused;
+        return new AuthorizedSession(snapshot, access) { DpopNonce = access.DpopJkt is null ? null : sender.FreshNonce(snapshot.Tenant) };
     }
 }

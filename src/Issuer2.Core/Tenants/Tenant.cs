@@ -90,7 +90,8 @@ public sealed record TenantSettings(
     int? PinAttemptLimit = null,
     IdentityProviderInput? IdentityProvider = null,
     bool RemoveIdentityProvider = false,
-    AuthorizationServerSettings? AuthorizationServer = null);
+    AuthorizationServerSettings? AuthorizationServer = null,
+    Dpop.DpopSettings? Dpop = null);
 
 /// <summary>Persistence of tenants and their signing keys.</summary>
 public interface ITenantStore

@@ -100,6 +100,7 @@ public static partial class TenantRules
         if (s.PreAuthorizedCodeLifetime is { } cl) t.PreAuthorizedCodeLifetime = cl;
         if (s.PinAttemptLimit is { } limit) t.PinAttemptLimit = limit;
         if (s.AuthorizationServer is { } authorizationServer) t.AuthorizationServer = authorizationServer;
+        if (s.Dpop is { } dpop) t.Dpop = dpop;
     }
 
     /// <summary>

@@ -24,14 +24,16 @@ public static class AccessTokens
     /// A new session of <paramref name="offer"/> and its token, issued to <paramref name="clientId"/> (null: anonymous). With <paramref name="credentialIdentifier"/> the token
     /// response returns authorization_details, and the credential request must then name that identifier (§8.2).
     /// </summary>
-    public static OpenedSession Open(Offer offer, string? clientId, string? credentialIdentifier, DateTimeOffset now)
+    public static OpenedSession Open(Offer offer, string? clientId, string? credentialIdentifier, DateTimeOffset now, string? dpopKey = null)
     {
         ArgumentNullException.ThrowIfNull(offer);
-        return Open(new SessionGrant(offer.TenantId, offer.Id, offer.ProfileId, offer.ProfileUid, offer.ProfileVersion), clientId, credentialIdentifier, now);
+        return Open(new SessionGrant(offer.TenantId, offer.Id, offer.ProfileId, offer.ProfileUid, offer.ProfileVersion), clientId, credentialIdentifier, now,
+            dpopKey: dpopKey);
     }
 
     /// <summary>A new session of what a grant gives (an offer's use, or a wallet-initiated authorization) and its token.</summary>
-    public static OpenedSession Open(SessionGrant grant, string? clientId, string? credentialIdentifier, DateTimeOffset now, string? scope = null)
+    public static OpenedSession Open(
+        SessionGrant grant, string? clientId, string? credentialIdentifier, DateTimeOffset now, string? scope = null, string? dpopKey = null)
     {
         ArgumentNullException.ThrowIfNull(grant);
         var plain = Secrets.NewToken();
@@ -47,7 +49,10 @@ public static class AccessTokens
             CredentialIdentifier = credentialIdentifier,
             CreatedAt = now,
         };
-        var token = new AccessToken { TokenHash = Secrets.Hash(plain), TenantId = grant.TenantId, SessionId = session.Id, ExpiresAt = now + Lifetime };
+        var token = new AccessToken
+        {
+            TokenHash = Secrets.Hash(plain), TenantId = grant.TenantId, SessionId = session.Id, ExpiresAt = now + Lifetime, DpopJkt = dpopKey,
+        };
         JsonArray? details = credentialIdentifier is null
             ? null
             :
@@ -59,7 +64,8 @@ public static class AccessTokens
                     ["credential_identifiers"] = new JsonArray(credentialIdentifier),
                 },
             ];
-        return new OpenedSession(session, token, plain, new TokenResponse(plain, (int)Lifetime.TotalSeconds, details, scope));
+        return new OpenedSession(session, token, plain,
+            new TokenResponse(plain, (int)Lifetime.TotalSeconds, details, scope, dpopKey is null ? "Bearer" : Dpop.SenderConstraint.Scheme));
     }
 }
 

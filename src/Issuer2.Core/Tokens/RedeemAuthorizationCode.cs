@@ -17,7 +17,8 @@ namespace Issuer2.Core.Tokens;
 public sealed class RedeemAuthorizationCode(
     TenantDirectory tenants, IAuthorizationStore store, IEventJournal journal, SecretProtector protector, TimeProvider clock)
 {
-    public async Task<Result<TokenResponse, WalletError>> ExecuteAsync(string tenantId, TokenRequest request, CancellationToken ct)
+    /// <summary>Redeems the code; the token is bound to <paramref name="dpopKey"/> when the request proved one (RFC 9449).</summary>
+    public async Task<Result<TokenResponse, WalletError>> ExecuteAsync(string tenantId, TokenRequest request, string? dpopKey, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
         var snapshot = await tenants.FindAsync(tenantId, ct);
@@ -55,6 +56,10 @@ public sealed class RedeemAuthorizationCode(
         if (a.ClientId != request.ClientId || a.RedirectUri != request.RedirectUri || !Pkce.Verifies(request.CodeVerifier, a.CodeChallenge))
             return await RefuseAsync(a, now, TokenRefusalReasons.CodeMismatch,
                 WalletError.InvalidGrant("client_id, redirect_uri or code_verifier do not match the authorization request."), ct);
+        // RFC 9449 §10: a grant bound to a key at PAR is redeemed only with a proof of that key.
+        if (a.DpopJkt is not null && a.DpopJkt != dpopKey)
+            return await RefuseAsync(a, now, TokenRefusalReasons.CodeMismatch,
+                WalletError.InvalidGrant("The authorization request was bound to another DPoP key (dpop_jkt); prove that key."), ct);
         if (requested.Value.Any(id => id != a.ConfigurationId))
             return await RefuseAsync(a, now, TokenRefusalReasons.AuthorizationDetailsNotGranted,
                 new WalletError(WalletErrorCode.InvalidAuthorizationDetails, "authorization_details asks for a credential configuration this grant does not give."), ct);
@@ -69,7 +74,7 @@ public sealed class RedeemAuthorizationCode(
         }
 
         var opened = AccessTokens.Open(new SessionGrant(tenant.Id, a.OfferId, a.ConfigurationId, a.ProfileUid, a.ProfileVersion),
-            a.ClientId, credentialIdentifier, now, credentialIdentifier is null ? a.Scope : null);
+            a.ClientId, credentialIdentifier, now, credentialIdentifier is null ? a.Scope : null, dpopKey);
         var claims = ClaimsAtRest.Open(protector, a.EncryptedClaims, ClaimsAtRest.ForAuthorization(a.TenantId, a.Id));
         opened.Session.EncryptedClaims = ClaimsAtRest.Seal(protector, claims, ClaimsAtRest.ForSession(a.TenantId, opened.Session.Id));
         var issued = IssuerEvent.Create(tenant.Id, EventTypes.TokenIssued, now,

@@ -49,7 +49,8 @@ public interface ITokenRedemptionStore
 public sealed class RedeemPreAuthorizedCode(
     TenantDirectory tenants, ITokenRedemptionStore store, IEventJournal journal, SecretProtector protector, TimeProvider clock)
 {
-    public async Task<Result<TokenResponse, WalletError>> ExecuteAsync(string tenantId, TokenRequest request, CancellationToken ct)
+    /// <summary>Redeems the code; the token is bound to <paramref name="dpopKey"/> when the request proved one (RFC 9449).</summary>
+    public async Task<Result<TokenResponse, WalletError>> ExecuteAsync(string tenantId, TokenRequest request, string? dpopKey, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
         // The request's shape.
@@ -90,7 +91,7 @@ public sealed class RedeemPreAuthorizedCode(
         }
 
         // Redeem: code and one use, atomically, or nothing.
-        var opened = AccessTokens.Open(offer, request.ClientId, credentialIdentifier, now);
+        var opened = AccessTokens.Open(offer, request.ClientId, credentialIdentifier, now, dpopKey);
         var issued = IssuerEvent.Create(tenantId, EventTypes.TokenIssued, now, new EventDetails.TokenIssued(offer.UseCount + 1, offer.MaxUses, CredentialOfferDocument.PreAuthorizedGrant),
             offer.Id, opened.Session.Id, offer.ProfileId);
         if (!await store.RedeemAsync(code, offer, now, opened.Session, opened.Token, issued, ct))

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Issuer2.Core.Common;
+using Issuer2.Core.Metadata;
 using Issuer2.Core.Offers;
 using Issuer2.Core.Wallet;
 
@@ -25,42 +26,66 @@ public enum ClientAuthentication
 public sealed record TokenRequest(
     string? GrantType, string? PreAuthorizedCode, string? TxCode, string? AuthorizationDetails,
     string? ClientId = null, ClientAuthentication Authentication = ClientAuthentication.None,
-    string? Code = null, string? CodeVerifier = null, string? RedirectUri = null, string? Resource = null);
+    string? Code = null, string? CodeVerifier = null, string? RedirectUri = null, string? Resource = null, Dpop.DpopHeader? Dpop = null);
 
-/// <summary>A successful token response; <see cref="Scope"/> when the grant was asked for by scope.</summary>
-public sealed record TokenResponse(string AccessToken, int ExpiresIn, JsonArray? AuthorizationDetails, string? Scope = null);
+/// <summary>
+/// A successful token response; <see cref="Scope"/> when the grant was asked for by scope; <see cref="TokenType"/>
+/// <c>DPoP</c> for a token bound to a key (RFC 9449 §5), and then perhaps a fresh <see cref="DpopNonce"/>.
+/// </summary>
+public sealed record TokenResponse(string AccessToken, int ExpiresIn, JsonArray? AuthorizationDetails, string? Scope = null, string TokenType = "Bearer")
+{
+    public string? DpopNonce { get; init; }
+}
 
 /// <summary>
 /// The token endpoint's use case: it checks the grant type and hands the request to the use case of that grant
 /// (<see cref="RedeemPreAuthorizedCode"/>, <see cref="RedeemAuthorizationCode"/>), which share the step that opens the
 /// session (<see cref="AccessTokens"/>).
 /// </summary>
-public sealed class IssueToken(RedeemPreAuthorizedCode preAuthorizedCode, RedeemAuthorizationCode authorizationCode)
+public sealed class IssueToken(
+    RedeemPreAuthorizedCode preAuthorizedCode, RedeemAuthorizationCode authorizationCode, TenantDirectory tenants, Dpop.SenderConstraint sender)
 {
     /// <summary>The longest client_id accepted.</summary>
     public const int MaxClientIdLength = 255;
 
-    public Task<Result<TokenResponse, WalletError>> ExecuteAsync(string tenantId, TokenRequest request, CancellationToken ct)
+    public async Task<Result<TokenResponse, WalletError>> ExecuteAsync(string tenantId, TokenRequest request, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var shape = CheckShape(request);
+        if (shape is not null) return shape;
+        // Sender constraint first, for both grants (RFC 9449 §5): the key the token will be bound to, if any.
+        var snapshot = await tenants.FindAsync(tenantId, ct);
+        string? key = null;
+        if (snapshot is not null)
+        {
+            var bound = await sender.KeyAsync(snapshot.Tenant, request.Dpop ?? Dpop.DpopHeader.None, "/token", ct);
+            if (!bound.IsSuccess) return bound.Error;
+            key = bound.Value;
+        }
+        var result = request.GrantType == CredentialOfferDocument.PreAuthorizedGrant
+            ? await preAuthorizedCode.ExecuteAsync(tenantId, request, key, ct)
+            : await authorizationCode.ExecuteAsync(tenantId, request, key, ct);
+        return result.IsSuccess && snapshot is not null ? result.Value with { DpopNonce = sender.FreshNonce(snapshot.Tenant) } : result;
+    }
+
+    /// <summary>What every token request must be before any grant looks at it; null when it is.</summary>
+    private static WalletError? CheckShape(TokenRequest request)
+    {
         // Only public clients (token_endpoint_auth_methods_supported: ["none"]): an attempt to authenticate fails
         // rather than being ignored (RFC 6749 §5.2), for every grant. A bare client_id is a public client's.
         if (request.Authentication != ClientAuthentication.None)
-            return Refuse(new WalletError(WalletErrorCode.InvalidClient,
-                "This issuer authenticates no clients (token_endpoint_auth_method none): send client_id alone, without credentials."));
+            return new WalletError(WalletErrorCode.InvalidClient,
+                "This issuer authenticates no clients (token_endpoint_auth_method none): send client_id alone, without credentials.");
         if (request.ClientId is { } clientId && (clientId.Length is 0 or > MaxClientIdLength || !clientId.All(c => c is >= ' ' and <= '~')))
-            return Refuse(WalletError.InvalidRequest($"client_id must be 1 to {MaxClientIdLength} printable ASCII characters."));
+            return WalletError.InvalidRequest($"client_id must be 1 to {MaxClientIdLength} printable ASCII characters.");
         return request.GrantType switch
         {
-            null or "" => Refuse(WalletError.InvalidRequest("grant_type is required.")),
-            CredentialOfferDocument.PreAuthorizedGrant => preAuthorizedCode.ExecuteAsync(tenantId, request, ct),
-            Authorization.AuthorizationGrant.Type => authorizationCode.ExecuteAsync(tenantId, request, ct),
-            _ => Refuse(new WalletError(WalletErrorCode.UnsupportedGrantType,
-                $"The grant types are {CredentialOfferDocument.PreAuthorizedGrant} and {Authorization.AuthorizationGrant.Type}.")),
+            null or "" => WalletError.InvalidRequest("grant_type is required."),
+            CredentialOfferDocument.PreAuthorizedGrant or Authorization.AuthorizationGrant.Type => null,
+            _ => new WalletError(WalletErrorCode.UnsupportedGrantType,
+                $"The grant types are {CredentialOfferDocument.PreAuthorizedGrant} and {Authorization.AuthorizationGrant.Type}."),
         };
     }
-
-    private static Task<Result<TokenResponse, WalletError>> Refuse(WalletError error) => Task.FromResult<Result<TokenResponse, WalletError>>(error);
 }
 
 /// <summary>

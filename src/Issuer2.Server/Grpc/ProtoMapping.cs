@@ -187,6 +187,16 @@ internal static class ProtoMapping
             RequirePushedAuthorizationRequests = authorizationServer.RequirePushedAuthorizationRequests,
             RequireIssuerState = authorizationServer.RequireIssuerState,
         };
+        proto.Dpop = new V1.DpopSettings
+        {
+            Mode = t.Dpop.Mode switch
+            {
+                Core.Dpop.DpopMode.Off => V1.DpopMode.Off,
+                Core.Dpop.DpopMode.Required => V1.DpopMode.Required,
+                _ => V1.DpopMode.Optional,
+            },
+            RequireNonce = t.Dpop.RequireNonce,
+        };
         return proto;
     }
 
@@ -212,8 +222,19 @@ internal static class ProtoMapping
             RemoveIdentityProvider: mask is not null && mask.Contains("identity_provider") && t.IdentityProvider is null,
             AuthorizationServer: In("authorization_server") && (mask is not null || t.AuthorizationServer is not null)
                 ? t.AuthorizationServer?.ToCore() ?? AuthorizationServerSettings.Default
-                : null);
+                : null,
+            Dpop: In("dpop") && (mask is not null || t.Dpop is not null) ? t.Dpop?.ToCore() ?? Core.Dpop.DpopSettings.Default : null);
     }
+
+    private static Core.Dpop.DpopSettings ToCore(this V1.DpopSettings s) => new(
+        s.Mode switch
+        {
+            V1.DpopMode.Unspecified or V1.DpopMode.Optional => Core.Dpop.DpopMode.Optional,
+            V1.DpopMode.Off => Core.Dpop.DpopMode.Off,
+            V1.DpopMode.Required => Core.Dpop.DpopMode.Required,
+            _ => throw Errors.Invalid("tenant.dpop.mode", "is not a known DPoP mode"),
+        },
+        s.RequireNonce);
 
     private static IdentityProviderInput ToCore(this V1.IdentityProvider idp) =>
         new(idp.Issuer, idp.ClientId, NullIfEmpty(idp.ClientSecret), [.. idp.Scopes]);

@@ -15,7 +15,7 @@ public sealed class TenantGrpcService(TenantManagement tenants, ApiKeyManagement
     private static readonly FrozenSet<string> UpdatableFields = new[]
     {
         "display", "allowed_authentication_methods", "require_pin", "default_offer_lifetime", "max_offer_lifetime",
-        "pre_authorized_code_lifetime", "pin_attempt_limit", "identity_provider", "authorization_server",
+        "pre_authorized_code_lifetime", "pin_attempt_limit", "identity_provider", "authorization_server", "dpop",
     }.ToFrozenSet(StringComparer.Ordinal);
 
     public override async Task<CreateTenantResponse> CreateTenant(CreateTenantRequest request, ServerCallContext context)

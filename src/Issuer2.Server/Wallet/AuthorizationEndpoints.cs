@@ -15,7 +15,7 @@ public static class AuthorizationEndpoints
 {
     /// <summary>The parameters an authorization request may carry, each at most once.</summary>
     private static readonly string[] Parameters =
-        ["client_id", "response_type", "redirect_uri", "code_challenge", "code_challenge_method", "scope", "authorization_details", "issuer_state", "state", "resource", "request_uri"];
+        ["client_id", "response_type", "redirect_uri", "code_challenge", "code_challenge_method", "scope", "authorization_details", "issuer_state", "state", "resource", "request_uri", "dpop_jkt"];
 
     /// <summary>Maps each path with its handler per method (the caller answers other methods with 405).</summary>
     public static void Map(Action<string, (string Method, Delegate Handler)[]> only)
@@ -37,7 +37,8 @@ public static class AuthorizationEndpoints
         if (request.Headers.Authorization.Count > 0 || form.ContainsKey("client_secret") || form.ContainsKey("client_assertion"))
             return WalletHttp.Error(WalletEndpointKind.Token, new WalletError(WalletErrorCode.InvalidClient,
                 "This issuer authenticates no clients (token_endpoint_auth_method none): send client_id alone, without credentials."));
-        var result = await push.ExecuteAsync(tenant, Read(k => form.GetValueOrDefault(k)), ct);
+        var dpop = new Core.Dpop.DpopHeader(WalletHttp.DpopProof(request, out var repeated), repeated);
+        var result = await push.ExecuteAsync(tenant, Read(k => form.GetValueOrDefault(k)), dpop, ct);
         if (!result.IsSuccess) return WalletHttp.Error(WalletEndpointKind.Token, result.Error);
         var body = new JsonObject { ["request_uri"] = result.Value.RequestUri, ["expires_in"] = result.Value.ExpiresIn };
         return WalletHttp.Json(body.ToJsonString(), StatusCodes.Status201Created);
@@ -86,7 +87,7 @@ public static class AuthorizationEndpoints
 
     private static AuthorizationParameters Read(Func<string, string?> get) => new(
         get("client_id"), get("response_type"), get("redirect_uri"), get("code_challenge"), get("code_challenge_method"), get("scope"),
-        get("authorization_details"), get("issuer_state"), get("state"), get("resource"), get("request_uri"));
+        get("authorization_details"), get("issuer_state"), get("state"), get("resource"), get("request_uri"), get("dpop_jkt"));
 
     private static string? Single(IQueryCollection query, string name) =>
         query.TryGetValue(name, out var values) && values.Count == 1 ? values[0] : null;

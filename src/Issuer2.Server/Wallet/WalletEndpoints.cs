@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Issuer2.Core.Credentials;
+using Issuer2.Core.Dpop;
 using Issuer2.Core.Metadata;
 using Issuer2.Core.Nonces;
 using Issuer2.Core.Notifications;
@@ -65,6 +66,13 @@ public static class WalletEndpoints
         });
     }
 
+    /// <summary>How a resource request presents its token: scheme, token, DPoP proof, and the method and path the proof must name.</summary>
+    private static ResourceRequest Resource(HttpRequest request, string path)
+    {
+        var (scheme, token) = WalletHttp.AccessToken(request);
+        return new ResourceRequest(scheme, token, new DpopHeader(WalletHttp.DpopProof(request, out var repeated), repeated), request.Method, path);
+    }
+
     private static async Task<IResult> ResolveOfferAsync(string tenant, string token, ResolveOffer resolve, CancellationToken ct)
     {
         if (WalletHttp.PathProblem(tenant, token) is { } mangled) return WalletHttp.Error(WalletEndpointKind.Other, mangled);
@@ -76,65 +84,68 @@ public static class WalletEndpoints
     {
         var (form, error) = await WalletHttp.ReadFormAsync(request, ct);
         if (form is null) return WalletHttp.Error(WalletEndpointKind.Token, error!);
-        var result = await issue.ExecuteAsync(tenant, WalletRequests.Token(form, request.Headers.Authorization.Count > 0), ct);
+        var dpop = new DpopHeader(WalletHttp.DpopProof(request, out var repeated), repeated);
+        var result = await issue.ExecuteAsync(tenant, WalletRequests.Token(form, request.Headers.Authorization.Count > 0, dpop), ct);
         if (!result.IsSuccess) return WalletHttp.Error(WalletEndpointKind.Token, result.Error);
         var response = new JsonObject
         {
             ["access_token"] = result.Value.AccessToken,
-            ["token_type"] = "Bearer",
+            ["token_type"] = result.Value.TokenType,
             ["expires_in"] = result.Value.ExpiresIn,
         };
         if (result.Value.AuthorizationDetails is { } details) response["authorization_details"] = details;
         if (result.Value.Scope is { } scope) response["scope"] = scope;
-        return WalletHttp.Json(response.ToJsonString());
+        return WalletHttp.Json(response.ToJsonString(), dpopNonce: result.Value.DpopNonce);
     }
 
     private static async Task<IResult> NonceAsync(string tenant, IssueNonce issue, CancellationToken ct)
     {
         var result = await issue.ExecuteAsync(tenant, ct);
         return result.IsSuccess
-            ? WalletHttp.Json(new JsonObject { ["c_nonce"] = result.Value }.ToJsonString())
+            ? WalletHttp.Json(new JsonObject { ["c_nonce"] = result.Value.CNonce }.ToJsonString(), dpopNonce: result.Value.DpopNonce)
             : WalletHttp.Error(WalletEndpointKind.Other, result.Error);
     }
 
     private static async Task<IResult> CredentialAsync(HttpRequest request, string tenant, AuthorizeAccessToken authorize, IssueCredential issue, CancellationToken ct)
     {
         // An unauthorized request learns nothing about its body: the token is checked first.
-        var authorized = await authorize.ExecuteAsync(tenant, WalletHttp.BearerToken(request), ct);
+        var authorized = await authorize.ExecuteAsync(tenant, Resource(request, "/credential"), ct);
         if (!authorized.IsSuccess) return WalletHttp.Error(WalletEndpointKind.Resource, authorized.Error);
+        var nonce = authorized.Value.DpopNonce;
         var (document, problem) = await WalletHttp.ReadJsonAsync(request, ct);
-        if (document is null) return WalletHttp.Error(WalletEndpointKind.Resource, WalletError.InvalidCredentialRequest(problem!));
+        if (document is null) return WalletHttp.Error(WalletEndpointKind.Resource, WalletError.InvalidCredentialRequest(problem!) with { DpopNonce = nonce });
         using (document)
         {
             var read = WalletRequests.Credential(document.RootElement);
             if (!read.IsSuccess)
             {
                 await issue.RecordRefusalAsync(authorized.Value, read.Error, ct);
-                return WalletHttp.Error(WalletEndpointKind.Resource, read.Error);
+                return WalletHttp.Error(WalletEndpointKind.Resource, read.Error with { DpopNonce = nonce });
             }
             var result = await issue.ExecuteAsync(authorized.Value, read.Value, ct);
-            if (!result.IsSuccess) return WalletHttp.Error(WalletEndpointKind.Resource, result.Error);
+            if (!result.IsSuccess) return WalletHttp.Error(WalletEndpointKind.Resource, result.Error with { DpopNonce = nonce });
             var response = new JsonObject
             {
                 ["credentials"] = new JsonArray(new JsonObject { ["credential"] = result.Value.Credential }),
                 ["notification_id"] = result.Value.NotificationId,
             };
-            return WalletHttp.Json(response.ToJsonString());
+            return WalletHttp.Json(response.ToJsonString(), dpopNonce: nonce);
         }
     }
 
     private static async Task<IResult> NotificationAsync(HttpRequest request, string tenant, AuthorizeAccessToken authorize, RecordNotification record, CancellationToken ct)
     {
-        var authorized = await authorize.ExecuteAsync(tenant, WalletHttp.BearerToken(request), ct);
+        var authorized = await authorize.ExecuteAsync(tenant, Resource(request, "/notification"), ct);
         if (!authorized.IsSuccess) return WalletHttp.Error(WalletEndpointKind.Resource, authorized.Error);
+        var nonce = authorized.Value.DpopNonce;
         var (document, problem) = await WalletHttp.ReadJsonAsync(request, ct);
-        if (document is null) return WalletHttp.Error(WalletEndpointKind.Resource, new WalletError(WalletErrorCode.InvalidNotificationRequest, problem!));
+        if (document is null) return WalletHttp.Error(WalletEndpointKind.Resource, new WalletError(WalletErrorCode.InvalidNotificationRequest, problem!) { DpopNonce = nonce });
         using (document)
         {
             var read = WalletRequests.Notification(document.RootElement);
-            if (!read.IsSuccess) return WalletHttp.Error(WalletEndpointKind.Resource, read.Error);
+            if (!read.IsSuccess) return WalletHttp.Error(WalletEndpointKind.Resource, read.Error with { DpopNonce = nonce });
             var result = await record.ExecuteAsync(authorized.Value, read.Value, ct);
-            return result.IsSuccess ? WalletHttp.NoContent() : WalletHttp.Error(WalletEndpointKind.Resource, result.Error);
+            return result.IsSuccess ? WalletHttp.NoContent(nonce) : WalletHttp.Error(WalletEndpointKind.Resource, result.Error with { DpopNonce = nonce });
         }
     }
 }

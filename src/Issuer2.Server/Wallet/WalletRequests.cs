@@ -16,7 +16,7 @@ public static class WalletRequests
     public const int MaxEventDescriptionLength = 1000;
 
     /// <summary>A token request from its form parameters and whether it carried an Authorization header.</summary>
-    public static TokenRequest Token(IReadOnlyDictionary<string, string> form, bool authorizationHeader)
+    public static TokenRequest Token(IReadOnlyDictionary<string, string> form, bool authorizationHeader, Core.Dpop.DpopHeader? dpop = null)
     {
         ArgumentNullException.ThrowIfNull(form);
         var authentication =
@@ -34,7 +34,8 @@ public static class WalletRequests
             form.GetValueOrDefault("code"),
             form.GetValueOrDefault("code_verifier"),
             form.GetValueOrDefault("redirect_uri"),
-            form.GetValueOrDefault("resource"));
+            form.GetValueOrDefault("resource"),
+            dpop);
     }
 
     /// <summary>A credential request (OID4VCI 1.0 §8.2).</summary>

@@ -111,7 +111,7 @@ public sealed class RedeemAuthorizationCodeTests
         var again = await RedeemAsync(code);
 
         Assert.Equal(WalletErrorCode.InvalidGrant, again.Error?.Code);
-        var access = await _bed.AuthorizeAccessToken.ExecuteAsync(TestBed.TenantId, first.Value.AccessToken, default);
+        var access = await _bed.AuthorizeAccessToken.ExecuteAsync(TestBed.TenantId, TestBed.Bearer(first.Value.AccessToken), default);
         Assert.Equal(WalletErrorCode.InvalidToken, access.Error?.Code);
     }
 

@@ -96,7 +96,7 @@ internal sealed partial class TestBed
     /// <summary>The session an access token opens, as the credential endpoint finds it.</summary>
     public async Task<AuthorizedSession> AuthorizeAsync(TokenResponse token)
     {
-        var authorized = await AuthorizeAccessToken.ExecuteAsync(TenantId, token.AccessToken, default);
+        var authorized = await AuthorizeAccessToken.ExecuteAsync(TenantId, Bearer(token.AccessToken), default);
         return authorized.Value;
     }
 

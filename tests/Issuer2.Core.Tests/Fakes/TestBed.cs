@@ -3,6 +3,7 @@ using Issuer2.Core.ApiKeys;
 using Issuer2.Core.Claims;
 using Issuer2.Core.Common;
 using Issuer2.Core.Credentials;
+using Issuer2.Core.Dpop;
 using Issuer2.Core.Events;
 using Issuer2.Core.IdentityProviders;
 using Issuer2.Core.Keys;
@@ -50,13 +51,15 @@ internal sealed partial class TestBed
         Signers = new SignerCache(new SigningKeys(Protector));
         ResolveOffer = new ResolveOffer(Directory, new InMemoryOfferResolutionStore(Db), Clock);
         Authorizations = new InMemoryAuthorizationStore(Db);
+        DpopNonces = new DpopNonces(Protector, Clock);
+        Sender = new SenderConstraint(new DpopProofValidator(DpopNonces, DpopReplays, Clock), DpopNonces);
         IssueToken = new IssueToken(
             new RedeemPreAuthorizedCode(Directory, new InMemoryTokenRedemptionStore(Db), Journal, Protector, Clock),
-            new RedeemAuthorizationCode(Directory, Authorizations, Journal, Protector, Clock));
-        AuthorizeAccessToken = new AuthorizeAccessToken(Directory, new InMemorySessionAccessStore(Db), Clock);
+            new RedeemAuthorizationCode(Directory, Authorizations, Journal, Protector, Clock), Directory, Sender);
+        AuthorizeAccessToken = new AuthorizeAccessToken(Directory, new InMemorySessionAccessStore(Db), Sender, Clock);
         IssueCredential = new IssueCredential(new InMemoryCredentialIssuanceStore(Db), Journal, Proofs, Nonces, Signers, Protector, Clock);
         RecordNotification = new RecordNotification(new InMemoryNotificationStore(Db), Clock);
-        IssueNonce = new IssueNonce(Directory, Nonces);
+        IssueNonce = new IssueNonce(Directory, Nonces, Sender);
         EventFeed = new EventFeed(EventReader, Notifier, Clock);
         SessionEvents = new SessionEvents(EventFeed, EventReader, Streams);
     }
@@ -64,6 +67,15 @@ internal sealed partial class TestBed
     public FakeTimeProvider Clock { get; } = new(Start);
 
     internal InMemoryAuthorizationStore Authorizations { get; }
+
+    internal InMemoryDpopReplayStore DpopReplays { get; } = new();
+
+    public DpopNonces DpopNonces { get; }
+
+    public SenderConstraint Sender { get; }
+
+    /// <summary>A resource request presenting <paramref name="accessToken"/> as a bearer token.</summary>
+    public static ResourceRequest Bearer(string? accessToken, string path = "/credential") => new("Bearer", accessToken, DpopHeader.None, "POST", path);
     public InMemoryDatabase Db { get; } = new();
     public InMemoryTenantStore TenantStore => new(Db);
     public InMemoryProfileStore ProfileStore => new(Db);

@@ -150,8 +150,9 @@ public sealed class NonceServiceTests
     {
         var result = await _bed.IssueNonce.ExecuteAsync(TestBed.TenantId, default);
 
-        Assert.NotNull(Nonces.Verify(TestBed.TenantId, result.Value));
-        Assert.Null(Nonces.Verify(TestBed.OtherTenantId, result.Value));
+        Assert.NotNull(Nonces.Verify(TestBed.TenantId, result.Value.CNonce));
+        Assert.Null(Nonces.Verify(TestBed.OtherTenantId, result.Value.CNonce));
+        Assert.Null(result.Value.DpopNonce);
     }
 
     [Theory]

@@ -11,7 +11,7 @@ public sealed class AuthorizeAccessTokenTests
     private readonly TestBed _bed = TestBed.WithEmployeeProfile();
 
     private Task<Result<AuthorizedSession, WalletError>> Authorize(string? accessToken, string tenantId = TestBed.TenantId) =>
-        _bed.AuthorizeAccessToken.ExecuteAsync(tenantId, accessToken, default);
+        _bed.AuthorizeAccessToken.ExecuteAsync(tenantId, TestBed.Bearer(accessToken), default);
 
     /// <summary>Stores a live access token of the first session whose plain form is <paramref name="plain"/>, which no grant would mint.</summary>
     private void SeedTokenFor(string plain) => _bed.Db.AccessTokens.Add(new AccessToken

@@ -31,7 +31,7 @@ public sealed class DatabaseSnapshot
     [
         "tenants", "signing_keys", "api_keys", "profiles", "profile_versions", "offers", "pre_authorized_codes",
         "offer_requests", "events", "issuance_sessions", "access_tokens", "issued_credentials", "consumed_nonces",
-        "issuer_states", "authorizations",
+        "issuer_states", "authorizations", "dpop_proofs",
     ];
 
     private DatabaseSnapshot(IReadOnlyDictionary<string, IReadOnlyList<Row>> rows) => RowsByTable = rows;
