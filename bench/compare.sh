@@ -14,9 +14,10 @@
 #   CONCURRENCIES="16"      flows in flight, one timed run each (loadgen --concurrency)
 #   DATABASES="sqlite postgres"   Issuer2's databases (none: DATABASES="" runs the reference alone)
 #   WORKERS=2               loadgen --workers (worker threads of the load generator; at most the concurrency)
-#   DPOP=0                  1: the reference issuer with --dpop (DPoP-bound tokens, which the load generator then
-#                           uses). Issuer2 has no DPoP yet, so its rows are skipped: a flow with DPoP against one
-#                           without is not a comparison.
+#   DPOP=0                  0: bearer tokens on both issuers (the reference issuer without --dpop, Issuer2's bench
+#                           tenant with DPoP off, so neither advertises it). 1: DPoP-bound tokens on both (the
+#                           reference issuer with --dpop, Issuer2's tenant with DPoP required); the load generator
+#                           uses DPoP wherever the metadata advertises it.
 #   LOADGEN_DURATION=180    seconds a loadgen run may take (--duration; it also hard-stops 60 s later)
 #   PEER_BENCH=../shared/peer-bench   where the reference issuer and the load generator are (read-only: copied)
 #
@@ -200,9 +201,10 @@ if ! (cd "$peer" && timeout 300 npm install --no-audit --no-fund --loglevel=erro
     exit 2
 fi
 need_issuer2=1
+issuer2_dpop=off
 if [[ "$DPOP" == 1 ]]; then
-    echo "== DPOP=1: the reference issuer runs with --dpop; Issuer2 has no DPoP yet, so its rows are skipped"
-    need_issuer2=0
+    echo "== DPOP=1: DPoP-bound tokens on both issuers (reference --dpop, Issuer2 tenant DPoP required)"
+    issuer2_dpop=required
 fi
 if [[ "$need_issuer2" == 1 && -n "${DATABASES// /}" ]]; then
     lib_bench_prepare "$work" "$logs"
@@ -266,7 +268,7 @@ start_server() {
 
 issuer2_offers() {  # issuer2_offers COUNT FILE
     timeout "$SETUP_TIMEOUT" dotnet "$LIB_BENCH_DLL" --grpc "$grpc_url" --admin-key "$LIB_ADMIN_KEY" \
-        --offers-out "$2" --count "$1" 2>>"$logs/issuer2-offers.log" || {
+        --offers-out "$2" --count "$1" --dpop "$issuer2_dpop" 2>>"$logs/issuer2-offers.log" || {
         tail -n 20 "$logs/issuer2-offers.log" >&2
         echo "!! could not make $1 offers at Issuer2; server log: $server_log" >&2
         exit 2

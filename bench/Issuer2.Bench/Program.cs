@@ -184,9 +184,12 @@ internal sealed class BenchOptions
         "[--server-pid PID_A] [--subscriber-pid PID_B] [--postgres-pid PID]\n" +
         "       Issuer2.Bench --mode idle-subscribers --grpc URL_B --http URL_B --admin-key KEY [--streams 1000] [--tenants 10] [--hold-seconds 60] " +
         "[--heartbeat-seconds 15] [--server-pid PID_B] [--baseline-pid PID_A] [--postgres-pid PID]\n" +
-        "       Issuer2.Bench --offers-out FILE --grpc URL --admin-key KEY [--count 2000] [--setup-parallelism N]";
+        "       Issuer2.Bench --offers-out FILE --grpc URL --admin-key KEY [--count 2000] [--setup-parallelism N] [--dpop off|optional|required]";
 
     public string Mode { get; init; } = "flows";
+
+    /// <summary>The bench tenant's DPoP mode: off (bearer tokens, the default), or, for the offers of an external load generator, optional or required.</summary>
+    public DpopMode Dpop { get; init; } = DpopMode.Off;
     public string? OffersOut { get; init; }
     public Uri? SubscribeGrpcUrl { get; init; }
     public int Rate { get; init; } = 50;
@@ -245,10 +248,20 @@ internal sealed class BenchOptions
         if ((mode == "offers") != (offersOut is not null))
             throw new ArgumentException("--offers-out FILE goes with the offers mode, and only with it");
         if (offersOut is "") throw new ArgumentException("--offers-out must name a file");
+        var dpop = values.GetValueOrDefault("dpop", "off") switch
+        {
+            "off" => DpopMode.Off,
+            "optional" => DpopMode.Optional,
+            "required" => DpopMode.Required,
+            _ => throw new ArgumentException("--dpop must be off, optional or required"),
+        };
+        // This program's own wallet sends bearer tokens; DPoP is for the offers an external load generator claims.
+        if (dpop != DpopMode.Off && mode != "offers") throw new ArgumentException("--dpop goes with --offers-out only");
         return new BenchOptions
         {
             Mode = mode,
             OffersOut = offersOut,
+            Dpop = dpop,
             SubscribeGrpcUrl = mode == "events-latency" ? Url("subscribe-grpc") : null,
             Rate = Int("rate", 50, 1),
             SubscriberPid = Pid("subscriber-pid"),
@@ -293,7 +306,7 @@ internal static class Setup
         var tenants = new TenantService.TenantServiceClient(channel);
         var admin = Bearer(options.AdminKey);
         var tenantId = "bench-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
-        var tenant = new Tenant { TenantId = tenantId };
+        var tenant = new Tenant { TenantId = tenantId, Dpop = new DpopSettings { Mode = options.Dpop } };
         tenant.Display.Add(new IssuerDisplay { Locale = "en", Name = "Issuer2 benchmark" });
         await tenants.CreateTenantAsync(new CreateTenantRequest { Tenant = tenant }, admin);
         var parent = "tenants/" + tenantId;

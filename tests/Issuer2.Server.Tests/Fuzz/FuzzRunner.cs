@@ -241,9 +241,11 @@ public static class FuzzRunner
         var head = request.Method == "HEAD";
         if (r.Status == 401)
         {
-            if (!target.Resource || r.WwwAuthenticate is null || !r.WwwAuthenticate.StartsWith("Bearer", StringComparison.Ordinal))
+            // RFC 6750 §3, or RFC 9449 §7.1 for a request that used the DPoP scheme.
+            var scheme = (request.Headers ?? []).Any(h => h.Key == "Authorization" && h.Value.StartsWith("DPoP ", StringComparison.Ordinal)) ? "DPoP " : "Bearer";
+            if (!target.Resource || r.WwwAuthenticate is null || !r.WwwAuthenticate.StartsWith(scheme, StringComparison.Ordinal))
             {
-                problems.Add("a 401 without WWW-Authenticate: Bearer (or outside a protected resource)");
+                problems.Add($"a 401 without WWW-Authenticate: {scheme.Trim()} (or outside a protected resource)");
             }
         }
         else if (r.WwwAuthenticate is not null)
