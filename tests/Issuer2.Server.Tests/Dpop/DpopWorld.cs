@@ -1,5 +1,7 @@
 using System.Buffers.Text;
+using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -140,6 +142,34 @@ public static class DpopHttp
                 response.Headers.WwwAuthenticate.Count == 0 ? null : response.Headers.WwwAuthenticate.ToString(),
                 response.Headers.TryGetValues("DPoP-Nonce", out var nonces) ? nonces.Single() : null);
         }
+    }
+
+    /// <summary>
+    /// POST a form over a raw socket with one header line per proof: HttpClient would join repeated values into one
+    /// line, so only this sends a DPoP header twice. Returns the status and the body.
+    /// </summary>
+    public static async Task<(int Status, string Body)> PostFormWithHeaderLinesAsync(string host, string publishedUrl, IEnumerable<KeyValuePair<string, string>> form, params string[] proofs)
+    {
+        var target = On(host, publishedUrl);
+        var body = await new FormUrlEncodedContent(form).ReadAsStringAsync();
+        var request = new StringBuilder()
+            .Append(CultureInfo.InvariantCulture, $"POST {target.PathAndQuery} HTTP/1.1\r\n")
+            .Append(CultureInfo.InvariantCulture, $"Host: {target.Authority}\r\n")
+            .Append("Content-Type: application/x-www-form-urlencoded\r\n")
+            .Append(CultureInfo.InvariantCulture, $"Content-Length: {Encoding.ASCII.GetByteCount(body)}\r\n")
+            .Append("Connection: close\r\n");
+        foreach (var proof in proofs) request.Append(CultureInfo.InvariantCulture, $"DPoP: {proof}\r\n");
+        request.Append("\r\n").Append(body);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var client = new TcpClient();
+        await client.ConnectAsync(target.Host, target.Port, timeout.Token);
+        await using var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request.ToString()), timeout.Token);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        var response = await reader.ReadToEndAsync(timeout.Token);
+        var status = int.Parse(response.Split(' ', 3)[1], CultureInfo.InvariantCulture);
+        var start = response.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        return (status, start < 0 ? "" : response[(start + 4)..]);
     }
 
     public static (string, string)[] PreAuthorized(string code) => [("grant_type", TestWallet.PreAuthorizedGrant), ("pre-authorized_code", code)];
