@@ -74,7 +74,8 @@ export async function claimAuthorized({
     ...(useDpop ? { dpop: wallet.dpop } : {}),
   });
   const { accessTokenResponse } = tokenAnswer;
-  let dpop = useDpop ? tokenAnswer.dpop : undefined;
+  // RFC 9449 §5: the token is bound only when token_type says DPoP; a bearer token goes out as Bearer.
+  let dpop = useDpop && accessTokenResponse.token_type === 'DPoP' ? tokenAnswer.dpop : undefined;
   const { c_nonce } = await client.requestNonce({ issuerMetadata });
   const { jwt } = await client.createCredentialRequestJwtProof({
     issuerMetadata, credentialConfigurationId: id, nonce: c_nonce, signer: { method: 'jwk', alg: 'ES256', publicJwk },
@@ -94,7 +95,8 @@ export async function claimAuthorized({
     const answer = await client.retrieveCredentials({
       issuerMetadata, credentialConfigurationId: id, accessToken: accessTokenResponse.access_token, proofs: { jwt: [jwt] }, ...(dpop ? { dpop } : {}),
     });
-    if (dpop) dpop = answer.dpop ?? dpop;
+    // The library answers a resource request with { nonce } alone: keep the signer, take the fresh DPoP-Nonce.
+    if (dpop && answer.dpop) dpop = { ...dpop, ...answer.dpop };
     body = answer.credentialResponse;
   }
   if (notify && body.notification_id) {

@@ -43,7 +43,8 @@ export async function claim(offerUrl, { txCode, wallet = newWallet(), notify = '
     credentialOffer, issuerMetadata, txCode, ...(useDpop ? { dpop: wallet.dpop } : {}),
   });
   const { accessTokenResponse } = tokenAnswer;
-  let dpop = useDpop ? tokenAnswer.dpop : undefined;
+  // RFC 9449 §5: the token is bound only when token_type says DPoP; a bearer token goes out as Bearer.
+  let dpop = useDpop && accessTokenResponse.token_type === 'DPoP' ? tokenAnswer.dpop : undefined;
   const credentialConfigurationId = credentialOffer.credential_configuration_ids[0];
   const { c_nonce } = await client.requestNonce({ issuerMetadata });
   const { jwt } = await client.createCredentialRequestJwtProof({
@@ -53,7 +54,8 @@ export async function claim(offerUrl, { txCode, wallet = newWallet(), notify = '
   const response = await client.retrieveCredentials({
     issuerMetadata, credentialConfigurationId, accessToken: accessTokenResponse.access_token, proofs: { jwt: [jwt] }, ...(dpop ? { dpop } : {}),
   });
-  if (dpop) dpop = response.dpop ?? dpop;
+  // The library answers a resource request with { nonce } alone: keep the signer, take the fresh DPoP-Nonce.
+  if (dpop && response.dpop) dpop = { ...dpop, ...response.dpop };
   const body = response.credentialResponse;
   if (notify && body.notification_id) {
     await client.sendNotification({

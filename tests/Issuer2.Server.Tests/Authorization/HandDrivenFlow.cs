@@ -84,8 +84,11 @@ public sealed partial class HandDrivenFlow(string credentialIssuer, string scope
     /// <summary>The published URL's path and query, on the host at <paramref name="host"/>.</summary>
     public static Uri On(string host, string publishedUrl) => new(host.TrimEnd('/') + new Uri(publishedUrl).PathAndQuery);
 
-    /// <summary>POST /par: wallet-initiated by the profile's scope, or for an offer with its issuer_state. Expects 201.</summary>
-    public async Task PushAsync(string host, string? issuerState = null)
+    /// <summary>
+    /// POST /par: wallet-initiated by the profile's scope, or for an offer with its issuer_state; <paramref name="more"/>
+    /// adds parameters (e.g. dpop_jkt), <paramref name="dpopProof"/> a DPoP header. Expects 201.
+    /// </summary>
+    public async Task PushAsync(string host, string? issuerState = null, IReadOnlyDictionary<string, string>? more = null, string? dpopProof = null)
     {
         var form = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -99,7 +102,10 @@ public sealed partial class HandDrivenFlow(string credentialIssuer, string scope
             ["resource"] = CredentialIssuer,
         };
         if (issuerState is not null) form["issuer_state"] = issuerState;
-        var reply = await PostAsync(host, $"{CredentialIssuer}/par", form);
+        foreach (var (name, value) in more ?? new Dictionary<string, string>()) form[name] = value;
+        using var request = new HttpRequestMessage(HttpMethod.Post, On(host, $"{CredentialIssuer}/par")) { Content = new FormUrlEncodedContent(form) };
+        if (dpopProof is not null) request.Headers.TryAddWithoutValidation("DPoP", dpopProof);
+        var reply = await SendAsync(request, cookie: null);
         Assert.True(reply.Status == HttpStatusCode.Created, $"PAR: {reply}");
         RequestUri = reply.Json.GetProperty("request_uri").GetString();
     }
