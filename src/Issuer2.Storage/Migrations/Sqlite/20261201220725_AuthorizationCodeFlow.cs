@@ -24,31 +24,61 @@ namespace Issuer2.Storage.Migrations.Sqlite
                 type: "TEXT",
                 nullable: true);
 
-            migrationBuilder.AlterColumn<string>(
-                name: "offer_id",
-                table: "issued_credentials",
-                type: "TEXT",
-                maxLength: 32,
-                nullable: true,
-                oldClrType: typeof(string),
-                oldType: "TEXT",
-                oldMaxLength: 32);
+            // offer_id becomes nullable (a wallet-initiated session has no offer) and issuance_sessions gains
+            // encrypted_claims. SQLite changes nullability only by rebuilding the table; EF would wrap its rebuild in
+            // PRAGMA foreign_keys, which cannot run inside a transaction, and so split this migration into parts that
+            // an interrupted start could leave half applied. No foreign key involves these two tables, so the rebuild
+            // is written here and runs inside the migration's one transaction: all of it or none.
+            migrationBuilder.Sql("""
+                CREATE TABLE "ef_temp_issued_credentials" (
+                    "id" TEXT NOT NULL CONSTRAINT "PK_issued_credentials" PRIMARY KEY,
+                    "configuration_id" TEXT NOT NULL,
+                    "expires_at" INTEGER NOT NULL,
+                    "format" TEXT NOT NULL,
+                    "holder_key_thumbprint" TEXT NOT NULL,
+                    "issued_at" INTEGER NOT NULL,
+                    "notification_event" TEXT NULL,
+                    "notification_id" TEXT NOT NULL,
+                    "notified_at" INTEGER NULL,
+                    "offer_id" TEXT NULL,
+                    "session_id" TEXT NOT NULL,
+                    "tenant_id" TEXT NOT NULL
+                );
+                """);
+            migrationBuilder.Sql("""
+                INSERT INTO "ef_temp_issued_credentials" ("id", "configuration_id", "expires_at", "format", "holder_key_thumbprint", "issued_at", "notification_event", "notification_id", "notified_at", "offer_id", "session_id", "tenant_id")
+                SELECT "id", "configuration_id", "expires_at", "format", "holder_key_thumbprint", "issued_at", "notification_event", "notification_id", "notified_at", "offer_id", "session_id", "tenant_id"
+                FROM "issued_credentials";
+                """);
+            migrationBuilder.Sql("""DROP TABLE "issued_credentials";""");
+            migrationBuilder.Sql("""ALTER TABLE "ef_temp_issued_credentials" RENAME TO "issued_credentials";""");
+            migrationBuilder.Sql("""CREATE UNIQUE INDEX "IX_issued_credentials_notification_id" ON "issued_credentials" ("notification_id");""");
+            migrationBuilder.Sql("""CREATE INDEX "IX_issued_credentials_tenant_id_issued_at" ON "issued_credentials" ("tenant_id", "issued_at");""");
+            migrationBuilder.Sql("""CREATE UNIQUE INDEX "ux_issued_credentials_session_configuration" ON "issued_credentials" ("session_id", "configuration_id");""");
 
-            migrationBuilder.AlterColumn<string>(
-                name: "offer_id",
-                table: "issuance_sessions",
-                type: "TEXT",
-                maxLength: 32,
-                nullable: true,
-                oldClrType: typeof(string),
-                oldType: "TEXT",
-                oldMaxLength: 32);
-
-            migrationBuilder.AddColumn<byte[]>(
-                name: "encrypted_claims",
-                table: "issuance_sessions",
-                type: "BLOB",
-                nullable: true);
+            migrationBuilder.Sql("""
+                CREATE TABLE "ef_temp_issuance_sessions" (
+                    "id" TEXT NOT NULL CONSTRAINT "PK_issuance_sessions" PRIMARY KEY,
+                    "client_id" TEXT NULL,
+                    "completed_at" INTEGER NULL,
+                    "configuration_id" TEXT NOT NULL,
+                    "created_at" INTEGER NOT NULL,
+                    "credential_identifier" TEXT NULL,
+                    "encrypted_claims" BLOB NULL,
+                    "offer_id" TEXT NULL,
+                    "profile_uid" TEXT NOT NULL,
+                    "profile_version" INTEGER NOT NULL,
+                    "tenant_id" TEXT NOT NULL
+                );
+                """);
+            migrationBuilder.Sql("""
+                INSERT INTO "ef_temp_issuance_sessions" ("id", "client_id", "completed_at", "configuration_id", "created_at", "credential_identifier", "offer_id", "profile_uid", "profile_version", "tenant_id")
+                SELECT "id", "client_id", "completed_at", "configuration_id", "created_at", "credential_identifier", "offer_id", "profile_uid", "profile_version", "tenant_id"
+                FROM "issuance_sessions";
+                """);
+            migrationBuilder.Sql("""DROP TABLE "issuance_sessions";""");
+            migrationBuilder.Sql("""ALTER TABLE "ef_temp_issuance_sessions" RENAME TO "issuance_sessions";""");
+            migrationBuilder.Sql("""CREATE INDEX "IX_issuance_sessions_offer_id" ON "issuance_sessions" ("offer_id");""");
 
             migrationBuilder.CreateTable(
                 name: "authorizations",
