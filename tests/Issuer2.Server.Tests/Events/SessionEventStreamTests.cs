@@ -21,6 +21,8 @@ public abstract class SessionEventStreamTests(StreamingFixture fixture)
     {
         var tenant = await fixture.CreateTenantAsync();
         var profile = await ServerFixture.CreateProfileAsync(tenant, WalletSetup.IdentityProfile);
+        // The setup's events, once visible, are behind "now" (another test's open transaction may hold them back).
+        await EventClients.ListAtLeastAsync(Client(tenant), tenant.Name, 3);
         await using var subscription = EventSubscription.Start(Client(tenant), EventClients.FromNow(tenant.Name));
         await subscription.NextHeartbeatAsync();
 
@@ -162,6 +164,7 @@ public abstract class SessionEventStreamTests(StreamingFixture fixture)
         var tenant = await fixture.CreateTenantAsync();
         var client = Client(tenant);
         var profile = await ServerFixture.CreateProfileAsync(tenant);
+        await EventClients.ListAtLeastAsync(client, tenant.Name, 3);
         var first = EventSubscription.Start(client, EventClients.FromNow(tenant.Name));
         await first.NextHeartbeatAsync();
         for (var i = 0; i < 6; i++)
@@ -192,6 +195,7 @@ public abstract class SessionEventStreamTests(StreamingFixture fixture)
         var tenant = await fixture.CreateTenantAsync();
         var client = Client(tenant);
         var profile = await ServerFixture.CreateProfileAsync(tenant);
+        await EventClients.ListAtLeastAsync(client, tenant.Name, 3);
         var first = EventSubscription.Start(client, EventClients.FromNow(tenant.Name));
         await first.NextHeartbeatAsync();
         for (var i = 0; i < 3; i++)
