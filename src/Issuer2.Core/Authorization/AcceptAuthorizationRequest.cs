@@ -72,7 +72,7 @@ public sealed class AcceptAuthorizationRequest(IAuthorizationStore store, TimePr
         // Who and where: until these check out, nothing goes to the redirect URI.
         if (string.IsNullOrEmpty(p.ClientId)) return Refuse(WalletError.InvalidRequest("client_id is required."));
         if (!ClientPolicy.IsWellFormedClientId(p.ClientId))
-            return Refuse(WalletError.InvalidRequest($"client_id must be 1 to {ClientPolicy.MaxClientIdLength} printable ASCII characters."));
+            return Refuse(WalletError.InvalidRequest($"client_id {ClientPolicy.ClientIdRule}."));
         if (string.IsNullOrEmpty(p.RedirectUri)) return Refuse(WalletError.InvalidRequest("redirect_uri is required."));
         if (ClientPolicy.Check(tenant.AuthorizationServer, p.ClientId, p.RedirectUri) is { } refusedClient) return Refuse(refusedClient);
         if (p.State is { Length: > MaxStateLength }) return Refuse(WalletError.InvalidRequest($"state is longer than {MaxStateLength} characters."));

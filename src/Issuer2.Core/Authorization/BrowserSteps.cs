@@ -75,6 +75,7 @@ public sealed class BrowserSteps(
         var snapshot = await tenants.FindAsync(tenantId, ct);
         if (snapshot is null) return new BrowserOutcome.ErrorPage(TenantDirectory.NoIssuerHere());
         var tenant = snapshot.Tenant;
+        var issuer = tenant.CredentialIssuer;
         if (!AcceptAuthorizationRequest.IsOn(tenant))
             return new BrowserOutcome.ErrorPage(new WalletError(WalletErrorCode.UnsupportedResponseType, "This issuer does not run the authorization code flow."));
         var now = clock.UtcNow();
@@ -108,7 +109,7 @@ public sealed class BrowserSteps(
         // Our own request to the IdP: its state, nonce and PKCE, bound to this browser by a cookie.
         var metadata = await provider.DiscoverAsync(tenant.IdentityProvider!, ct);
         if (!metadata.IsSuccess)
-            return await RefuseAsync(a, AuthorizationStage.Requested, AuthorizationRefusalReasons.IdpUnavailable, Unavailable, ct);
+            return await RefuseAsync(a, issuer, AuthorizationStage.Requested, AuthorizationRefusalReasons.IdpUnavailable, Unavailable, ct);
         var browser = Secrets.NewToken();
         var providerState = Secrets.NewToken();
         var verifier = Secrets.NewToken(48);
@@ -139,6 +140,7 @@ public sealed class BrowserSteps(
         var snapshot = await tenants.FindAsync(tenantId, ct);
         if (snapshot is null) return new BrowserOutcome.ErrorPage(TenantDirectory.NoIssuerHere());
         var tenant = snapshot.Tenant;
+        var issuer = tenant.CredentialIssuer;
         if (callback.State is not { Length: > 0 and <= 128 }) return Page("The sign-in answer carries no state.");
         // By this tenant's rows only: another tenant's callback cannot finish this tenant's login.
         var a = await store.FindByProviderStateAsync(tenant.Id, Secrets.Hash(callback.State), ct);
@@ -148,16 +150,16 @@ public sealed class BrowserSteps(
         if (a.Stage != AuthorizationStage.AtProvider || a.ExpiresAt <= now) return Page("This sign-in is unknown or already finished.");
         var idp = tenant.IdentityProvider;
         if (idp is null || !AcceptAuthorizationRequest.IsOn(tenant))
-            return await RefuseAsync(a, AuthorizationStage.AtProvider, AuthorizationRefusalReasons.IdpUnavailable, Unavailable, ct);
+            return await RefuseAsync(a, issuer, AuthorizationStage.AtProvider, AuthorizationRefusalReasons.IdpUnavailable, Unavailable, ct);
 
         var metadata = await provider.DiscoverAsync(idp, ct);
         if (!metadata.IsSuccess)
-            return await RefuseAsync(a, AuthorizationStage.AtProvider, AuthorizationRefusalReasons.IdpUnavailable, Unavailable, ct);
+            return await RefuseAsync(a, issuer, AuthorizationStage.AtProvider, AuthorizationRefusalReasons.IdpUnavailable, Unavailable, ct);
         // RFC 9207: when the IdP says it sends iss, it must, and it must be the IdP's (the mix-up defence beside the per-tenant callback).
         if ((callback.Issuer is not null || metadata.Value.AuthorizationResponseIssParameterSupported) && callback.Issuer != metadata.Value.Issuer)
-            return await DeniedAsync(a, AuthorizationRefusalReasons.IdpError, "The sign-in answer did not come from the tenant's identity provider.", ct);
+            return await DeniedAsync(a, issuer, AuthorizationRefusalReasons.IdpError, "The sign-in answer did not come from the tenant's identity provider.", ct);
         if (callback.Error is not null || string.IsNullOrEmpty(callback.Code))
-            return await DeniedAsync(a, AuthorizationRefusalReasons.IdpError, "The sign-in at the identity provider was cancelled or failed.", ct);
+            return await DeniedAsync(a, issuer, AuthorizationRefusalReasons.IdpError, "The sign-in at the identity provider was cancelled or failed.", ct);
 
         var verifier = System.Text.Encoding.ASCII.GetString(protector.Decrypt(a.EncryptedProviderVerifier!, VerifierContext(a)));
         var tokens = await provider.ExchangeCodeAsync(idp, IdentityProviderSecrets.Decrypt(protector, tenant.Id, idp), callback.Code,
@@ -165,37 +167,37 @@ public sealed class BrowserSteps(
         if (!tokens.IsSuccess)
         {
             return tokens.Error.Failure == ProviderFailure.Unavailable
-                ? await RefuseAsync(a, AuthorizationStage.AtProvider, AuthorizationRefusalReasons.IdpUnavailable, Unavailable, ct)
-                : await DeniedAsync(a, AuthorizationRefusalReasons.IdpError, "The identity provider did not accept the sign-in.", ct);
+                ? await RefuseAsync(a, issuer, AuthorizationStage.AtProvider, AuthorizationRefusalReasons.IdpUnavailable, Unavailable, ct)
+                : await DeniedAsync(a, issuer, AuthorizationRefusalReasons.IdpError, "The identity provider did not accept the sign-in.", ct);
         }
 
         var idToken = await ValidateIdTokenAsync(idp, metadata.Value, tokens.Value.IdToken, a.ProviderNonce!, ct);
-        if (idToken is null) return await DeniedAsync(a, AuthorizationRefusalReasons.IdTokenInvalid, "The identity provider's ID token did not check out.", ct);
+        if (idToken is null) return await DeniedAsync(a, issuer, AuthorizationRefusalReasons.IdTokenInvalid, "The identity provider's ID token did not check out.", ct);
 
         var definition = await DefinitionAsync(snapshot, a, ct);
         JsonElement? userInfo = null;
         if (SignInClaims.NeedsUserInfo(definition))
         {
             if (tokens.Value.AccessToken is null || metadata.Value.UserInfoEndpoint is null)
-                return await DeniedAsync(a, AuthorizationRefusalReasons.UserInfoInvalid, "The identity provider gave no userinfo.", ct);
+                return await DeniedAsync(a, issuer, AuthorizationRefusalReasons.UserInfoInvalid, "The identity provider gave no userinfo.", ct);
             var info = await provider.GetUserInfoAsync(idp, tokens.Value.AccessToken, ct);
             if (!info.IsSuccess)
             {
                 return info.Error.Failure == ProviderFailure.Unavailable
-                    ? await RefuseAsync(a, AuthorizationStage.AtProvider, AuthorizationRefusalReasons.IdpUnavailable, Unavailable, ct)
-                    : await DeniedAsync(a, AuthorizationRefusalReasons.UserInfoInvalid, "The identity provider's userinfo was refused.", ct);
+                    ? await RefuseAsync(a, issuer, AuthorizationStage.AtProvider, AuthorizationRefusalReasons.IdpUnavailable, Unavailable, ct)
+                    : await DeniedAsync(a, issuer, AuthorizationRefusalReasons.UserInfoInvalid, "The identity provider's userinfo was refused.", ct);
             }
             // OIDC Core §5.3.2: the userinfo sub must be the ID token's, or the response is not this user's.
             if (info.Value.ValueKind != JsonValueKind.Object || !info.Value.TryGetProperty("sub", out var sub)
                 || sub.ValueKind != JsonValueKind.String || sub.GetString() != idToken.Subject)
-                return await DeniedAsync(a, AuthorizationRefusalReasons.UserInfoInvalid, "The identity provider's userinfo is not the signed-in user's.", ct);
+                return await DeniedAsync(a, issuer, AuthorizationRefusalReasons.UserInfoInvalid, "The identity provider's userinfo is not the signed-in user's.", ct);
             userInfo = info.Value;
         }
 
         var mapped = SignInClaims.Map(definition, idToken.Claims, userInfo);
         var overrides = a.OfferId is null ? [] : (await store.FindOfferAsync(tenant.Id, a.OfferId, ct))?.Overrides ?? [];
         if (SignInClaims.Missing(definition, overrides, mapped).Any())
-            return await DeniedAsync(a, AuthorizationRefusalReasons.ClaimMissing, "The sign-in did not provide every claim this credential needs.", ct);
+            return await DeniedAsync(a, issuer, AuthorizationRefusalReasons.ClaimMissing, "The sign-in did not provide every claim this credential needs.", ct);
 
         a.EncryptedClaims = ClaimsAtRest.Seal(protector, mapped, ClaimsAtRest.ForAuthorization(a.TenantId, a.Id));
         a.AuthenticatedAt = now;
@@ -234,9 +236,10 @@ public sealed class BrowserSteps(
         ArgumentNullException.ThrowIfNull(cookie);
         var (snapshot, a, problem) = await PendingConsentAsync(tenantId, authorizationId, cookie, ct);
         if (problem is not null) return problem;
+        var issuer = snapshot!.Tenant.CredentialIssuer;
         if (decision is null) return Page("Choose Issue or Cancel.");
         if (decision == ConsentDecision.Cancel)
-            return await RefuseAsync(a!, AuthorizationStage.Authenticated, AuthorizationRefusalReasons.ConsentRefused,
+            return await RefuseAsync(a!, issuer, AuthorizationStage.Authenticated, AuthorizationRefusalReasons.ConsentRefused,
                 new WalletError(WalletErrorCode.AccessDenied, "The user declined to receive the credential."), ct);
 
         var now = clock.UtcNow();
@@ -278,27 +281,24 @@ public sealed class BrowserSteps(
     }
 
     private async Task<ProfileDefinition> DefinitionAsync(TenantSnapshot snapshot, Authorization a, CancellationToken ct) =>
-        (snapshot.Profiles.TryGetValue(a.ConfigurationId, out var current) && current.Uid == a.ProfileUid && current.Version == a.ProfileVersion
-            ? current.Definition
-            : (await store.FindProfileVersionAsync(a.ProfileUid, a.ProfileVersion, ct))?.Definition)
+        snapshot.CurrentDefinition(a.ConfigurationId, a.ProfileUid, a.ProfileVersion)
+        ?? (await store.FindProfileVersionAsync(a.ProfileUid, a.ProfileVersion, ct))?.Definition
         ?? throw new InvalidOperationException("An authorization names a profile version that does not exist.");
 
     private static bool BoundToBrowser(Authorization a, Func<string, string?> cookie) =>
         a.BrowserHash is not null && cookie(CookieName(a.Id)) is { Length: > 0 and <= 128 } value
         && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(Secrets.Hash(value), a.BrowserHash);
 
-    private Task<BrowserOutcome> DeniedAsync(Authorization a, string reason, string description, CancellationToken ct) =>
-        RefuseAsync(a, AuthorizationStage.AtProvider, reason, new WalletError(WalletErrorCode.AccessDenied, description), ct);
+    private Task<BrowserOutcome> DeniedAsync(Authorization a, string issuer, string reason, string description, CancellationToken ct) =>
+        RefuseAsync(a, issuer, AuthorizationStage.AtProvider, reason, new WalletError(WalletErrorCode.AccessDenied, description), ct);
 
     /// <summary>Ends the flow: the row refused with its event, the error sent to the wallet's redirect URI.</summary>
-    private async Task<BrowserOutcome> RefuseAsync(Authorization a, AuthorizationStage from, string reason, WalletError error, CancellationToken ct)
+    private async Task<BrowserOutcome> RefuseAsync(Authorization a, string issuer, AuthorizationStage from, string reason, WalletError error, CancellationToken ct)
     {
-        var snapshotIssuer = (await tenants.FindAsync(a.TenantId, ct))?.Tenant.CredentialIssuer;
-        if (snapshotIssuer is null) return new BrowserOutcome.ErrorPage(TenantDirectory.NoIssuerHere());
         if (!await store.RefuseAsync(a, from, AuthorizationEvents.Create(a, EventTypes.AuthorizationRefused, clock.UtcNow(), reason, error), ct))
             return Page("This authorization is unknown or already finished.");
-        var target = new WalletRedirect(a.RedirectUri, a.State, snapshotIssuer);
-        return new BrowserOutcome.Redirect(target.WithError(error), ClearCookie: Clear(a, snapshotIssuer));
+        var target = new WalletRedirect(a.RedirectUri, a.State, issuer);
+        return new BrowserOutcome.Redirect(target.WithError(error), ClearCookie: Clear(a, issuer));
     }
 
     private static BrowserCookie Clear(Authorization a, string issuer) => new(CookieName(a.Id), "", CookiePath(issuer), DateTimeOffset.UnixEpoch);

@@ -13,6 +13,9 @@ public static class ClientPolicy
     public const int MaxClientIdLength = 255;
     public const int MaxRedirectUriLength = 2048;
 
+    /// <summary>The rule <see cref="IsWellFormedClientId"/> checks, as a field violation or an error description says it.</summary>
+    public static readonly string ClientIdRule = $"must be 1 to {MaxClientIdLength} printable ASCII characters";
+
     /// <summary>Whether a client_id has the shape this server accepts: 1 to 255 printable ASCII characters.</summary>
     public static bool IsWellFormedClientId(string? clientId) =>
         clientId is { Length: > 0 and <= MaxClientIdLength } && clientId.All(c => c is >= ' ' and <= '~');

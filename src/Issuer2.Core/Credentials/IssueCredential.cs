@@ -103,9 +103,8 @@ public sealed class IssueCredential(
         if (nonce is null) return WalletError.InvalidNonce("The c_nonce is unknown, expired or used; get a fresh one from the nonce endpoint.");
 
         // Build and sign before the short transaction that makes it count.
-        var definition = (snapshot.Profiles.TryGetValue(session.ConfigurationId, out var current) && current.Uid == session.ProfileUid && current.Version == session.ProfileVersion
-            ? current.Definition
-            : (await store.FindProfileVersionAsync(session.ProfileUid, session.ProfileVersion, ct))?.Definition)
+        var definition = snapshot.CurrentDefinition(session.ConfigurationId, session.ProfileUid, session.ProfileVersion)
+            ?? (await store.FindProfileVersionAsync(session.ProfileUid, session.ProfileVersion, ct))?.Definition
             ?? throw new InvalidOperationException("A session names a profile version that does not exist.");
         var key = snapshot.ActiveKey ?? throw new InvalidOperationException("The tenant has no active signing key.");
         var format = CredentialFormats.Of(definition);

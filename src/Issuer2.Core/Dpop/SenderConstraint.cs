@@ -40,6 +40,10 @@ public sealed class SenderConstraint(DpopProofValidator validator, DpopNonces no
         return proof.IsSuccess ? proof.Value.Thumbprint : Refused(proof.Error, resource: false);
     }
 
+    /// <summary>At the token endpoint, for every grant: the key the token will be bound to (null: bearer), or the refusal.</summary>
+    public Task<Result<string?, WalletError>> AtTokenEndpointAsync(Tenant tenant, DpopHeader? header, CancellationToken ct) =>
+        KeyAsync(tenant, header ?? DpopHeader.None, "/token", ct);
+
     /// <summary>
     /// At a protected resource: a bound token must come with the DPoP scheme and a proof of its key (with <c>ath</c>);
     /// an unbound one with the Bearer scheme. Null when the request may proceed.

@@ -38,6 +38,13 @@ public sealed class TenantSnapshot
     public string CredentialIssuerMetadata => _issuerMetadata.Value;
     public string AuthorizationServerMetadata => _authorizationServerMetadata.Value;
     public string JwtVcIssuerMetadata => _jwtVcIssuerMetadata.Value;
+
+    /// <summary>
+    /// The definition of a profile version when it is the one this snapshot holds as current; null for an older version
+    /// (or a profile deleted and made again), which the caller reads from storage.
+    /// </summary>
+    public ProfileDefinition? CurrentDefinition(string profileId, Guid profileUid, int version) =>
+        Profiles.TryGetValue(profileId, out var current) && current.Uid == profileUid && current.Version == version ? current.Definition : null;
 }
 
 /// <summary>The per-host cache of tenant snapshots, keyed by the version stamp the database holds.</summary>

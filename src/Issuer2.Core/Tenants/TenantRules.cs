@@ -36,9 +36,7 @@ public static partial class TenantRules
     [GeneratedRegex(@"^[a-z][a-z0-9-]{1,61}[a-z0-9]\z")]
     private static partial Regex IdPattern();
 
-    // RFC 6749 Appendix A.1 client-id = *VSCHAR (%x20-7E), here 1 to 255 of them.
-    [GeneratedRegex(@"^[\x20-\x7E]{1,255}\z")]
-    private static partial Regex ClientIdPattern();
+    // Client ids (RFC 6749 Appendix A.1 client-id = *VSCHAR) follow Authorization.ClientPolicy.IsWellFormedClientId.
 
     // RFC 6749 Appendix A.2 client-secret = *VSCHAR.
     [GeneratedRegex(@"^[\x20-\x7E]{1,1024}\z")]
@@ -112,7 +110,7 @@ public static partial class TenantRules
         ArgumentNullException.ThrowIfNull(idp);
         var f = prefix + "identity_provider.";
         CheckIssuer(v, f + "issuer", idp.Issuer, https);
-        v.Require(ClientIdPattern().IsMatch(idp.ClientId), f + "client_id", "must be 1 to 255 printable ASCII characters");
+        v.Require(Authorization.ClientPolicy.IsWellFormedClientId(idp.ClientId), f + "client_id", Authorization.ClientPolicy.ClientIdRule);
         if (idp.ClientSecret is null)
         {
             v.Require(KeepsStoredSecret(idp, stored), f + "client_secret", stored is null
@@ -161,7 +159,7 @@ public static partial class TenantRules
         {
             var c = clients[i];
             var cf = $"{f}registered_clients[{i}]";
-            if (v.Require(ClientIdPattern().IsMatch(c.ClientId), cf + ".client_id", "must be 1 to 255 printable ASCII characters"))
+            if (v.Require(Authorization.ClientPolicy.IsWellFormedClientId(c.ClientId), cf + ".client_id", Authorization.ClientPolicy.ClientIdRule))
             {
                 for (var j = 0; j < i; j++)
                     if (clients[j].ClientId == c.ClientId) v.Add(cf + ".client_id", $"is registered twice (also registered_clients[{j}])");

@@ -15,16 +15,19 @@ namespace Issuer2.Core.Tokens;
 /// one transaction. A code used again revokes the token its first use produced (RFC 6749 §4.1.2).
 /// </summary>
 public sealed class RedeemAuthorizationCode(
-    TenantDirectory tenants, IAuthorizationStore store, IEventJournal journal, SecretProtector protector, TimeProvider clock)
+    TenantDirectory tenants, IAuthorizationStore store, IEventJournal journal, SecretProtector protector, Dpop.SenderConstraint sender, TimeProvider clock)
 {
-    /// <summary>Redeems the code; the token is bound to <paramref name="dpopKey"/> when the request proved one (RFC 9449).</summary>
-    public async Task<Result<TokenResponse, WalletError>> ExecuteAsync(string tenantId, TokenRequest request, string? dpopKey, CancellationToken ct)
+    /// <summary>Redeems the code; the token is bound to the key the request's DPoP proof proved, if any (RFC 9449).</summary>
+    public async Task<Result<TokenResponse, WalletError>> ExecuteAsync(string tenantId, TokenRequest request, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
         var snapshot = await tenants.FindAsync(tenantId, ct);
         if (snapshot is null || !AcceptAuthorizationRequest.IsOn(snapshot.Tenant))
             return new WalletError(WalletErrorCode.UnsupportedGrantType, "This issuer does not run the authorization code flow.");
         var tenant = snapshot.Tenant;
+        var bound = await sender.AtTokenEndpointAsync(tenant, request.Dpop, ct);
+        if (!bound.IsSuccess) return bound.Error;
+        var dpopKey = bound.Value;
 
         // The request's shape.
         if (string.IsNullOrEmpty(request.Code)) return WalletError.InvalidRequest("code is required.");
@@ -70,7 +73,7 @@ public sealed class RedeemAuthorizationCode(
         if (a.OfferId is not null && (offer is null || TokenRefusalReasons.ForState(offer.StateAt(now)) is not null))
         {
             var reason = offer is null ? TokenRefusalReasons.OfferRevoked : TokenRefusalReasons.ForState(offer.StateAt(now))!;
-            return await RefuseAsync(a, now, reason, WalletError.InvalidGrant($"The offer is no longer valid ({reason.Replace('_', ' ')})."), ct);
+            return await RefuseAsync(a, now, reason, TokenRefusalReasons.OfferEnded(reason), ct);
         }
 
         var opened = AccessTokens.Open(new SessionGrant(tenant.Id, a.OfferId, a.ConfigurationId, a.ProfileUid, a.ProfileVersion),
@@ -92,10 +95,10 @@ public sealed class RedeemAuthorizationCode(
             }
             var offerNow = a.OfferId is null ? null : await store.FindOfferAsync(tenant.Id, a.OfferId, ct);
             if (offerNow is not null && TokenRefusalReasons.ForState(offerNow.StateAt(now)) is { } ended)
-                return await RefuseAsync(a, now, ended, WalletError.InvalidGrant($"The offer is no longer valid ({ended.Replace('_', ' ')})."), ct);
+                return await RefuseAsync(a, now, ended, TokenRefusalReasons.OfferEnded(ended), ct);
             return await RefuseAsync(a, now, TokenRefusalReasons.IssuerStateUsed, WalletError.InvalidGrant("The offer's issuer_state was already used."), ct);
         }
-        return opened.Response;
+        return opened.Response with { DpopNonce = sender.FreshNonce(tenant) };
     }
 
     private async Task<Result<TokenResponse, WalletError>> RefuseAsync(Authorization.Authorization a, DateTimeOffset now, string reason, WalletError error, CancellationToken ct)

@@ -47,10 +47,10 @@ public interface ITokenRedemptionStore
 /// wrong PIN consumes nothing but counts an attempt, and locks the offer at the tenant's limit.
 /// </summary>
 public sealed class RedeemPreAuthorizedCode(
-    TenantDirectory tenants, ITokenRedemptionStore store, IEventJournal journal, SecretProtector protector, TimeProvider clock)
+    TenantDirectory tenants, ITokenRedemptionStore store, IEventJournal journal, SecretProtector protector, Dpop.SenderConstraint sender, TimeProvider clock)
 {
-    /// <summary>Redeems the code; the token is bound to <paramref name="dpopKey"/> when the request proved one (RFC 9449).</summary>
-    public async Task<Result<TokenResponse, WalletError>> ExecuteAsync(string tenantId, TokenRequest request, string? dpopKey, CancellationToken ct)
+    /// <summary>Redeems the code; the token is bound to the key the request's DPoP proof proved, if any (RFC 9449).</summary>
+    public async Task<Result<TokenResponse, WalletError>> ExecuteAsync(string tenantId, TokenRequest request, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
         // The request's shape.
@@ -65,12 +65,16 @@ public sealed class RedeemPreAuthorizedCode(
         if (found is null) return invalidCode;
         var snapshot = await tenants.GetAsync(tenantId, found.TenantVersion, ct);
         if (snapshot is null) return invalidCode;
+        // The sender constraint before anything is decided about the code.
+        var bound = await sender.AtTokenEndpointAsync(snapshot.Tenant, request.Dpop, ct);
+        if (!bound.IsSuccess) return bound.Error;
+        var dpopKey = bound.Value;
         var (code, offer) = (found.Code, found.Offer);
         var now = clock.UtcNow();
 
         if (CodeRules.Used.IsMetBy(code, now)) return await RefuseAsync(offer, now, TokenRefusalReasons.CodeUsed, invalidCode, ct);
         if (CodeRules.Expired.IsMetBy(code, now)) return await RefuseAsync(offer, now, TokenRefusalReasons.CodeExpired, invalidCode, ct);
-        if (TokenRefusalReasons.ForState(offer.StateAt(now)) is { } ended) return await RefuseAsync(offer, now, ended, Ended(ended), ct);
+        if (TokenRefusalReasons.ForState(offer.StateAt(now)) is { } ended) return await RefuseAsync(offer, now, ended, TokenRefusalReasons.OfferEnded(ended), ct);
 
         // OID4VCI §6.3: a missing or unexpected tx_code is invalid_request; a wrong one invalid_grant.
         if (offer.PinRequired && string.IsNullOrEmpty(request.TxCode))
@@ -100,21 +104,11 @@ public sealed class RedeemPreAuthorizedCode(
             // among them): answer as a request arriving now would be answered.
             var current = await store.FindOfferAsync(tenantId, offer.Id, ct);
             if (current is not null && TokenRefusalReasons.ForState(current.Offer.StateAt(now)) is { } endedMeanwhile)
-                return await RefuseAsync(offer, now, endedMeanwhile, Ended(endedMeanwhile), ct);
+                return await RefuseAsync(offer, now, endedMeanwhile, TokenRefusalReasons.OfferEnded(endedMeanwhile), ct);
             return await RefuseAsync(offer, now, TokenRefusalReasons.RedeemedConcurrently, invalidCode, ct);
         }
-        return opened.Response;
+        return opened.Response with { DpopNonce = sender.FreshNonce(snapshot.Tenant) };
     }
-
-    /// <summary>
-    /// The answer for an offer that ended. A locked offer answers every request alike, right PIN or wrong, however
-    /// it raced with the lock: nothing tells a late right guess from a wrong one.
-    /// </summary>
-    private static WalletError Ended(string reason) => reason == TokenRefusalReasons.OfferLocked
-        ? LockedOut
-        : WalletError.InvalidGrant($"The offer is no longer valid ({reason.Replace('_', ' ')}).");
-
-    private static readonly WalletError LockedOut = WalletError.InvalidGrant("The offer is locked after too many wrong PINs.");
 
     /// <summary>
     /// Counts the wrong PIN on the offer and under the limit as last read; when another request counted first or the
@@ -144,7 +138,7 @@ public sealed class RedeemPreAuthorizedCode(
         }
         // Locked, revoked, or out of attempts: answered as every request after the lock is.
         await journal.AppendAsync(Refusal(offer, now, TokenRefusalReasons.OfferLocked), ct);
-        return LockedOut;
+        return TokenRefusalReasons.LockedOut;
     }
 
     /// <summary>A bound on re-reads under contention: each one follows another request's change to the offer or limit.</summary>

@@ -42,30 +42,18 @@ public sealed record TokenResponse(string AccessToken, int ExpiresIn, JsonArray?
 /// (<see cref="RedeemPreAuthorizedCode"/>, <see cref="RedeemAuthorizationCode"/>), which share the step that opens the
 /// session (<see cref="AccessTokens"/>).
 /// </summary>
-public sealed class IssueToken(
-    RedeemPreAuthorizedCode preAuthorizedCode, RedeemAuthorizationCode authorizationCode, TenantDirectory tenants, Dpop.SenderConstraint sender)
+public sealed class IssueToken(RedeemPreAuthorizedCode preAuthorizedCode, RedeemAuthorizationCode authorizationCode)
 {
-    /// <summary>The longest client_id accepted.</summary>
-    public const int MaxClientIdLength = 255;
-
     public async Task<Result<TokenResponse, WalletError>> ExecuteAsync(string tenantId, TokenRequest request, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
         var shape = CheckShape(request);
         if (shape is not null) return shape;
-        // Sender constraint first, for both grants (RFC 9449 §5): the key the token will be bound to, if any.
-        var snapshot = await tenants.FindAsync(tenantId, ct);
-        string? key = null;
-        if (snapshot is not null)
-        {
-            var bound = await sender.KeyAsync(snapshot.Tenant, request.Dpop ?? Dpop.DpopHeader.None, "/token", ct);
-            if (!bound.IsSuccess) return bound.Error;
-            key = bound.Value;
-        }
-        var result = request.GrantType == CredentialOfferDocument.PreAuthorizedGrant
-            ? await preAuthorizedCode.ExecuteAsync(tenantId, request, key, ct)
-            : await authorizationCode.ExecuteAsync(tenantId, request, key, ct);
-        return result.IsSuccess && snapshot is not null ? result.Value with { DpopNonce = sender.FreshNonce(snapshot.Tenant) } : result;
+        // Each grant checks the sender constraint (Dpop.SenderConstraint.AtTokenEndpointAsync) as soon as it holds the
+        // tenant, which its first read brings: no read of the tenant here.
+        return request.GrantType == CredentialOfferDocument.PreAuthorizedGrant
+            ? await preAuthorizedCode.ExecuteAsync(tenantId, request, ct)
+            : await authorizationCode.ExecuteAsync(tenantId, request, ct);
     }
 
     /// <summary>What every token request must be before any grant looks at it; null when it is.</summary>
@@ -76,8 +64,8 @@ public sealed class IssueToken(
         if (request.Authentication != ClientAuthentication.None)
             return new WalletError(WalletErrorCode.InvalidClient,
                 "This issuer authenticates no clients (token_endpoint_auth_method none): send client_id alone, without credentials.");
-        if (request.ClientId is { } clientId && (clientId.Length is 0 or > MaxClientIdLength || !clientId.All(c => c is >= ' ' and <= '~')))
-            return WalletError.InvalidRequest($"client_id must be 1 to {MaxClientIdLength} printable ASCII characters.");
+        if (request.ClientId is { } clientId && !Authorization.ClientPolicy.IsWellFormedClientId(clientId))
+            return WalletError.InvalidRequest($"client_id {Authorization.ClientPolicy.ClientIdRule}.");
         return request.GrantType switch
         {
             null or "" => WalletError.InvalidRequest("grant_type is required."),
@@ -106,6 +94,17 @@ public static class TokenRefusalReasons
     public const string RedeemedConcurrently = "redeemed_concurrently";
     public const string CodeMismatch = "code_mismatch";
     public const string IssuerStateUsed = "issuer_state_used";
+
+    /// <summary>
+    /// The answer for an offer that ended, for every grant. A locked offer answers every request alike, right PIN or
+    /// wrong, however it raced with the lock: nothing tells a late right guess from a wrong one.
+    /// </summary>
+    public static WalletError OfferEnded(string reason) => reason == OfferLocked
+        ? LockedOut
+        : WalletError.InvalidGrant($"The offer is no longer valid ({reason.Replace('_', ' ')}).");
+
+    /// <summary>What every request to a locked offer is told.</summary>
+    public static readonly WalletError LockedOut = WalletError.InvalidGrant("The offer is locked after too many wrong PINs.");
 
     /// <summary>Why an offer in <paramref name="state"/> grants no token; null for an active offer.</summary>
     public static string? ForState(OfferState state) => state switch

@@ -66,7 +66,7 @@ public static class WalletHttp
     public static IResult NoContent(string? dpopNonce = null) => new NoStoreResult(null, null, StatusCodes.Status204NoContent, dpopNonce);
 
     /// <summary>The DPoP authentication scheme's name (RFC 9449 §7.1).</summary>
-    public const string DpopScheme = "DPoP";
+    public const string DpopScheme = Core.Dpop.SenderConstraint.Scheme;
 
     /// <summary>
     /// The access token and its scheme from the one Authorization header: <c>Bearer</c> (RFC 6750) or <c>DPoP</c>

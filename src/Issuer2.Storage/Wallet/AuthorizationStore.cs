@@ -21,7 +21,7 @@ internal sealed class AuthorizationStore(WalletWrites writes) : IAuthorizationSt
         Db.Offers.AsNoTracking().FirstOrDefaultAsync(o => o.TenantId == tenantId && o.Id == offerId, ct);
 
     public Task<ProfileVersion?> FindProfileVersionAsync(Guid profileUid, int version, CancellationToken ct) =>
-        Db.ProfileVersions.AsNoTracking().FirstOrDefaultAsync(v => v.ProfileUid == profileUid && v.Version == version, ct);
+        Db.FindProfileVersionAsync(profileUid, version, ct);
 
     public Task<IssuerStateWithOffer?> FindIssuerStateAsync(string tenantId, byte[] stateHash, CancellationToken ct) =>
         (from s in Db.IssuerStates.AsNoTracking()

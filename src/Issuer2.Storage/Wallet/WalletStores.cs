@@ -17,6 +17,14 @@ using Npgsql;
 
 namespace Issuer2.Storage.Wallet;
 
+/// <summary>Reads the wallet adapters share.</summary>
+internal static class WalletReads
+{
+    /// <summary>One stored profile version: what a session or authorization request was made from.</summary>
+    public static Task<ProfileVersion?> FindProfileVersionAsync(this IssuerDbContext db, Guid profileUid, int version, CancellationToken ct) =>
+        db.ProfileVersions.AsNoTracking().FirstOrDefaultAsync(v => v.ProfileUid == profileUid && v.Version == version, ct);
+}
+
 /// <summary>The tenant as wallets see it: a version stamp read on every request, the whole tenant when it moved.</summary>
 internal sealed class TenantSnapshotStore(IssuerDbContext db) : ITenantSnapshotStore
 {
@@ -124,7 +132,7 @@ internal sealed class CredentialIssuanceStore(WalletWrites writes) : ICredential
     internal const string OneCredentialPerSession = "ux_issued_credentials_session_configuration";
 
     public Task<ProfileVersion?> FindProfileVersionAsync(Guid profileUid, int version, CancellationToken ct) =>
-        writes.Db.ProfileVersions.AsNoTracking().FirstOrDefaultAsync(v => v.ProfileUid == profileUid && v.Version == version, ct);
+        writes.Db.FindProfileVersionAsync(profileUid, version, ct);
 
     public async Task<IssueOutcome> IssueAsync(
         ConsumedNonce nonce, IssuedCredential credential, IssuanceSession session, IReadOnlyList<IssuerEvent> events, CancellationToken ct)

@@ -54,8 +54,8 @@ internal sealed partial class TestBed
         DpopNonces = new DpopNonces(Protector, Clock);
         Sender = new SenderConstraint(new DpopProofValidator(DpopNonces, DpopReplays, Clock), DpopNonces);
         IssueToken = new IssueToken(
-            new RedeemPreAuthorizedCode(Directory, new InMemoryTokenRedemptionStore(Db), Journal, Protector, Clock),
-            new RedeemAuthorizationCode(Directory, Authorizations, Journal, Protector, Clock), Directory, Sender);
+            new RedeemPreAuthorizedCode(Directory, new InMemoryTokenRedemptionStore(Db), Journal, Protector, Sender, Clock),
+            new RedeemAuthorizationCode(Directory, Authorizations, Journal, Protector, Sender, Clock));
         AuthorizeAccessToken = new AuthorizeAccessToken(Directory, new InMemorySessionAccessStore(Db), Sender, Clock);
         IssueCredential = new IssueCredential(new InMemoryCredentialIssuanceStore(Db), Journal, Proofs, Nonces, Signers, Protector, Clock);
         RecordNotification = new RecordNotification(new InMemoryNotificationStore(Db), Clock);
