@@ -71,7 +71,8 @@ public static class IssuerHost
         // Secrets: the key-encryption key never lives in the database.
         var kek = KeyEncryptionKeyLoader.Load(options, warn);
         services.AddSingleton(new SecretProtector(kek));
-        services.AddSingleton(new ConfiguredAdminKey(string.IsNullOrEmpty(options.AdminKey) ? null : Secrets.Hash(options.AdminKey)));
+        // Admin keys: at least 128 bits each, reloaded with configuration so the admin key rotates without a restart.
+        services.AddAdminKeys(options);
         var httpUrl = builder.Configuration["Kestrel:Endpoints:Http:Url"]!;
         // One rule for every URL the host publishes or calls (its base URL, tenants' IdPs): https, or http on loopback when allowed.
         var https = new HttpsPolicy(options.AllowInsecureHttp);

@@ -47,7 +47,7 @@ internal sealed class SqlBatch : IAsyncDisposable
 
     /// <summary>Appends an event; on PostgreSQL its transaction id comes from the column's default.</summary>
     public void AddEvent(IssuerEvent e) =>
-        Add($"INSERT INTO events (tenant_id, type, occurred_at, offer_id, session_id, profile_id, detail) VALUES ({P(e.TenantId)}, {P(e.Type)}, {Time(e.OccurredAt)}, {P(e.OfferId)}, {P(e.SessionId)}, {P(e.ProfileId)}, {P(e.Detail)})");
+        Add($"INSERT INTO events (tenant_id, type, occurred_at, offer_id, session_id, profile_id, detail, actor) VALUES ({P(e.TenantId)}, {P(e.Type)}, {Time(e.OccurredAt)}, {P(e.OfferId)}, {P(e.SessionId)}, {P(e.ProfileId)}, {P(e.Detail)}, {P(e.Actor)})");
 
     public async Task ExecuteAsync(CancellationToken ct)
     {

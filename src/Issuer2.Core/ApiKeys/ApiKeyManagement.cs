@@ -40,7 +40,7 @@ public sealed class ApiKeyManagement(ITenantStore tenants, IApiKeyStore keys, IE
         var key = NewKey();
         var record = NewRecord(tenantId, displayName ?? "", key, now, expiresAt is { } e ? Clock.ToMicroseconds(e) : null);
         keys.Add(record);
-        events.Append(IssuerEvent.Create(tenantId, EventTypes.ApiKeyCreated, now, new EventDetails.ApiKeyChanged(record.Id, record.ExpiresAt)));
+        events.Append(IssuerEvent.Create(tenantId, EventTypes.ApiKeyCreated, now, new EventDetails.ApiKeyChanged(record.Id, record.ExpiresAt), actor: caller));
         await unit.SaveChangesAsync(ct);
         return new CreatedApiKey(record, key);
     }
@@ -72,7 +72,7 @@ public sealed class ApiKeyManagement(ITenantStore tenants, IApiKeyStore keys, IE
         if (key.RevokedAt is not null) return key;
         var now = clock.UtcNow();
         key.RevokedAt = now;
-        events.Append(IssuerEvent.Create(tenantId, EventTypes.ApiKeyRevoked, now, new EventDetails.ApiKeyChanged(key.Id)));
+        events.Append(IssuerEvent.Create(tenantId, EventTypes.ApiKeyRevoked, now, new EventDetails.ApiKeyChanged(key.Id), actor: caller));
         await unit.SaveChangesAsync(ct);
         return key;
     }

@@ -20,6 +20,13 @@ public static class ResourceNames
 
     public static string Child(string tenantId, string collection, string id) => $"tenants/{tenantId}/{collection}/{id}";
 
+    /// <summary>The key a caller used: <c>tenants/{tenant}/apiKeys/{id}</c>, or <c>adminKeys/{id}</c> for an admin key.</summary>
+    public static string ApiKey(Caller caller)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        return caller.TenantId is null ? $"adminKeys/{caller.KeyId}" : Child(caller.TenantId, ApiKeys, caller.KeyId);
+    }
+
     public static bool TryParseTenant(string? name, [NotNullWhen(true)] out string? tenantId)
     {
         tenantId = null;

@@ -27,11 +27,18 @@ public sealed class IssuerEvent
     /// <summary>The typed detail as JSON text.</summary>
     public required string Detail { get; init; }
 
+    /// <summary>
+    /// Management events: the API key that made the change, by name (<see cref="ResourceNames.ApiKey"/>); null for
+    /// what wallets and the host do.
+    /// </summary>
+    public string? Actor { get; init; }
+
     /// <summary>Where a reader resumes after this event; opaque to clients.</summary>
     public string Cursor => new EventCursor(TransactionId, Sequence).ToString();
 
     public static IssuerEvent Create<TDetail>(
-        string tenantId, string type, DateTimeOffset at, TDetail detail, string? offerId = null, string? sessionId = null, string? profileId = null) =>
+        string tenantId, string type, DateTimeOffset at, TDetail detail, string? offerId = null, string? sessionId = null, string? profileId = null,
+        Caller? actor = null) =>
         new()
         {
             TenantId = tenantId,
@@ -41,6 +48,7 @@ public sealed class IssuerEvent
             SessionId = sessionId,
             ProfileId = profileId,
             Detail = JsonSerializer.Serialize(detail, CoreJson.Options),
+            Actor = actor is null ? null : ResourceNames.ApiKey(actor),
         };
 }
 

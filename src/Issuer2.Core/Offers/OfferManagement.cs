@@ -157,7 +157,7 @@ public sealed class OfferManagement(
         }
         events.Append(IssuerEvent.Create(tenantId, EventTypes.OfferCreated, now,
             new EventDetails.OfferCreated(profile.Version, offer.Method, offer.Delivery, offer.MaxUses, offer.PinRequired, offer.ExpiresAt),
-            offerId, profileId: profile.ProfileId));
+            offerId, profileId: profile.ProfileId, actor: caller));
 
         try
         {
@@ -208,7 +208,7 @@ public sealed class OfferManagement(
         if (offer is null) return Error.NotFound(name);
         if (offer.RevokedAt is not null) return Error.Precondition(ErrorReasons.OfferNotActive, "The offer is already revoked.");
         var now = clock.UtcNow();
-        Revoke(events, offer, now, "revoked");
+        Revoke(events, offer, now, "revoked", caller);
         try
         {
             await unit.SaveChangesAsync(ct);
@@ -242,10 +242,11 @@ public sealed class OfferManagement(
     }
 
     /// <summary>Marks an offer revoked and appends its event; the caller commits.</summary>
-    public static void Revoke(IEventLog events, Offer offer, DateTimeOffset now, string cause)
+    public static void Revoke(IEventLog events, Offer offer, DateTimeOffset now, string cause, Caller caller)
     {
         offer.RevokedAt = now;
-        events.Append(IssuerEvent.Create(offer.TenantId, EventTypes.OfferRevoked, now, new EventDetails.OfferRevoked(cause), offer.Id, profileId: offer.ProfileId));
+        events.Append(IssuerEvent.Create(
+            offer.TenantId, EventTypes.OfferRevoked, now, new EventDetails.OfferRevoked(cause), offer.Id, profileId: offer.ProfileId, actor: caller));
     }
 
     private sealed record Replay(string OfferUrl, string? Pin);

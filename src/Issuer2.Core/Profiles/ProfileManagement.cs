@@ -57,7 +57,7 @@ public sealed class ProfileManagement(
             Definition = definition, CreatedAt = now, UpdatedAt = now,
         };
         profiles.Add(profile);
-        PublishVersion(profile, tenant, EventTypes.ProfileCreated, now);
+        PublishVersion(profile, tenant, EventTypes.ProfileCreated, now, caller);
         try
         {
             await unit.SaveChangesAsync(ct);
@@ -122,7 +122,7 @@ public sealed class ProfileManagement(
         profile.Scope = definition.Scope;
         profile.Version++;
         profile.UpdatedAt = now;
-        PublishVersion(profile, tenant, EventTypes.ProfileUpdated, now);
+        PublishVersion(profile, tenant, EventTypes.ProfileUpdated, now, caller);
         try
         {
             await unit.SaveChangesAsync(ct);
@@ -149,12 +149,12 @@ public sealed class ProfileManagement(
         if (active.Count > 0 && !revokeOffers)
             return Error.Precondition(ErrorReasons.ProfileInUse,
                 $"{active.Count} active offer(s) use this profile; revoke them first or set revoke_offers.");
-        foreach (var offer in active) OfferManagement.Revoke(events, offer, now, "profile_deleted");
+        foreach (var offer in active) OfferManagement.Revoke(events, offer, now, "profile_deleted", caller);
 
         // The versions stay: offers made from them keep what they were made from.
         profiles.Remove(profile);
         tenant.MetadataVersion++;
-        events.Append(IssuerEvent.Create(tenantId, EventTypes.ProfileDeleted, now, new EventDetails.ProfileChanged(profile.Version, active.Count), profileId: profileId));
+        events.Append(IssuerEvent.Create(tenantId, EventTypes.ProfileDeleted, now, new EventDetails.ProfileChanged(profile.Version, active.Count), profileId: profileId, actor: caller));
         try
         {
             await unit.SaveChangesAsync(ct);
@@ -193,13 +193,13 @@ public sealed class ProfileManagement(
     }
 
     /// <summary>A profile's new version: its immutable snapshot, a new metadata stamp for the tenant, and the event.</summary>
-    private void PublishVersion(Profile p, Tenant tenant, string eventType, DateTimeOffset now)
+    private void PublishVersion(Profile p, Tenant tenant, string eventType, DateTimeOffset now, Caller caller)
     {
         profiles.Add(new ProfileVersion
         {
             ProfileUid = p.Uid, Version = p.Version, TenantId = p.TenantId, ProfileId = p.ProfileId, Definition = p.Definition, CreatedAt = now,
         });
         tenant.MetadataVersion++;
-        events.Append(IssuerEvent.Create(p.TenantId, eventType, now, new EventDetails.ProfileChanged(p.Version), profileId: p.ProfileId));
+        events.Append(IssuerEvent.Create(p.TenantId, eventType, now, new EventDetails.ProfileChanged(p.Version), profileId: p.ProfileId, actor: caller));
     }
 }

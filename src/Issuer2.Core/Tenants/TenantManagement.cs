@@ -57,7 +57,7 @@ public sealed class TenantManagement(
         var key = signingKeys.Create(tenant.Id, now);
         tenants.Add(tenant);
         tenants.Add(key);
-        events.Append(IssuerEvent.Create(tenant.Id, EventTypes.TenantCreated, now, new EventDetails.TenantChanged(tenant.MetadataVersion, key.Kid)));
+        events.Append(IssuerEvent.Create(tenant.Id, EventTypes.TenantCreated, now, new EventDetails.TenantChanged(tenant.MetadataVersion, key.Kid), actor: caller));
         try
         {
             await unit.SaveChangesAsync(ct);
@@ -111,12 +111,12 @@ public sealed class TenantManagement(
         var now = clock.UtcNow();
         tenant.UpdatedAt = now;
         tenant.MetadataVersion++;
-        events.Append(IssuerEvent.Create(tenant.Id, EventTypes.TenantUpdated, now, new EventDetails.TenantChanged(tenant.MetadataVersion)));
+        events.Append(IssuerEvent.Create(tenant.Id, EventTypes.TenantUpdated, now, new EventDetails.TenantChanged(tenant.MetadataVersion), actor: caller));
         // A lower PIN limit locks every offer already at or over it.
         if (tenant.PinAttemptLimit < previousPinLimit)
         {
             offers.LockAtPinLimit(tenant.Id, tenant.PinAttemptLimit, now, locked =>
-                IssuerEvent.Create(tenant.Id, EventTypes.OfferLocked, now, new EventDetails.OfferLocked(locked.Attempts), locked.OfferId, profileId: locked.ProfileId));
+                IssuerEvent.Create(tenant.Id, EventTypes.OfferLocked, now, new EventDetails.OfferLocked(locked.Attempts), locked.OfferId, profileId: locked.ProfileId, actor: caller));
         }
         await unit.SaveChangesAsync(ct);
         return new TenantView(tenant, await tenants.ListSigningKeysAsync([tenantId], ct));
@@ -133,7 +133,7 @@ public sealed class TenantManagement(
         tenant.DeletedAt = now;
         tenant.UpdatedAt = now;
         tenant.MetadataVersion++;
-        events.Append(IssuerEvent.Create(tenant.Id, EventTypes.TenantDeleted, now, new EventDetails.TenantChanged(tenant.MetadataVersion)));
+        events.Append(IssuerEvent.Create(tenant.Id, EventTypes.TenantDeleted, now, new EventDetails.TenantChanged(tenant.MetadataVersion), actor: caller));
         await unit.SaveChangesAsync(ct);
         return true;
     }

@@ -12,7 +12,7 @@ namespace Issuer2.Server.Auth;
 /// call is answered at once with UNAUTHENTICATED and nothing of its body is read. The caller is then available
 /// through <see cref="CallerContext"/>.
 /// </summary>
-internal sealed class ApiKeyMiddleware(RequestDelegate next)
+internal sealed partial class ApiKeyMiddleware(RequestDelegate next, ILogger<ApiKeyMiddleware> log)
 {
     private static readonly string[] OpenServices = ["grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection", "grpc.reflection.v1.ServerReflection"];
 
@@ -31,13 +31,19 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next)
         var result = await authenticator.AuthenticateAsync(authorization.Count == 1 ? authorization[0] : null, context.RequestAborted);
         if (!result.IsSuccess)
         {
-            await GrpcStatusResponse.WriteAsync(context, result.Error.ToRpcException());
+            // The audit line: why, which of our keys (never the key), from where, for what.
+            LogRefused(log, result.Error.Reason, result.Error.KeyId, method.Method.FullName, context.Connection.RemoteIpAddress?.ToString());
+            await GrpcStatusResponse.WriteAsync(context, result.Error.Error.ToRpcException());
             return;
         }
 
         CallerContext.Set(context, result.Value);
         await next(context);
     }
+
+    [LoggerMessage(EventId = 4010, EventName = "AuthenticationRefused", Level = LogLevel.Warning,
+        Message = "gRPC authentication refused: {Reason} (key id {KeyId}) for {Method} from {RemoteAddress}.")]
+    private static partial void LogRefused(ILogger logger, string reason, string? keyId, string method, string? remoteAddress);
 }
 
 /// <summary>Where the authenticated caller of a gRPC call is kept: on its HTTP request, by <see cref="ApiKeyMiddleware"/>.</summary>

@@ -111,6 +111,7 @@ public sealed class SessionEventsGrpcService(SessionEvents events, IOptions<Issu
             Offer = e.OfferId is null ? "" : ResourceNames.Child(e.TenantId, ResourceNames.Offers, e.OfferId),
             Session = e.SessionId is null || (e.OfferId is null && e.ProfileId is null) ? "" : ResourceNames.Session(e.TenantId, e.OfferId, e.ProfileId!, e.SessionId),
             Profile = e.ProfileId is null ? "" : ResourceNames.Child(e.TenantId, ResourceNames.Profiles, e.ProfileId),
+            ApiKey = e.Actor ?? "",
         };
         EventTypeNames.FillDetail(proto, e);
         return proto;

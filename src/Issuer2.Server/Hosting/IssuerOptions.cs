@@ -14,8 +14,11 @@ public sealed class IssuerOptions
     /// <summary>Where the embedded database and a generated key-encryption key live.</summary>
     public string DataDirectory { get; set; } = "data";
 
-    /// <summary>The admin API key; when unset, one is generated on first start and printed once.</summary>
+    /// <summary>The admin API key; when unset (and <see cref="AdminKeys"/> empty), one is generated on first start and printed once.</summary>
     public string? AdminKey { get; set; }
+
+    /// <summary>More admin keys, all valid at once: a rotation adds the new key here, moves the callers, then removes the old one.</summary>
+    public string[] AdminKeys { get; set; } = [];
 
     /// <summary>Base64 of 32 bytes. Required with PostgreSQL (all hosts share it); generated into the data directory for SQLite.</summary>
     public string? KeyEncryptionKey { get; set; }

@@ -7,7 +7,7 @@ namespace Issuer2.Server.Hosting;
 
 /// <summary>Runs before the listeners open: migrates the database, then makes sure an admin key exists.</summary>
 internal sealed partial class StartupTasks(
-    IServiceScopeFactory scopes, IOptions<IssuerOptions> options, ConfiguredAdminKey admin, TimeProvider clock, ILogger<StartupTasks> log)
+    IServiceScopeFactory scopes, IOptions<IssuerOptions> options, ConfiguredAdminKeys admin, TimeProvider clock, ILogger<StartupTasks> log)
     : IHostedService
 {
     /// <summary>The fixed id of the generated admin key, so two hosts starting at once cannot both make one.</summary>
@@ -20,7 +20,7 @@ internal sealed partial class StartupTasks(
         await DatabaseMigrator.MigrateAsync(db, cancellationToken);
         LogMigrated(log, options.Value.Database.Provider);
 
-        if (admin.Hash is not null) return;
+        if (admin.Any) return;
         var keys = scope.ServiceProvider.GetRequiredService<IApiKeyStore>();
         if (await keys.AnyAdminKeyAsync(cancellationToken)) return;
 

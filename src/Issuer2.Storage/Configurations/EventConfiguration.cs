@@ -16,6 +16,7 @@ internal sealed class EventConfiguration : IEntityTypeConfiguration<IssuerEvent>
         b.Property(e => e.OfferId).HasMaxLength(32);
         b.Property(e => e.SessionId).HasMaxLength(32);
         b.Property(e => e.ProfileId).HasMaxLength(64);
+        b.Property(e => e.Actor).HasMaxLength(160);
         b.Ignore(e => e.Cursor);
         // Readers follow one tenant in (transaction id, sequence) order; retention deletes by time.
         b.HasIndex(e => new { e.TenantId, e.TransactionId, e.Sequence });

@@ -8,7 +8,7 @@ namespace Issuer2.Core.Tests.ApiKeys;
 
 public sealed class ApiKeyTests
 {
-    private const string ConfiguredAdminKey = "configured-admin-secret";
+    private const string ConfiguredAdminKey = "configured-admin-secret-0123456789-ABCDEFGHIJ";
     private readonly TestBed _bed = new();
 
     public ApiKeyTests()
@@ -17,7 +17,7 @@ public sealed class ApiKeyTests
     }
 
     private ApiKeyAuthenticator Authenticator(string? adminKey = null) =>
-        new(_bed.ApiKeyStore, new ConfiguredAdminKey(adminKey is null ? null : Secrets.Hash(adminKey)), _bed.Clock);
+        new(_bed.ApiKeyStore, ConfiguredAdminKeys.From([adminKey]).Value, _bed.Clock);
 
     private async Task<CreatedApiKey> CreateKeyAsync(DateTimeOffset? expiresAt = null) =>
         (await _bed.ApiKeys.CreateAsync(TestBed.Admin, TestBed.TenantId, "ci", expiresAt, default)).Value;
@@ -89,18 +89,20 @@ public sealed class ApiKeyTests
     }
 
     [Theory]
-    [InlineData(null)]
-    [InlineData("")]
-    [InlineData("Basic abc")]
-    [InlineData("Bearer")]
-    [InlineData("Bearer ")]
-    [InlineData("Bearer i2_unknownunknownunknownunknownunknownunknow")]
-    [InlineData("Bearer not-our-shape")]
-    public async Task Authenticate_WithoutAUsableKey_IsUnauthenticated(string? header)
+    [InlineData(null, AuthenticationRefusalReasons.Missing)]
+    [InlineData("", AuthenticationRefusalReasons.Missing)]
+    [InlineData("Basic abc", AuthenticationRefusalReasons.NotBearer)]
+    [InlineData("Bearer", AuthenticationRefusalReasons.NotBearer)]
+    [InlineData("Bearer ", AuthenticationRefusalReasons.UnknownKey)]
+    [InlineData("Bearer i2_unknownunknownunknownunknownunknownunknow", AuthenticationRefusalReasons.UnknownKey)]
+    [InlineData("Bearer not-our-shape", AuthenticationRefusalReasons.UnknownKey)]
+    public async Task Authenticate_WithoutAUsableKey_IsUnauthenticated_WithItsReasonAndNoKeyId(string? header, string reason)
     {
         var caller = await Authenticator().AuthenticateAsync(header, default);
 
-        Assert.Equal(ErrorKind.Unauthenticated, caller.Error?.Kind);
+        Assert.Equal(ErrorKind.Unauthenticated, caller.Error?.Error.Kind);
+        Assert.Equal(reason, caller.Error?.Reason);
+        Assert.Null(caller.Error?.KeyId);
     }
 
     [Fact]
@@ -111,7 +113,8 @@ public sealed class ApiKeyTests
 
         var caller = await Authenticator().AuthenticateAsync($"Bearer {created.Key}", default);
 
-        Assert.Equal(ErrorKind.Unauthenticated, caller.Error?.Kind);
+        Assert.Equal(ErrorKind.Unauthenticated, caller.Error?.Error.Kind);
+        Assert.Equal((AuthenticationRefusalReasons.Revoked, created.Record.Id), (caller.Error?.Reason, caller.Error?.KeyId));
     }
 
     [Fact]
@@ -122,7 +125,8 @@ public sealed class ApiKeyTests
 
         var caller = await Authenticator().AuthenticateAsync($"Bearer {created.Key}", default);
 
-        Assert.Equal(ErrorKind.Unauthenticated, caller.Error?.Kind);
+        Assert.Equal(ErrorKind.Unauthenticated, caller.Error?.Error.Kind);
+        Assert.Equal((AuthenticationRefusalReasons.Expired, created.Record.Id), (caller.Error?.Reason, caller.Error?.KeyId));
     }
 
     [Fact]
@@ -133,7 +137,8 @@ public sealed class ApiKeyTests
 
         var caller = await Authenticator().AuthenticateAsync($"Bearer {created.Key}", default);
 
-        Assert.Equal(ErrorKind.Unauthenticated, caller.Error?.Kind);
+        Assert.Equal(ErrorKind.Unauthenticated, caller.Error?.Error.Kind);
+        Assert.Equal(AuthenticationRefusalReasons.TenantDeleted, caller.Error?.Reason);
     }
 
     [Fact]
@@ -154,7 +159,80 @@ public sealed class ApiKeyTests
         var withConfigured = await Authenticator(ConfiguredAdminKey).AuthenticateAsync($"Bearer {generated}", default);
 
         Assert.True(withoutConfigured.Value.IsAdmin);
-        Assert.Equal(ErrorKind.Unauthenticated, withConfigured.Error?.Kind);
+        Assert.Equal(ErrorKind.Unauthenticated, withConfigured.Error?.Error.Kind);
+        Assert.Equal(AuthenticationRefusalReasons.GeneratedAdminKeySuperseded, withConfigured.Error?.Reason);
+    }
+
+    [Fact]
+    public async Task Authenticate_WithConfiguredAdminKey_NamesItByAFingerprintThatIsNotTheKey()
+    {
+        var caller = (await Authenticator(ConfiguredAdminKey).AuthenticateAsync($"Bearer {ConfiguredAdminKey}", default)).Value;
+
+        Assert.Matches(@"\Aconfigured-[0-9a-f]{8}\z", caller.KeyId);
+        Assert.DoesNotContain(caller.KeyId["configured-".Length..], ConfiguredAdminKey, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AdminKeys_DuringARotation_BothAreAdmin_AndAfterTheOldOneIsRemovedItIsRefused()
+    {
+        const string next = "the-next-admin-key-QRSTUVWXYZ-9876543210-abcdefgh";
+        var keys = ConfiguredAdminKeys.From([ConfiguredAdminKey]).Value;
+        var authenticator = new ApiKeyAuthenticator(_bed.ApiKeyStore, keys, _bed.Clock);
+
+        Assert.True(keys.Replace([ConfiguredAdminKey, next]).IsSuccess);
+        var oldDuring = await authenticator.AuthenticateAsync($"Bearer {ConfiguredAdminKey}", default);
+        var newDuring = await authenticator.AuthenticateAsync($"Bearer {next}", default);
+        Assert.True(keys.Replace([next]).IsSuccess);
+        var oldAfter = await authenticator.AuthenticateAsync($"Bearer {ConfiguredAdminKey}", default);
+        var newAfter = await authenticator.AuthenticateAsync($"Bearer {next}", default);
+
+        Assert.True(oldDuring.Value.IsAdmin);
+        Assert.True(newDuring.Value.IsAdmin);
+        Assert.NotEqual(oldDuring.Value.KeyId, newDuring.Value.KeyId);
+        Assert.Equal(AuthenticationRefusalReasons.UnknownKey, oldAfter.Error?.Reason);
+        Assert.Equal(newDuring.Value.KeyId, newAfter.Value.KeyId);
+    }
+
+    [Fact]
+    public async Task AdminKeys_AReloadWithAWeakKey_IsRefusedAndTheKeysInUseStay()
+    {
+        var keys = ConfiguredAdminKeys.From([ConfiguredAdminKey]).Value;
+        var authenticator = new ApiKeyAuthenticator(_bed.ApiKeyStore, keys, _bed.Clock);
+
+        var replaced = keys.Replace([ConfiguredAdminKey, "short"]);
+
+        Assert.False(replaced.IsSuccess);
+        Assert.DoesNotContain("short", replaced.Error, StringComparison.Ordinal);
+        Assert.True((await authenticator.AuthenticateAsync($"Bearer {ConfiguredAdminKey}", default)).Value.IsAdmin);
+    }
+
+    [Theory]
+    [InlineData("too-short-0123456789")]
+    [InlineData("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab")]
+    [InlineData("abababababababababababababababababababab")]
+    [InlineData("0123456789 0123456789 0123456789 0123456789")]
+    public void AdminKeys_BelowTheMinimumStrength_AreRefused(string key)
+    {
+        Assert.NotNull(ConfiguredAdminKeys.Weakness(key));
+        Assert.False(ConfiguredAdminKeys.From([key]).IsSuccess);
+    }
+
+    [Theory]
+    [InlineData("3q2+7wHNzTRE0D2Ew3uHIrZ4KyqlGMDpj5yF1ZkJSb0=")]
+    [InlineData("0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0")]
+    [InlineData("i2_kW9mJx2QpZ7vB4nR8sT1uY6aC3dF5gH0jL2eN7oP9qA")]
+    public void AdminKeys_OfGeneratedShape_AreStrongEnough(string key) => Assert.Null(ConfiguredAdminKeys.Weakness(key));
+
+    [Fact]
+    public async Task ManagementEvents_NameTheApiKeyThatActed()
+    {
+        var created = await CreateKeyAsync();
+        await _bed.ApiKeys.RevokeAsync(TestBed.Admin, TestBed.TenantId, created.Record.Id, default);
+
+        var events = _bed.Db.Events.Where(e => e.Type is EventTypes.ApiKeyCreated or EventTypes.ApiKeyRevoked).ToList();
+
+        Assert.Equal(2, events.Count);
+        Assert.All(events, e => Assert.Equal($"adminKeys/{TestBed.Admin.KeyId}", e.Actor));
     }
 
     [Fact]

@@ -144,6 +144,7 @@ internal sealed class InMemoryDatabase : IUnitOfWork, IEventLog
         OfferId = e.OfferId,
         SessionId = e.SessionId,
         ProfileId = e.ProfileId,
+        Actor = e.Actor,
         Detail = e.Detail,
     });
 }

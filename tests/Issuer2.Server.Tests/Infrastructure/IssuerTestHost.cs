@@ -5,6 +5,7 @@ using Grpc.Net.Client;
 using Issuer2.Core.Events;
 using Issuer2.Grpc.V1;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
@@ -26,6 +27,9 @@ public sealed record TestHostSettings
     public string KeyEncryptionKey { get; init; } = TestEnvironment.NewKeyEncryptionKey();
 
     public LogLevel MinimumLogLevel { get; init; } = LogLevel.Information;
+
+    /// <summary>A JSON configuration file read after the command line and reloaded when it changes, as appsettings.json is.</summary>
+    public string? ReloadableConfigurationFile { get; init; }
 }
 
 /// <summary>The gRPC clients of one caller (one authorization value, or none).</summary>
@@ -143,6 +147,11 @@ public sealed class IssuerTestHost : IAsyncDisposable
         var logs = new LogCapture();
 
         var builder = IssuerHost.CreateBuilder([.. args]);
+        if (settings.ReloadableConfigurationFile is { } file)
+        {
+            builder.Configuration.AddJsonFile(file, optional: false, reloadOnChange: true);
+        }
+
         builder.Services.AddSingleton<TimeProvider>(time);
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(settings.MinimumLogLevel);

@@ -242,6 +242,11 @@ namespace Issuer2.Storage.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Sequence"));
 
+                    b.Property<string>("Actor")
+                        .HasMaxLength(160)
+                        .HasColumnType("character varying(160)")
+                        .HasColumnName("actor");
+
                     b.Property<string>("Detail")
                         .IsRequired()
                         .HasColumnType("text")

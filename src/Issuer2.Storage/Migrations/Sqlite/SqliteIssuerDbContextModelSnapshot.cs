@@ -235,6 +235,11 @@ namespace Issuer2.Storage.Migrations.Sqlite
                         .HasColumnName("sequence")
                         .HasAnnotation("Sqlite:Autoincrement", true);
 
+                    b.Property<string>("Actor")
+                        .HasMaxLength(160)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("actor");
+
                     b.Property<string>("Detail")
                         .IsRequired()
                         .HasColumnType("TEXT")
