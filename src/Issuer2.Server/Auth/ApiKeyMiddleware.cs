@@ -18,9 +18,7 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next)
 
     public async Task InvokeAsync(HttpContext context, ApiKeyAuthenticator authenticator)
     {
-        // Only gRPC methods are guarded here: wallet endpoints authenticate their own way, unknown methods are UNIMPLEMENTED.
-        var method = context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>();
-        if (method is null || OpenServices.Contains(method.Method.ServiceName, StringComparer.Ordinal))
+        if (!IsGuarded(context))
         {
             await next(context);
             return;
@@ -38,6 +36,16 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next)
         CallerContext.Set(context, result.Value);
         await next(context);
     }
+
+    /// <summary>
+    /// Whether the request is a gRPC call that needs an API key. Only gRPC methods are guarded here: wallet endpoints
+    /// authenticate their own way, unknown methods are UNIMPLEMENTED, health and reflection are open.
+    /// </summary>
+    internal static bool IsGuarded(HttpContext context)
+    {
+        var method = context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>();
+        return method is not null && !OpenServices.Contains(method.Method.ServiceName, StringComparer.Ordinal);
+    }
 }
 
 /// <summary>Where the authenticated caller of a gRPC call is kept: on its HTTP request, by <see cref="ApiKeyMiddleware"/>.</summary>
@@ -46,6 +54,9 @@ public static class CallerContext
     private static readonly object Key = new();
 
     internal static void Set(HttpContext context, Caller caller) => context.Items[Key] = caller;
+
+    /// <summary>The caller <see cref="ApiKeyMiddleware"/> authenticated on this request; null when it did not.</summary>
+    internal static Caller? Find(HttpContext context) => context.Items.TryGetValue(Key, out var caller) ? caller as Caller : null;
 
     /// <summary>The caller; the middleware guarantees one on every authenticated method.</summary>
     public static Caller Caller(this ServerCallContext context) =>
