@@ -35,7 +35,9 @@ public sealed class ApiKeyRateLimits : IDisposable
     /// <summary>Whether the address may still try to authenticate (takes nothing); null when it may, else the refusal.</summary>
     internal RpcException? MayAuthenticate(string address)
     {
-        using var lease = _failures.AttemptAcquire(address, 0);
+        // Note: a bucket refills by fractions; a try needs one whole permit left, which a failure would then take.
+        if (_failures.GetStatistics(address) is not { CurrentAvailablePermits: < 1 }) return null;
+        using var lease = _failures.AttemptAcquire(address);
         return lease.IsAcquired ? null : Refusal(lease, "Too many failed authentications from this address");
     }
 

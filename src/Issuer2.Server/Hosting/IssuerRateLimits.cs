@@ -95,7 +95,11 @@ public static class IssuerRateLimits
             o.OnRejected = (rejected, _) => new ValueTask(Refusal(rejected.HttpContext, rejected.Lease).ExecuteAsync(rejected.HttpContext));
         });
 
+        // Parsed now, so that a host with a proxy that is no address does not start.
         var proxies = options.ForwardedHeaders;
+        var knownProxies = proxies.KnownProxies.Select(ParseProxy).ToList();
+        var knownNetworks = proxies.KnownNetworks.Select(ParseNetwork).ToList();
+        if (proxies.ForwardLimit < 1) throw new InvalidOperationException("Issuer2:ForwardedHeaders:ForwardLimit must be at least 1.");
         services.Configure<ForwardedHeadersOptions>(o =>
         {
             o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
@@ -103,8 +107,8 @@ public static class IssuerRateLimits
             // Note: ASP.NET trusts loopback by default; only the configured proxies are trusted here.
             o.KnownProxies.Clear();
             o.KnownIPNetworks.Clear();
-            foreach (var proxy in proxies.KnownProxies) o.KnownProxies.Add(ParseProxy(proxy));
-            foreach (var network in proxies.KnownNetworks) o.KnownIPNetworks.Add(ParseNetwork(network));
+            foreach (var proxy in knownProxies) o.KnownProxies.Add(proxy);
+            foreach (var network in knownNetworks) o.KnownIPNetworks.Add(network);
         });
         return services;
     }

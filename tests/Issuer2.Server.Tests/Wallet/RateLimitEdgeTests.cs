@@ -223,3 +223,37 @@ public sealed class RateLimitEdgeTests
         }
     }
 }
+
+/// <summary>Limits and proxies that cannot be applied keep the host from starting; the scripts' list names every limit.</summary>
+public sealed class RateLimitSettingsTests
+{
+    [Theory]
+    [InlineData("Issuer2:Limits:Token:Burst", "0", "Issuer2:Limits:Token")]
+    [InlineData("Issuer2:Limits:PerOfferSession:PerMinute", "0", "Issuer2:Limits:PerOfferSession")]
+    [InlineData("Issuer2:Limits:FailedAuthentication:PerMinute", "60000001", "Issuer2:Limits:FailedAuthentication")]
+    [InlineData("Issuer2:ForwardedHeaders:KnownProxies:0", "proxy.example", "Issuer2:ForwardedHeaders:KnownProxies")]
+    [InlineData("Issuer2:ForwardedHeaders:KnownNetworks:0", "10.0.0.0", "Issuer2:ForwardedHeaders:KnownNetworks")]
+    public void Startup_SettingThatCannotApply_RefusesToStartNamingIt(string key, string value, string named)
+    {
+        var data = TestEnvironment.NewTempDirectory("limits-config");
+        try
+        {
+            var ex = Assert.Throws<InvalidOperationException>(() => IssuerHost.CreateBuilder([$"--Issuer2:DataDirectory={data}", $"--{key}={value}"]));
+
+            Assert.Contains(named, ex.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            TestEnvironment.DeleteDirectory(data);
+        }
+    }
+
+    [Fact]
+    public void CiLibrary_HighLimits_NameEveryLimit()
+    {
+        var lib = File.ReadAllText(Path.Combine(TestEnvironment.RepoRoot, ".ci", "lib.sh"));
+        var names = TestLimits.High.Keys.Select(k => k.Split(':')[2]).Distinct();
+
+        foreach (var name in names) Assert.Matches($@"for _lib_limit in [^;]*\b{name}\b", lib.Replace("\\\n", " ", StringComparison.Ordinal));
+    }
+}
