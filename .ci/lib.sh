@@ -111,9 +111,19 @@ lib_wait_healthy() {
     return 1
 }
 
+# LIB_HIGH_LIMITS: every rate limit of Issuer2:Limits (src/Issuer2.Server/Hosting/LimitOptions.cs) so high that no
+# benchmark or test load meets one; lib_server_start passes them before its ARG…, which may lower one again.
+LIB_HIGH_LIMITS=()
+for _lib_limit in Metadata OfferResolution Token Nonce Credential Notification Par Authorize Callback Consent \
+    PerOfferResolution PerOfferToken PerOfferSession ApiKey FailedAuthentication; do
+    LIB_HIGH_LIMITS+=("--Issuer2:Limits:$_lib_limit:Burst=1000000" "--Issuer2:Limits:$_lib_limit:PerMinute=60000000")
+done
+unset _lib_limit
+
 # lib_server_start LABEL DIR LOG HTTP_URL GRPC_URL [ARG…]: starts Issuer2.Server in the background from DIR, a copy of
 # its build output (the content root: it holds appsettings.json), listening on HTTP_URL (wallets, /healthz) and
-# GRPC_URL, with plain HTTP allowed, Warning logs and the settings ARG… (--Section:Key=value); output to LOG. Waits up
+# GRPC_URL, with plain HTTP allowed, Warning logs, no rate limit in reach (LIB_HIGH_LIMITS) and the settings ARG…
+# (--Section:Key=value); output to LOG. Waits up
 # to 60 s for /healthz and sets LIB_SERVER_PID; lib_server_stop or the exit stops it. When it exits or does not
 # answer, prints "LABEL exited during start-up" or "LABEL did not answer /healthz within 60 s" and LOG on stderr, and
 # returns 1.
@@ -125,6 +135,7 @@ lib_server_start() {
         --Kestrel:Endpoints:Grpc:Url="$grpc_url" \
         --Issuer2:AllowInsecureHttp=true \
         --Logging:LogLevel:Default=Warning \
+        "${LIB_HIGH_LIMITS[@]}" \
         "$@") >"$log" 2>&1 &
     LIB_SERVER_PID=$!
     LIB_SERVER_PIDS+=("$LIB_SERVER_PID")

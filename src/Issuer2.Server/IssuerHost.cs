@@ -135,6 +135,9 @@ public static class IssuerHost
                 .WithExposedHeaders("Grpc-Status", "Grpc-Message", "Grpc-Encoding", "Grpc-Accept-Encoding", "Grpc-Status-Details-Bin")));
         }
 
+        // Rate limits (per address, per offer, per API key) and the trusted proxies: per host, in memory.
+        services.AddIssuerRateLimits(options);
+
         services.AddHostedService<StartupTasks>();
         services.AddHostedService<Maintenance>();
         return builder;
@@ -146,15 +149,20 @@ public static class IssuerHost
         var app = builder.Build();
         var options = app.Services.GetRequiredService<IOptions<IssuerOptions>>().Value;
 
+        // The client address, scheme and host from the configured proxies only, before routing and the limits.
+        app.UseIssuerForwardedHeaders();
         app.UseRouting();
         if (options.CorsOrigins.Length > 0) app.UseCors();
         app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
+        app.UseIssuerRateLimits();
         // A database that is unavailable for now: wallets 503 + Retry-After, gRPC UNAVAILABLE (the API-key lookup
         // below included; inside a service the error interceptor answers). Inside gRPC-Web, so its calls get the same.
         app.UseMiddleware<DatabaseUnavailableMiddleware>();
         // Every gRPC and gRPC-Web call (health and reflection aside) is authenticated before its body is read; a message
         // that cannot be read is INVALID_ARGUMENT.
+        app.UseMiddleware<ApiKeyGuessingLimitMiddleware>();
         app.UseMiddleware<ApiKeyMiddleware>();
+        app.UseMiddleware<ApiKeyRateLimitMiddleware>();
         app.UseMiddleware<MalformedMessageMiddleware>();
 
         app.MapGrpcService<TenantGrpcService>();

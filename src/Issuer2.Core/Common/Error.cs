@@ -22,6 +22,9 @@ public sealed record FieldViolation(string Field, string Description);
 /// <summary>An expected failure: a value, never an exception.</summary>
 public sealed record Error(ErrorKind Kind, string Reason, string Message, IReadOnlyList<FieldViolation> Violations)
 {
+    /// <summary>When set, the caller may retry after this long (sent as <c>google.rpc.RetryInfo</c>).</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     public static Error Invalid(IReadOnlyList<FieldViolation> violations) =>
         new(ErrorKind.InvalidArgument, ErrorReasons.InvalidArgument,
             violations.Count == 1 ? $"{violations[0].Field}: {violations[0].Description}" : $"The request has {violations.Count} invalid fields.",
@@ -38,6 +41,10 @@ public sealed record Error(ErrorKind Kind, string Reason, string Message, IReadO
     public static Error PermissionDenied(string message) => new(ErrorKind.PermissionDenied, ErrorReasons.PermissionDenied, message, []);
 
     public static Error Unauthenticated(string message) => new(ErrorKind.Unauthenticated, ErrorReasons.Unauthenticated, message, []);
+
+    /// <summary>A rate limit refused the call: RESOURCE_EXHAUSTED <c>RATE_LIMITED</c>, retry after <paramref name="retryAfter"/>.</summary>
+    public static Error RateLimited(string message, TimeSpan retryAfter) =>
+        new(ErrorKind.ResourceExhausted, ErrorReasons.RateLimited, message, []) { RetryAfter = retryAfter };
 
     public static Error ConcurrentUpdate(string what) =>
         new(ErrorKind.Aborted, ErrorReasons.ConcurrentUpdate, $"{what} was changed by another request at the same time; retry.", []);
@@ -68,4 +75,5 @@ public static class ErrorReasons
     public const string SubscriberLagging = "SUBSCRIBER_LAGGING";
     public const string DatabaseUnavailable = "DATABASE_UNAVAILABLE";
     public const string HostStopping = "HOST_STOPPING";
+    public const string RateLimited = "RATE_LIMITED";
 }

@@ -30,7 +30,7 @@ public interface IOfferResolutionStore
 /// code; an authorization code offer with issuer_state INCLUDE a fresh single-use, short-lived issuer_state (consumed
 /// with one use of the offer at the token endpoint); one with OMIT nothing (wallet-initiated issuance, §3.4).
 /// </summary>
-public sealed class ResolveOffer(TenantDirectory tenants, IOfferResolutionStore store, TimeProvider clock)
+public sealed class ResolveOffer(TenantDirectory tenants, IOfferResolutionStore store, IRateGate gate, TimeProvider clock)
 {
     /// <summary>The Credential Offer object as JSON text.</summary>
     public async Task<Result<string, WalletError>> ExecuteAsync(string tenantId, string uriToken, CancellationToken ct)
@@ -42,6 +42,8 @@ public sealed class ResolveOffer(TenantDirectory tenants, IOfferResolutionStore 
         var now = clock.UtcNow();
         if (found is null || found.Offer.StateAt(now) != OfferState.Active) return notFound;
         var offer = found.Offer;
+        // One offer's link resolved too often (by any number of wallets): refused before anything is minted.
+        if (gate.Refusal(OfferLimit.Resolution, tenantId, offer.Id) is { } limited) return limited;
         var snapshot = await tenants.GetAsync(tenantId, found.TenantVersion, ct);
         if (snapshot is null) return notFound;
         var credentialIssuer = snapshot.Tenant.CredentialIssuer;

@@ -38,7 +38,7 @@ public interface ISessionAccessStore
 /// Unknown, expired and other tenants' tokens, and tokens of revoked offers, are invalid_token; a DPoP-bound token
 /// needs the DPoP scheme and a proof of its key.
 /// </summary>
-public sealed class AuthorizeAccessToken(TenantDirectory tenants, ISessionAccessStore store, Dpop.SenderConstraint sender, TimeProvider clock)
+public sealed class AuthorizeAccessToken(TenantDirectory tenants, ISessionAccessStore store, Dpop.SenderConstraint sender, IRateGate gate, TimeProvider clock)
 {
     public const int MaxTokenLength = 128;
 
@@ -53,6 +53,8 @@ public sealed class AuthorizeAccessToken(TenantDirectory tenants, ISessionAccess
         if (string.IsNullOrEmpty(accessToken) || accessToken.Length > MaxTokenLength) return invalid;
         var access = await store.FindSessionByTokenAsync(tenantId, Secrets.Hash(accessToken), ct);
         if (access is null || access.TokenExpiresAt <= clock.UtcNow() || access.Offer?.RevokedAt is not null) return invalid;
+        // Too many credential and notification requests for the sessions of one offer: refused before the body is read.
+        if (access.Session.OfferId is { } offerId && gate.Refusal(OfferLimit.Session, tenantId, offerId) is { } limited) return limited;
         var snapshot = await tenants.GetAsync(tenantId, access.TenantVersion, ct);
         if (snapshot is null) return invalid;
         var refused = await sender.CheckResourceAsync(snapshot.Tenant, request.Scheme!, accessToken, access.DpopJkt, request.Dpop, request.Method, request.Path, ct);

@@ -15,7 +15,7 @@ namespace Issuer2.Core.Tokens;
 /// one transaction. A code used again revokes the token its first use produced (RFC 6749 §4.1.2).
 /// </summary>
 public sealed class RedeemAuthorizationCode(
-    TenantDirectory tenants, IAuthorizationStore store, IEventJournal journal, SecretProtector protector, Dpop.SenderConstraint sender, TimeProvider clock)
+    TenantDirectory tenants, IAuthorizationStore store, IEventJournal journal, SecretProtector protector, Dpop.SenderConstraint sender, IRateGate gate, TimeProvider clock)
 {
     /// <summary>Redeems the code; the token is bound to the key the request's DPoP proof proved, if any (RFC 9449).</summary>
     public async Task<Result<TokenResponse, WalletError>> ExecuteAsync(string tenantId, TokenRequest request, CancellationToken ct)
@@ -47,6 +47,9 @@ public sealed class RedeemAuthorizationCode(
         if (request.Code.Length > 128) return invalidCode;
         var a = await store.FindByCodeAsync(tenant.Id, Secrets.Hash(request.Code), ct);
         if (a is null) return invalidCode;
+        // Too many token requests for the offer this code came from: refused before anything is decided or written
+        // (a replayed code's revocation included; it happens on the next request the limit lets through).
+        if (a.OfferId is not null && gate.Refusal(OfferLimit.Token, tenant.Id, a.OfferId) is { } limited) return limited;
         var now = clock.UtcNow();
         if (a.Stage == AuthorizationStage.Redeemed)
         {

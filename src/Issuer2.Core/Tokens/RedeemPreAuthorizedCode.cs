@@ -47,7 +47,7 @@ public interface ITokenRedemptionStore
 /// wrong PIN consumes nothing but counts an attempt, and locks the offer at the tenant's limit.
 /// </summary>
 public sealed class RedeemPreAuthorizedCode(
-    TenantDirectory tenants, ITokenRedemptionStore store, IEventJournal journal, SecretProtector protector, Dpop.SenderConstraint sender, TimeProvider clock)
+    TenantDirectory tenants, ITokenRedemptionStore store, IEventJournal journal, SecretProtector protector, Dpop.SenderConstraint sender, IRateGate gate, TimeProvider clock)
 {
     /// <summary>Redeems the code; the token is bound to the key the request's DPoP proof proved, if any (RFC 9449).</summary>
     public async Task<Result<TokenResponse, WalletError>> ExecuteAsync(string tenantId, TokenRequest request, CancellationToken ct)
@@ -63,6 +63,8 @@ public sealed class RedeemPreAuthorizedCode(
         if (request.PreAuthorizedCode.Length > 128) return invalidCode;
         var found = await store.FindCodeAsync(tenantId, Secrets.Hash(request.PreAuthorizedCode), ct);
         if (found is null) return invalidCode;
+        // Too many token requests for this code's offer: refused before anything is decided or written.
+        if (gate.Refusal(OfferLimit.Token, tenantId, found.Offer.Id) is { } limited) return limited;
         var snapshot = await tenants.GetAsync(tenantId, found.TenantVersion, ct);
         if (snapshot is null) return invalidCode;
         // The sender constraint before anything is decided about the code.

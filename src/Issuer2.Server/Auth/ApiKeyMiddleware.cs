@@ -18,9 +18,7 @@ internal sealed partial class ApiKeyMiddleware(RequestDelegate next, ILogger<Api
 
     public async Task InvokeAsync(HttpContext context, ApiKeyAuthenticator authenticator)
     {
-        // Only gRPC methods are guarded here: wallet endpoints authenticate their own way, unknown methods are UNIMPLEMENTED.
-        var method = context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>();
-        if (method is null || OpenServices.Contains(method.Method.ServiceName, StringComparer.Ordinal))
+        if (!IsGuarded(context))
         {
             await next(context);
             return;
@@ -32,7 +30,8 @@ internal sealed partial class ApiKeyMiddleware(RequestDelegate next, ILogger<Api
         if (!result.IsSuccess)
         {
             // The audit line: why, which of our keys (never the key), from where, for what.
-            LogRefused(log, result.Error.Reason, result.Error.KeyId, method.Method.FullName, context.Connection.RemoteIpAddress?.ToString());
+            var method = context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>()?.Method.FullName ?? context.Request.Path.Value ?? "";
+            LogRefused(log, result.Error.Reason, result.Error.KeyId, method, context.Connection.RemoteIpAddress?.ToString());
             await GrpcStatusResponse.WriteAsync(context, result.Error.Error.ToRpcException());
             return;
         }
@@ -44,6 +43,16 @@ internal sealed partial class ApiKeyMiddleware(RequestDelegate next, ILogger<Api
     [LoggerMessage(EventId = 4010, EventName = "AuthenticationRefused", Level = LogLevel.Warning,
         Message = "gRPC authentication refused: {Reason} (key id {KeyId}) for {Method} from {RemoteAddress}.")]
     private static partial void LogRefused(ILogger logger, string reason, string? keyId, string method, string? remoteAddress);
+
+    /// <summary>
+    /// Whether the request is a gRPC call that needs an API key. Only gRPC methods are guarded here: wallet endpoints
+    /// authenticate their own way, unknown methods are UNIMPLEMENTED, health and reflection are open.
+    /// </summary>
+    internal static bool IsGuarded(HttpContext context)
+    {
+        var method = context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>();
+        return method is not null && !OpenServices.Contains(method.Method.ServiceName, StringComparer.Ordinal);
+    }
 }
 
 /// <summary>Where the authenticated caller of a gRPC call is kept: on its HTTP request, by <see cref="ApiKeyMiddleware"/>.</summary>
@@ -52,6 +61,9 @@ public static class CallerContext
     private static readonly object Key = new();
 
     internal static void Set(HttpContext context, Caller caller) => context.Items[Key] = caller;
+
+    /// <summary>The caller <see cref="ApiKeyMiddleware"/> authenticated on this request; null when it did not.</summary>
+    internal static Caller? Find(HttpContext context) => context.Items.TryGetValue(Key, out var caller) ? caller as Caller : null;
 
     /// <summary>The caller; the middleware guarantees one on every authenticated method.</summary>
     public static Caller Caller(this ServerCallContext context) =>

@@ -33,6 +33,7 @@ public static class Errors
             Message = error.Message,
             Details = { Any.Pack(new ErrorInfo { Reason = error.Reason, Domain = ErrorReasons.Domain }) },
         };
+        if (error.RetryAfter is { } retryAfter) status.Details.Add(Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(retryAfter) }));
         if (error.Violations.Count > 0)
         {
             var bad = new BadRequest();

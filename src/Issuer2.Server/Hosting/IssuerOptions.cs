@@ -33,6 +33,10 @@ public sealed class IssuerOptions
 
     public EventOptions Events { get; set; } = new();
 
+    public LimitOptions Limits { get; set; } = new();
+
+    public TrustedProxyOptions ForwardedHeaders { get; set; } = new();
+
     /// <summary>How often expired one-time rows are purged, and how many per batch.</summary>
     public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromMinutes(1);
 

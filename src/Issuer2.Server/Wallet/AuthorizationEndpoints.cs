@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Issuer2.Core.Authorization;
 using Issuer2.Core.Wallet;
+using Issuer2.Server.Hosting;
 using Microsoft.Extensions.Primitives;
 
 namespace Issuer2.Server.Wallet;
@@ -17,15 +18,15 @@ public static class AuthorizationEndpoints
     private static readonly string[] Parameters =
         ["client_id", "response_type", "redirect_uri", "code_challenge", "code_challenge_method", "scope", "authorization_details", "issuer_state", "state", "resource", "request_uri", "dpop_jkt"];
 
-    /// <summary>Maps each path with its handler per method (the caller answers other methods with 405).</summary>
-    public static void Map(Action<string, (string Method, Delegate Handler)[]> only)
+    /// <summary>Maps each path with its per-address limit and its handler per method (the caller answers other methods with 405).</summary>
+    public static void Map(Action<string, AddressLimit, (string Method, Delegate Handler)[]> only)
     {
         ArgumentNullException.ThrowIfNull(only);
-        only("/{tenant}/par", [(HttpMethods.Post, PushAsync)]);
-        only("/{tenant}/authorize", [(HttpMethods.Get, AuthorizeAsync)]);
-        only("/{tenant}/idp/callback", [(HttpMethods.Get, CallbackAsync)]);
+        only("/{tenant}/par", AddressLimit.Par, [(HttpMethods.Post, PushAsync)]);
+        only("/{tenant}/authorize", AddressLimit.Authorize, [(HttpMethods.Get, AuthorizeAsync)]);
+        only("/{tenant}/idp/callback", AddressLimit.Callback, [(HttpMethods.Get, CallbackAsync)]);
         // The consent form posts back to the page's own URL.
-        only("/{tenant}/consent", [(HttpMethods.Get, ShowConsentAsync), (HttpMethods.Post, DecideAsync)]);
+        only("/{tenant}/consent", AddressLimit.Consent, [(HttpMethods.Get, ShowConsentAsync), (HttpMethods.Post, DecideAsync)]);
     }
 
     private static async Task<IResult> PushAsync(HttpRequest request, string tenant, PushAuthorizationRequest push, CancellationToken ct)
@@ -105,8 +106,15 @@ public static class AuthorizationEndpoints
         _ => throw new InvalidOperationException("Unknown outcome."),
     };
 
-    private static HtmlResult Page(WalletError error) =>
-        new HtmlResult(error.Code == WalletErrorCode.NotFound ? StatusCodes.Status404NotFound : StatusCodes.Status400BadRequest, ErrorPage(error));
+    private static HtmlResult Page(WalletError error) => new(error.Code switch
+    {
+        WalletErrorCode.NotFound => StatusCodes.Status404NotFound,
+        WalletErrorCode.RateLimited => StatusCodes.Status429TooManyRequests,
+        _ => StatusCodes.Status400BadRequest,
+    }, ErrorPage(error), error.RetryAfter);
+
+    /// <summary>The page a browser step answers a refusal with (its status, its strict headers), e.g. a rate limit's 429.</summary>
+    internal static IResult RefusalPage(WalletError error) => Page(error);
 
     private static string E(string text) => WebUtility.HtmlEncode(text);
 
@@ -149,13 +157,14 @@ public static class AuthorizationEndpoints
         response.Headers["Referrer-Policy"] = "no-referrer";
     }
 
-    private sealed class HtmlResult(int status, string html) : IResult
+    private sealed class HtmlResult(int status, string html, TimeSpan? retryAfter = null) : IResult
     {
         public Task ExecuteAsync(HttpContext httpContext)
         {
             var response = httpContext.Response;
             response.StatusCode = status;
             Secure(response);
+            if (retryAfter is { } wait) response.Headers.RetryAfter = Hosting.DatabaseUnavailableMiddleware.RetryAfterSeconds(wait);
             response.ContentType = "text/html; charset=utf-8";
             return response.WriteAsync(html);
         }

@@ -8,6 +8,7 @@ using Issuer2.Core.Offers;
 using Issuer2.Core.Sessions;
 using Issuer2.Core.Tokens;
 using Issuer2.Core.Wallet;
+using Issuer2.Server.Hosting;
 
 namespace Issuer2.Server.Wallet;
 
@@ -31,17 +32,17 @@ public static class WalletEndpoints
         Get(app, $"/{{tenant}}/.well-known/{OAuthAuthorizationServer}", (s) => s.AuthorizationServerMetadata);
         Get(app, $"/.well-known/{JwtVcIssuer}/{{tenant}}", (s) => s.JwtVcIssuerMetadata);
 
-        Only(app, "/{tenant}/offers/{token}", HttpMethods.Get, ResolveOfferAsync);
-        Only(app, "/{tenant}/token", HttpMethods.Post, TokenAsync);
-        Only(app, "/{tenant}/nonce", HttpMethods.Post, NonceAsync);
-        Only(app, "/{tenant}/credential", HttpMethods.Post, CredentialAsync);
-        Only(app, "/{tenant}/notification", HttpMethods.Post, NotificationAsync);
-        AuthorizationEndpoints.Map((pattern, handlers) => Only(app, pattern, handlers));
+        Only(app, "/{tenant}/offers/{token}", AddressLimit.OfferResolution, HttpMethods.Get, ResolveOfferAsync);
+        Only(app, "/{tenant}/token", AddressLimit.Token, HttpMethods.Post, TokenAsync);
+        Only(app, "/{tenant}/nonce", AddressLimit.Nonce, HttpMethods.Post, NonceAsync);
+        Only(app, "/{tenant}/credential", AddressLimit.Credential, HttpMethods.Post, CredentialAsync);
+        Only(app, "/{tenant}/notification", AddressLimit.Notification, HttpMethods.Post, NotificationAsync);
+        AuthorizationEndpoints.Map((pattern, limit, handlers) => Only(app, pattern, limit, handlers));
         return app;
     }
 
     private static void Get(IEndpointRouteBuilder app, string pattern, Func<TenantSnapshot, string> document) =>
-        Only(app, pattern, HttpMethods.Get, async (HttpContext http, string tenant, TenantDirectory tenants, CancellationToken ct) =>
+        Only(app, pattern, AddressLimit.Metadata, HttpMethods.Get, async (HttpContext http, string tenant, TenantDirectory tenants, CancellationToken ct) =>
         {
             var snapshot = await tenants.FindAsync(tenant, ct);
             return snapshot is null
@@ -50,12 +51,17 @@ public static class WalletEndpoints
         });
 
     /// <summary>Maps the handler for one method and answers every other method with 405 and a JSON error.</summary>
-    private static void Only(IEndpointRouteBuilder app, string pattern, string method, Delegate handler) => Only(app, pattern, (method, handler));
+    private static void Only(IEndpointRouteBuilder app, string pattern, AddressLimit limit, string method, Delegate handler) =>
+        Only(app, pattern, limit, (method, handler));
 
-    /// <summary>Maps a handler per method and answers every other method with 405 and a JSON error.</summary>
-    private static void Only(IEndpointRouteBuilder app, string pattern, params (string Method, Delegate Handler)[] handlers)
+    /// <summary>
+    /// Maps a handler per method and answers every other method with 405 and a JSON error; every method of the path is
+    /// under the path's per-address rate limit.
+    /// </summary>
+    private static void Only(IEndpointRouteBuilder app, string pattern, AddressLimit limit, params (string Method, Delegate Handler)[] handlers)
     {
-        foreach (var (method, handler) in handlers) app.MapMethods(pattern, [method], handler).DisableAntiforgery();
+        var policy = IssuerRateLimits.Policy(limit);
+        foreach (var (method, handler) in handlers) app.MapMethods(pattern, [method], handler).DisableAntiforgery().RequireRateLimiting(policy);
         var allowed = string.Join(", ", handlers.Select(h => h.Method));
         string[] others = [.. new[] { HttpMethods.Get, HttpMethods.Post, HttpMethods.Put, HttpMethods.Delete, HttpMethods.Patch, HttpMethods.Head, HttpMethods.Options }
             .Where(m => handlers.All(h => h.Method != m))];
@@ -63,7 +69,7 @@ public static class WalletEndpoints
         {
             http.Response.Headers.Allow = allowed;
             return WalletHttp.Error(WalletEndpointKind.Other, WalletError.InvalidRequest($"Use {allowed}."), StatusCodes.Status405MethodNotAllowed);
-        });
+        }).RequireRateLimiting(policy);
     }
 
     /// <summary>How a resource request presents its token: scheme, token, DPoP proof, and the method and path the proof must name.</summary>

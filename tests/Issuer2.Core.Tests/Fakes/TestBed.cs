@@ -49,14 +49,14 @@ internal sealed partial class TestBed
         Nonces = new NonceService(Protector, Clock);
         Proofs = new ProofValidator(Clock);
         Signers = new SignerCache(new SigningKeys(Protector));
-        ResolveOffer = new ResolveOffer(Directory, new InMemoryOfferResolutionStore(Db), Clock);
+        ResolveOffer = new ResolveOffer(Directory, new InMemoryOfferResolutionStore(Db), Gate, Clock);
         Authorizations = new InMemoryAuthorizationStore(Db);
         DpopNonces = new DpopNonces(Protector, Clock);
         Sender = new SenderConstraint(new DpopProofValidator(DpopNonces, DpopReplays, Clock), DpopNonces);
         IssueToken = new IssueToken(
-            new RedeemPreAuthorizedCode(Directory, new InMemoryTokenRedemptionStore(Db), Journal, Protector, Sender, Clock),
-            new RedeemAuthorizationCode(Directory, Authorizations, Journal, Protector, Sender, Clock));
-        AuthorizeAccessToken = new AuthorizeAccessToken(Directory, new InMemorySessionAccessStore(Db), Sender, Clock);
+            new RedeemPreAuthorizedCode(Directory, new InMemoryTokenRedemptionStore(Db), Journal, Protector, Sender, Gate, Clock),
+            new RedeemAuthorizationCode(Directory, Authorizations, Journal, Protector, Sender, Gate, Clock));
+        AuthorizeAccessToken = new AuthorizeAccessToken(Directory, new InMemorySessionAccessStore(Db), Sender, Gate, Clock);
         IssueCredential = new IssueCredential(new InMemoryCredentialIssuanceStore(Db), Journal, Proofs, Nonces, Signers, Protector, Clock);
         RecordNotification = new RecordNotification(new InMemoryNotificationStore(Db), Clock);
         IssueNonce = new IssueNonce(Directory, Nonces, Sender);
@@ -65,6 +65,9 @@ internal sealed partial class TestBed
     }
 
     public FakeTimeProvider Clock { get; } = new(Start);
+
+    /// <summary>The per-offer rate gate: grants every permit until a test closes a limit.</summary>
+    public FakeRateGate Gate { get; } = new();
 
     internal InMemoryAuthorizationStore Authorizations { get; }
 

@@ -30,6 +30,9 @@ public sealed record TestHostSettings
 
     /// <summary>A JSON configuration file read after the command line and reloaded when it changes, as appsettings.json is.</summary>
     public string? ReloadableConfigurationFile { get; init; }
+
+    /// <summary>More settings ("Section:Key" to value), applied last: e.g. a rate limit a test lowers.</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>The gRPC clients of one caller (one authorization value, or none).</summary>
@@ -141,6 +144,12 @@ public sealed class IssuerTestHost : IAsyncDisposable
         if (settings.ConnectionString is not null)
         {
             args.Add($"--Issuer2:Database:ConnectionString={settings.ConnectionString}");
+        }
+
+        // Limits no test meets, then the test's own settings (a later argument wins).
+        foreach (var (key, value) in TestLimits.High.Concat(settings.Settings))
+        {
+            args.Add($"--{key}={value}");
         }
 
         var time = new FakeTimeProvider(WholeSeconds(DateTimeOffset.UtcNow));

@@ -71,7 +71,8 @@ public sealed class ServerProcess : IAsyncDisposable
         start.ArgumentList.Add($"--Kestrel:Endpoints:Grpc:Url={grpcUrl}");
         start.ArgumentList.Add($"--Issuer2:PublicBaseUrl={publicBaseUrl ?? httpUrl}");
         start.ArgumentList.Add("--Issuer2:AllowInsecureHttp=true");
-        foreach (var (key, value) in settings)
+        // Limits no test meets, then the test's own settings (a later argument wins).
+        foreach (var (key, value) in TestLimits.High.Concat(settings))
         {
             start.ArgumentList.Add($"--{key}={value}");
         }
