@@ -27,6 +27,9 @@ public enum WalletErrorCode
     TemporarilyUnavailable,
     InvalidDpopProof,
     UseDpopNonce,
+
+    /// <summary>RFC 6585 §4: a limit or cap was reached (HTTP 429 with <c>Retry-After</c>); sent as <c>temporarily_unavailable</c>.</summary>
+    TooManyRequests,
 }
 
 /// <summary>The spec strings of <see cref="WalletErrorCode"/>: written here once, never retyped elsewhere.</summary>
@@ -92,6 +95,8 @@ public static class WalletErrors
         WalletErrorCode.TemporarilyUnavailable => TemporarilyUnavailable,
         WalletErrorCode.InvalidDpopProof => InvalidDpopProof,
         WalletErrorCode.UseDpopNonce => UseDpopNonce,
+        // Note: OAuth has no code of its own for 429; temporarily_unavailable (RFC 6749 §4.1.2.1) says "try again later".
+        WalletErrorCode.TooManyRequests => TemporarilyUnavailable,
     };
 }
 
@@ -110,6 +115,9 @@ public sealed record WalletError(WalletErrorCode Code, string Description)
     /// <summary>At a protected resource: answer with the <c>DPoP</c> authentication scheme's challenge (RFC 9449 §7.1) rather than Bearer's.</summary>
     public bool DpopChallenge { get; init; }
 
+    /// <summary>How long the wallet should wait before it retries: sent as <c>Retry-After</c> in whole seconds (RFC 9110 §10.2.3).</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     public static WalletError InvalidRequest(string description) => new(WalletErrorCode.InvalidRequest, description);
 
     public static WalletError InvalidGrant(string description) => new(WalletErrorCode.InvalidGrant, description);
@@ -125,6 +133,10 @@ public sealed record WalletError(WalletErrorCode Code, string Description)
     public static WalletError Denied(string description) => new(WalletErrorCode.CredentialRequestDenied, description);
 
     public static WalletError NotFound(string description) => new(WalletErrorCode.NotFound, description);
+
+    /// <summary>RFC 6585 §4: too many requests for now; retry after <paramref name="retryAfter"/>.</summary>
+    public static WalletError TooManyRequests(string description, TimeSpan retryAfter) =>
+        new(WalletErrorCode.TooManyRequests, description) { RetryAfter = retryAfter };
 
     public override string ToString() => $"{SpecCode}: {Description}";
 }

@@ -30,6 +30,8 @@ public sealed class IssuerOptions
 
     public EventOptions Events { get; set; } = new();
 
+    public CapsOptions Caps { get; set; } = new();
+
     /// <summary>How often expired one-time rows are purged, and how many per batch.</summary>
     public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromMinutes(1);
 

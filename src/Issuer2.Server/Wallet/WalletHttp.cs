@@ -54,6 +54,8 @@ public static class WalletHttp
         WalletErrorCode.InvalidDpopProof or WalletErrorCode.UseDpopNonce =>
             kind == WalletEndpointKind.Resource ? StatusCodes.Status401Unauthorized : StatusCodes.Status400BadRequest,
         WalletErrorCode.TemporarilyUnavailable => StatusCodes.Status503ServiceUnavailable,
+        // RFC 6585 §4, with Retry-After (WalletError.RetryAfter).
+        WalletErrorCode.TooManyRequests => StatusCodes.Status429TooManyRequests,
     };
 
     public static IResult Error(WalletEndpointKind kind, WalletError error, int? status = null) =>
@@ -257,6 +259,8 @@ public static class WalletHttp
                         : new StringValues($"Bearer error=\"{error.SpecCode}\", error_description=\"{description}\"");
             }
             if (error.DpopNonce is not null) response.Headers[DpopNonceHeader] = error.DpopNonce;
+            if (error.RetryAfter is { } retryAfter)
+                response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
             response.StatusCode = status;
             response.Headers.CacheControl = "no-store";
             response.ContentType = "application/json";
