@@ -237,7 +237,10 @@ internal sealed class EventJournal(WalletWrites writes) : IEventJournal
     }
 }
 
-/// <summary>Retention of codes, issuer_states, access tokens, consumed nonces and seen DPoP proofs: short batches of the oldest expired rows.</summary>
+/// <summary>
+/// Retention of codes, issuer_states, authorizations, access tokens, consumed nonces and seen DPoP proofs (short batches of
+/// the oldest expired rows), and of issuance sessions with their issued-credential records past their retention.
+/// </summary>
 internal sealed class WalletRetention(IssuerDbContext db) : IWalletRetention
 {
     public async Task<int> PurgeExpiredAsync(DateTimeOffset now, int batchSize, CancellationToken ct) =>
@@ -249,6 +252,30 @@ internal sealed class WalletRetention(IssuerDbContext db) : IWalletRetention
         + await PurgeAsync(db.ConsumedNonces, n => n.ExpiresAt, now, batchSize, ct)
         + await PurgeAsync(db.DpopProofs, p => p.ExpiresAt, now, batchSize, ct)
         + await ForgetSignInClaimsAsync(now, ct);
+
+    public async Task<int> PurgeEndedSessionsAsync(SessionRetention retention, DateTimeOffset now, int batchSize, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(retention);
+        // Core's rule (SessionRetention.EndOf <= Cutoff): the token ended before the cutoff, and no credential of the
+        // session expires after it. A live access token keeps its session whatever the dates say.
+        var cutoff = retention.Cutoff(now);
+        var createdCutoff = retention.CreatedCutoff(now);
+        var ids = await db.Sessions.AsNoTracking()
+            .Where(s => s.CreatedAt <= createdCutoff)
+            .Where(s => !db.IssuedCredentials.Any(c => c.SessionId == s.Id && c.ExpiresAt > cutoff))
+            .Where(s => !db.AccessTokens.Any(t => t.SessionId == s.Id && t.ExpiresAt > now))
+            .OrderBy(s => s.CreatedAt).Select(s => s.Id).Take(batchSize).ToListAsync(ct);
+        if (ids.Count == 0) return 0;
+
+        // Note: nothing can add to these sessions meanwhile: a credential needs the session's live access token.
+        db.Database.AutoSavepointsEnabled = false;
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await db.IssuedCredentials.Where(c => ids.Contains(c.SessionId)).ExecuteDeleteAsync(ct);
+        await db.AccessTokens.Where(t => ids.Contains(t.SessionId)).ExecuteDeleteAsync(ct);
+        var purged = await db.Sessions.Where(s => ids.Contains(s.Id)).ExecuteDeleteAsync(ct);
+        await tx.CommitAsync(ct);
+        return purged;
+    }
 
     /// <summary>
     /// A session's sign-in claims are kept only until its credential is issued or its access token expired (OID4VCI 1.0
