@@ -100,6 +100,7 @@ public sealed class OfferCapsTests
     [Fact]
     public async Task Resolve_AuthorizedOfferWithIssuerState_CapsLiveIssuerStates()
     {
+        _bed.AllowAuthorized();
         var offer = (await _bed.CreateOfferAsync(TestBed.AuthorizedCommand(IssuerStateMode.Include, maxUses: 1))).Value;
         var uriToken = TestBed.UriToken(offer);
         for (var i = 0; i < 3; i++) Assert.True((await _bed.ResolveOffer.ExecuteAsync(TestBed.TenantId, uriToken, default)).IsSuccess);
