@@ -95,6 +95,30 @@ public abstract class OfferCapsTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Resolve_AuthorizedOfferWithIssuerState_BeyondTheCap_Is429_AndWritesNoIssuerState()
+    {
+        var tenant = await fixture.CreateAuthorizedTenantAsync();
+        var profile = await ServerFixture.CreateProfileAsync(tenant);
+        var offer = await ServerFixture.CreateOfferAsync(tenant, profile, r =>
+        {
+            r.Authorized(IssuerStateMode.Include);
+            r.MaxUses = 1;
+        });
+        using var wallet = WalletSetup.WalletOn(fixture);
+        for (var i = 0; i < OneUseCap; i++) Assert.Equal(HttpStatusCode.OK, (await ResolveAsync(wallet, offer)).Status);
+
+        var refused = await ResolveAsync(wallet, offer);
+
+        Assert.Equal(((HttpStatusCode)429, "temporarily_unavailable"), (refused.Status, refused.Error));
+        // An issuer_state minted a moment ago lives ten minutes.
+        Assert.InRange(int.Parse(refused.RetryAfter!, CultureInfo.InvariantCulture), 1, 600);
+        await using var scope = fixture.Host.App.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IssuerDbContext>();
+        var offerId = OfferId(offer);
+        Assert.Equal(OneUseCap, await db.IssuerStates.CountAsync(s => s.OfferId == offerId));
+    }
+
+    [Fact]
     public async Task Resolve_AfterARedemption_CountsTheRedeemedCodeNoLonger()
     {
         using var w = await BadInputWorld.CreateAsync(fixture);
