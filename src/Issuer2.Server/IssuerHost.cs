@@ -96,6 +96,7 @@ public static class IssuerHost
         services.AddSingleton<DpopNonces>();
         services.AddScoped<DpopProofValidator>();
         services.AddScoped<TenantDirectory>();
+        services.AddSingleton(options.Caps.ToOfferCaps());
         services.AddScoped<ResolveOffer>();
         services.AddScoped<IssueToken>();
         services.AddScoped<Issuer2.Core.Authorization.AcceptAuthorizationRequest>();

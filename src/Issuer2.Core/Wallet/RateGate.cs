@@ -27,12 +27,12 @@ public interface IRateGate
 /// <summary>The per-offer checks of the wallet use cases: one wording, one error.</summary>
 public static class OfferRateLimits
 {
-    /// <summary>Null when the request may go on; otherwise the 429 answer (<see cref="WalletErrorCode.RateLimited"/>).</summary>
+    /// <summary>Null when the request may go on; otherwise the 429 answer (<see cref="WalletErrorCode.TooManyRequests"/>).</summary>
     public static WalletError? Refusal(this IRateGate gate, OfferLimit limit, string tenantId, string offerId)
     {
         ArgumentNullException.ThrowIfNull(gate);
         return gate.TryTake(limit, tenantId, offerId) is { } retryAfter
-            ? WalletError.RateLimited($"This offer receives too many {What(limit)} requests; retry later.", retryAfter)
+            ? WalletError.TooManyRequests($"This offer receives too many {What(limit)} requests; retry later.", retryAfter)
             : null;
     }
 

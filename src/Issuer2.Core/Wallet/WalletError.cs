@@ -28,8 +28,8 @@ public enum WalletErrorCode
     InvalidDpopProof,
     UseDpopNonce,
 
-    /// <summary>A rate limit refused the request (HTTP 429 with <c>Retry-After</c>); sent as <c>temporarily_unavailable</c>.</summary>
-    RateLimited,
+    /// <summary>RFC 6585 §4: a limit or cap was reached (HTTP 429 with <c>Retry-After</c>); sent as <c>temporarily_unavailable</c>.</summary>
+    TooManyRequests,
 }
 
 /// <summary>The spec strings of <see cref="WalletErrorCode"/>: written here once, never retyped elsewhere.</summary>
@@ -95,9 +95,8 @@ public static class WalletErrors
         WalletErrorCode.TemporarilyUnavailable => TemporarilyUnavailable,
         WalletErrorCode.InvalidDpopProof => InvalidDpopProof,
         WalletErrorCode.UseDpopNonce => UseDpopNonce,
-        // Note: RFC 6749 has no code for "too many requests"; temporarily_unavailable (§4.1.2.1) is the one that says
-        // "retry later", and the 429 status with Retry-After (RFC 6585 §4) says why (docs/wallet-endpoints.md).
-        WalletErrorCode.RateLimited => TemporarilyUnavailable,
+        // Note: OAuth has no code of its own for 429; temporarily_unavailable (RFC 6749 §4.1.2.1) says "try again later".
+        WalletErrorCode.TooManyRequests => TemporarilyUnavailable,
     };
 }
 
@@ -116,7 +115,7 @@ public sealed record WalletError(WalletErrorCode Code, string Description)
     /// <summary>At a protected resource: answer with the <c>DPoP</c> authentication scheme's challenge (RFC 9449 §7.1) rather than Bearer's.</summary>
     public bool DpopChallenge { get; init; }
 
-    /// <summary>How long the wallet should wait before retrying, sent as <c>Retry-After</c> in whole seconds (RFC 9110 §10.2.3).</summary>
+    /// <summary>How long the wallet should wait before it retries: sent as <c>Retry-After</c> in whole seconds (RFC 9110 §10.2.3).</summary>
     public TimeSpan? RetryAfter { get; init; }
 
     public static WalletError InvalidRequest(string description) => new(WalletErrorCode.InvalidRequest, description);
@@ -135,9 +134,9 @@ public sealed record WalletError(WalletErrorCode Code, string Description)
 
     public static WalletError NotFound(string description) => new(WalletErrorCode.NotFound, description);
 
-    /// <summary>A rate limit refused the request: 429, retry after <paramref name="retryAfter"/>.</summary>
-    public static WalletError RateLimited(string description, TimeSpan retryAfter) =>
-        new(WalletErrorCode.RateLimited, description) { RetryAfter = retryAfter };
+    /// <summary>RFC 6585 §4: too many requests for now; retry after <paramref name="retryAfter"/>.</summary>
+    public static WalletError TooManyRequests(string description, TimeSpan retryAfter) =>
+        new(WalletErrorCode.TooManyRequests, description) { RetryAfter = retryAfter };
 
     public override string ToString() => $"{SpecCode}: {Description}";
 }

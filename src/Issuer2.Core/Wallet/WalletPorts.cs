@@ -13,4 +13,11 @@ public interface IWalletRetention
 {
     /// <summary>Deletes up to <paramref name="batchSize"/> expired codes, issuer_states, access tokens and consumed nonces of each kind; returns how many.</summary>
     Task<int> PurgeExpiredAsync(DateTimeOffset now, int batchSize, CancellationToken ct);
+
+    /// <summary>
+    /// Deletes up to <paramref name="batchSize"/> issuance sessions past <paramref name="retention"/> (the oldest
+    /// first), with their issued-credential records and expired access tokens, in one transaction; never a session
+    /// with a live access token. Returns how many sessions.
+    /// </summary>
+    Task<int> PurgeEndedSessionsAsync(Sessions.SessionRetention retention, DateTimeOffset now, int batchSize, CancellationToken ct);
 }

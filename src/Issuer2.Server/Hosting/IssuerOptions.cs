@@ -36,6 +36,9 @@ public sealed class IssuerOptions
     public LimitOptions Limits { get; set; } = new();
 
     public TrustedProxyOptions ForwardedHeaders { get; set; } = new();
+    public CapsOptions Caps { get; set; } = new();
+
+    public RetentionOptions Retention { get; set; } = new();
 
     /// <summary>How often expired one-time rows are purged, and how many per batch.</summary>
     public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromMinutes(1);

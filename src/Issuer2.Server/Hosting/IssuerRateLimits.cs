@@ -153,7 +153,7 @@ public static class IssuerRateLimits
         var policy = http.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName;
         var limit = Enum.GetValues<AddressLimit>().FirstOrDefault(l => Policy(l) == policy);
         var retryAfter = RetryAfterOf(lease);
-        var error = WalletError.RateLimited(
+        var error = WalletError.TooManyRequests(
             $"Too many requests from this address; retry in {retryAfter.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s.", retryAfter);
         return IsBrowserStep(limit) ? AuthorizationEndpoints.RefusalPage(error) : WalletHttp.Error(WalletEndpointKind.Other, error);
     }

@@ -20,12 +20,15 @@ internal sealed partial class Maintenance(IServiceScopeFactory scopes, IOptions<
                 var offers = scope.ServiceProvider.GetRequiredService<IOfferStore>();
                 var wallet = scope.ServiceProvider.GetRequiredService<IWalletRetention>();
                 var batch = options.Value.MaintenanceBatchSize;
+                var sessions = options.Value.Retention.ToSessionRetention();
                 int purged;
                 do
                 {
-                    // Expired create-request replays, pre-authorized codes, access tokens and consumed nonces.
+                    // Expired create-request replays, pre-authorized codes, issuer_states, authorizations, access tokens,
+                    // consumed nonces and DPoP jtis; sessions and issued-credential records past their retention.
                     var now = clock.GetUtcNow();
-                    purged = await offers.PurgeExpiredRequestsAsync(now, batch, stoppingToken) + await wallet.PurgeExpiredAsync(now, batch, stoppingToken);
+                    purged = await offers.PurgeExpiredRequestsAsync(now, batch, stoppingToken) + await wallet.PurgeExpiredAsync(now, batch, stoppingToken)
+                        + await wallet.PurgeEndedSessionsAsync(sessions, now, batch, stoppingToken);
                 }
                 while (purged >= batch && !stoppingToken.IsCancellationRequested);
 

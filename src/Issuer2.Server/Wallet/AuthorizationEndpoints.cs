@@ -109,7 +109,7 @@ public static class AuthorizationEndpoints
     private static HtmlResult Page(WalletError error) => new(error.Code switch
     {
         WalletErrorCode.NotFound => StatusCodes.Status404NotFound,
-        WalletErrorCode.RateLimited => StatusCodes.Status429TooManyRequests,
+        WalletErrorCode.TooManyRequests => StatusCodes.Status429TooManyRequests,
         _ => StatusCodes.Status400BadRequest,
     }, ErrorPage(error), error.RetryAfter);
 

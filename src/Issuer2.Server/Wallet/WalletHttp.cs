@@ -54,8 +54,8 @@ public static class WalletHttp
         WalletErrorCode.InvalidDpopProof or WalletErrorCode.UseDpopNonce =>
             kind == WalletEndpointKind.Resource ? StatusCodes.Status401Unauthorized : StatusCodes.Status400BadRequest,
         WalletErrorCode.TemporarilyUnavailable => StatusCodes.Status503ServiceUnavailable,
-        // RFC 6585 §4, with Retry-After.
-        WalletErrorCode.RateLimited => StatusCodes.Status429TooManyRequests,
+        // RFC 6585 §4, with Retry-After (WalletError.RetryAfter).
+        WalletErrorCode.TooManyRequests => StatusCodes.Status429TooManyRequests,
     };
 
     public static IResult Error(WalletEndpointKind kind, WalletError error, int? status = null) =>

@@ -17,6 +17,8 @@ internal sealed class SessionConfiguration : IEntityTypeConfiguration<IssuanceSe
         b.Property(s => s.CredentialIdentifier).HasMaxLength(64);
         b.Property(s => s.ClientId).HasMaxLength(255);
         b.HasIndex(s => s.OfferId);
+        // Retention takes the oldest sessions first (WalletRetention.PurgeEndedSessionsAsync).
+        b.HasIndex(s => s.CreatedAt);
     }
 }
 

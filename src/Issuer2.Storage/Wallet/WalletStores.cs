@@ -40,25 +40,69 @@ internal sealed class TenantSnapshotStore(IssuerDbContext db) : ITenantSnapshotS
     }
 }
 
-/// <summary>Offer resolution: the lookup by URI token, and the new code or issuer_state, count and event in one round trip.</summary>
+/// <summary>
+/// Offer resolution: the lookup by URI token; then the offer's row locked, the new code or issuer_state inserted only
+/// under the offer's cap (Core's live rule as SQL), the count and the event, in one transaction.
+/// </summary>
 internal sealed class OfferResolutionStore(WalletWrites writes) : IOfferResolutionStore
 {
     public Task<OfferWithTenant?> FindOfferByUriTokenAsync(string tenantId, byte[] uriTokenHash, CancellationToken ct) =>
         writes.Db.Queries.OfferByUriToken(writes.Db, tenantId, uriTokenHash, ct);
 
-    public Task RecordResolutionAsync(Offer offer, PreAuthorizedCode? code, IssuerState? issuerState, IssuerEvent resolved, CancellationToken ct)
+    public async Task<ResolutionOutcome> RecordResolutionAsync(
+        Offer offer, PreAuthorizedCode? code, IssuerState? issuerState, int liveCap, IssuerEvent resolved, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(offer);
+        ArgumentNullException.ThrowIfNull(resolved);
         if (code is not null && issuerState is not null) throw new ArgumentException("A resolution mints a code or an issuer_state, not both.", nameof(issuerState));
-        return writes.CommitAsync(offer.TenantId, sql =>
+        if (code is null && issuerState is null)
         {
+            await writes.CommitAsync(offer.TenantId, sql =>
+            {
+                sql.Add($"UPDATE offers SET resolution_count = resolution_count + 1 WHERE id = {sql.P(offer.Id)}");
+                sql.AddEvent(resolved);
+            }, ct);
+            return ResolutionOutcome.Done;
+        }
+
+        var db = writes.Db;
+        await using var tx = await writes.BeginAsync(ct);
+        int[] taken;
+        await using (var take = new SqlBatch(db))
+        {
+            // Note: the offer's row is locked first, so resolutions of one offer queue here on PostgreSQL (SQLite has one
+            // writer); the INSERT's count, a statement later, then sees every secret a committed resolution added.
+            take.Add($"UPDATE offers SET resolution_count = resolution_count + 1 WHERE id = {take.P(offer.Id)} RETURNING 1");
             if (code is not null)
-                sql.Add($"INSERT INTO pre_authorized_codes (code_hash, tenant_id, offer_id, created_at, expires_at) VALUES ({sql.P(code.CodeHash)}, {sql.P(code.TenantId)}, {sql.P(code.OfferId)}, {sql.Time(code.CreatedAt)}, {sql.Time(code.ExpiresAt)})");
-            if (issuerState is not null)
-                sql.Add($"INSERT INTO issuer_states (state_hash, tenant_id, offer_id, single_use, created_at, expires_at) VALUES ({sql.P(issuerState.StateHash)}, {sql.P(issuerState.TenantId)}, {sql.P(issuerState.OfferId)}, {sql.P(issuerState.SingleUse)}, {sql.Time(issuerState.CreatedAt)}, {sql.Time(issuerState.ExpiresAt)})");
-            sql.Add($"UPDATE offers SET resolution_count = resolution_count + 1 WHERE id = {sql.P(offer.Id)}");
-            sql.AddEvent(resolved);
-        }, ct);
+                take.Add($"INSERT INTO pre_authorized_codes (code_hash, tenant_id, offer_id, created_at, expires_at) SELECT {take.P(code.CodeHash)}, {take.P(code.TenantId)}, {take.P(code.OfferId)}, {take.Time(code.CreatedAt)}, {take.Time(code.ExpiresAt)} WHERE (SELECT COUNT(*) FROM pre_authorized_codes WHERE offer_id = {take.P(offer.Id)} AND {SqlCondition.Render(CodeRules.Redeemable, code.CreatedAt, take, db)}) < {take.P(liveCap)} RETURNING 1");
+            else
+                take.Add($"INSERT INTO issuer_states (state_hash, tenant_id, offer_id, single_use, created_at, expires_at) SELECT {take.P(issuerState!.StateHash)}, {take.P(issuerState.TenantId)}, {take.P(issuerState.OfferId)}, {take.P(issuerState.SingleUse)}, {take.Time(issuerState.CreatedAt)}, {take.Time(issuerState.ExpiresAt)} WHERE (SELECT COUNT(*) FROM issuer_states WHERE offer_id = {take.P(offer.Id)} AND {SqlCondition.Render(IssuerStateRules.Live, issuerState.CreatedAt, take, db)}) < {take.P(liveCap)} RETURNING 1");
+            taken = await take.RowsPerStatementAsync(ct);
+        }
+        if (taken[1] == 0)
+        {
+            await tx.RollbackAsync(ct);
+            return ResolutionOutcome.CapReached(await OldestLiveExpiryAsync(offer.Id, code?.CreatedAt ?? issuerState!.CreatedAt, code is not null, ct));
+        }
+        await using (var write = new SqlBatch(db))
+        {
+            write.AddEvent(resolved);
+            await write.ExecuteAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+        writes.Committed(offer.TenantId);
+        return ResolutionOutcome.Done;
+    }
+
+    /// <summary>When the offer's oldest live code (or issuer_state) expires: what a wallet beyond the cap waits for.</summary>
+    private async Task<DateTimeOffset?> OldestLiveExpiryAsync(string offerId, DateTimeOffset now, bool codes, CancellationToken ct)
+    {
+        var db = writes.Db;
+        return codes
+            ? await db.PreAuthorizedCodes.AsNoTracking().Where(c => c.OfferId == offerId).Where(CodeRules.Redeemable.Bind(now))
+                .Select(c => (DateTimeOffset?)c.ExpiresAt).OrderBy(x => x).FirstOrDefaultAsync(ct)
+            : await db.IssuerStates.AsNoTracking().Where(s => s.OfferId == offerId).Where(IssuerStateRules.Live.Bind(now))
+                .Select(s => (DateTimeOffset?)s.ExpiresAt).OrderBy(x => x).FirstOrDefaultAsync(ct);
     }
 }
 
@@ -193,7 +237,10 @@ internal sealed class EventJournal(WalletWrites writes) : IEventJournal
     }
 }
 
-/// <summary>Retention of codes, issuer_states, access tokens, consumed nonces and seen DPoP proofs: short batches of the oldest expired rows.</summary>
+/// <summary>
+/// Retention of codes, issuer_states, authorizations, access tokens, consumed nonces and seen DPoP proofs (short batches of
+/// the oldest expired rows), and of issuance sessions with their issued-credential records past their retention.
+/// </summary>
 internal sealed class WalletRetention(IssuerDbContext db) : IWalletRetention
 {
     public async Task<int> PurgeExpiredAsync(DateTimeOffset now, int batchSize, CancellationToken ct) =>
@@ -205,6 +252,30 @@ internal sealed class WalletRetention(IssuerDbContext db) : IWalletRetention
         + await PurgeAsync(db.ConsumedNonces, n => n.ExpiresAt, now, batchSize, ct)
         + await PurgeAsync(db.DpopProofs, p => p.ExpiresAt, now, batchSize, ct)
         + await ForgetSignInClaimsAsync(now, ct);
+
+    public async Task<int> PurgeEndedSessionsAsync(SessionRetention retention, DateTimeOffset now, int batchSize, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(retention);
+        // Core's rule (SessionRetention.EndOf <= Cutoff): the token ended before the cutoff, and no credential of the
+        // session expires after it. A live access token keeps its session whatever the dates say.
+        var cutoff = retention.Cutoff(now);
+        var createdCutoff = retention.CreatedCutoff(now);
+        var ids = await db.Sessions.AsNoTracking()
+            .Where(s => s.CreatedAt <= createdCutoff)
+            .Where(s => !db.IssuedCredentials.Any(c => c.SessionId == s.Id && c.ExpiresAt > cutoff))
+            .Where(s => !db.AccessTokens.Any(t => t.SessionId == s.Id && t.ExpiresAt > now))
+            .OrderBy(s => s.CreatedAt).Select(s => s.Id).Take(batchSize).ToListAsync(ct);
+        if (ids.Count == 0) return 0;
+
+        // Note: nothing can add to these sessions meanwhile: a credential needs the session's live access token.
+        db.Database.AutoSavepointsEnabled = false;
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await db.IssuedCredentials.Where(c => ids.Contains(c.SessionId)).ExecuteDeleteAsync(ct);
+        await db.AccessTokens.Where(t => ids.Contains(t.SessionId)).ExecuteDeleteAsync(ct);
+        var purged = await db.Sessions.Where(s => ids.Contains(s.Id)).ExecuteDeleteAsync(ct);
+        await tx.CommitAsync(ct);
+        return purged;
+    }
 
     /// <summary>
     /// A session's sign-in claims are kept only until its credential is issued or its access token expired (OID4VCI 1.0

@@ -39,17 +39,37 @@ internal sealed class InMemoryOfferResolutionStore(InMemoryDatabase db) : IOffer
         return Task.FromResult(offer is null || tenant is null ? null : new OfferWithTenant(Rows.Copy(offer), tenant.MetadataVersion));
     }
 
-    public Task RecordResolutionAsync(Offer offer, PreAuthorizedCode? code, IssuerState? issuerState, IssuerEvent resolved, CancellationToken ct)
+    public Task<ResolutionOutcome> RecordResolutionAsync(
+        Offer offer, PreAuthorizedCode? code, IssuerState? issuerState, int liveCap, IssuerEvent resolved, CancellationToken ct)
     {
         if (code is not null && issuerState is not null) throw new ArgumentException("A resolution mints a code or an issuer_state, not both.", nameof(issuerState));
-        db.Transaction([resolved], () =>
+        DateTimeOffset? oldest = null;
+        var recorded = db.Transaction([resolved], () =>
         {
-            if (code is not null) db.Codes.Add(code);
-            if (issuerState is not null) db.IssuerStates.Add(issuerState);
+            if (code is not null)
+            {
+                var live = db.Codes.Where(c => c.OfferId == offer.Id && CodeRules.Redeemable.IsMetBy(c, code.CreatedAt)).ToList();
+                if (live.Count >= liveCap)
+                {
+                    oldest = live.Min(c => c.ExpiresAt);
+                    return false;
+                }
+                db.Codes.Add(code);
+            }
+            if (issuerState is not null)
+            {
+                var live = db.IssuerStates.Where(s => s.OfferId == offer.Id && IssuerStateRules.Live.IsMetBy(s, issuerState.CreatedAt)).ToList();
+                if (live.Count >= liveCap)
+                {
+                    oldest = live.Min(s => s.ExpiresAt);
+                    return false;
+                }
+                db.IssuerStates.Add(issuerState);
+            }
             db.StoredOffer(offer.Id).ResolutionCount++;
             return true;
         });
-        return Task.CompletedTask;
+        return Task.FromResult(recorded ? ResolutionOutcome.Done : ResolutionOutcome.CapReached(oldest));
     }
 }
 

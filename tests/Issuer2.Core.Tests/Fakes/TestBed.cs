@@ -49,7 +49,7 @@ internal sealed partial class TestBed
         Nonces = new NonceService(Protector, Clock);
         Proofs = new ProofValidator(Clock);
         Signers = new SignerCache(new SigningKeys(Protector));
-        ResolveOffer = new ResolveOffer(Directory, new InMemoryOfferResolutionStore(Db), Gate, Clock);
+        ResolveOffer = new ResolveOffer(Directory, new InMemoryOfferResolutionStore(Db), Gate, Caps, Clock);
         Authorizations = new InMemoryAuthorizationStore(Db);
         DpopNonces = new DpopNonces(Protector, Clock);
         Sender = new SenderConstraint(new DpopProofValidator(DpopNonces, DpopReplays, Clock), DpopNonces);
@@ -68,6 +68,8 @@ internal sealed partial class TestBed
 
     /// <summary>The per-offer rate gate: grants every permit until a test closes a limit.</summary>
     public FakeRateGate Gate { get; } = new();
+    /// <summary>The caps per offer the wallet flow runs with: small, so tests reach them.</summary>
+    public OfferCaps Caps { get; } = new(Slack: 2, Max: 5);
 
     internal InMemoryAuthorizationStore Authorizations { get; }
 

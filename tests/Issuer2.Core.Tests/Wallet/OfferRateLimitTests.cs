@@ -13,7 +13,7 @@ public sealed class OfferRateLimitTests
     private static void AssertRateLimited(WalletError? error)
     {
         Assert.NotNull(error);
-        Assert.Equal(WalletErrorCode.RateLimited, error.Code);
+        Assert.Equal(WalletErrorCode.TooManyRequests, error.Code);
         Assert.Equal(WalletErrors.TemporarilyUnavailable, error.SpecCode);
         Assert.Equal(FakeRateGate.RetryAfter, error.RetryAfter);
     }

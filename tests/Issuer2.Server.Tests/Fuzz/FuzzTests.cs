@@ -37,8 +37,31 @@ public abstract class FuzzTests(ServerFixture fixture, ITestOutputHelper output)
     }
 }
 
-public sealed class FuzzTests_Sqlite(SqliteServerFixture fixture, ITestOutputHelper output)
-    : FuzzTests(fixture, output), IClassFixture<SqliteServerFixture>;
+/// <summary>
+/// The fuzz suite resolves one offer thousands of times without redeeming its codes: it lifts the cap of live codes
+/// per offer (docs/security.md) that would otherwise answer 429 after 100.
+/// </summary>
+internal static class FuzzLimits
+{
+    public static readonly IReadOnlyDictionary<string, string> Configuration = new Dictionary<string, string>
+    {
+        ["Issuer2:Caps:MaxLiveSecretsPerOffer"] = "1000000",
+        ["Issuer2:Caps:LiveSecretsSlack"] = "1000000",
+    };
+}
 
-public sealed class FuzzTests_Postgres(PostgresServerFixture fixture, ITestOutputHelper output)
-    : FuzzTests(fixture, output), IClassFixture<PostgresServerFixture>;
+public sealed class FuzzSqliteServerFixture : SqliteServerFixture
+{
+    protected override IReadOnlyDictionary<string, string> Configuration => FuzzLimits.Configuration;
+}
+
+public sealed class FuzzPostgresServerFixture : PostgresServerFixture
+{
+    protected override IReadOnlyDictionary<string, string> Configuration => FuzzLimits.Configuration;
+}
+
+public sealed class FuzzTests_Sqlite(FuzzSqliteServerFixture fixture, ITestOutputHelper output)
+    : FuzzTests(fixture, output), IClassFixture<FuzzSqliteServerFixture>;
+
+public sealed class FuzzTests_Postgres(FuzzPostgresServerFixture fixture, ITestOutputHelper output)
+    : FuzzTests(fixture, output), IClassFixture<FuzzPostgresServerFixture>;

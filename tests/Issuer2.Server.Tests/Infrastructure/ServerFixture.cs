@@ -24,6 +24,9 @@ public abstract class ServerFixture : IAsyncLifetime
     /// <summary>"Sqlite" or "Postgres", as Issuer2:Database:Provider spells it.</summary>
     public abstract string Provider { get; }
 
+    /// <summary>Settings beyond the defaults this fixture's host runs with (a suite that needs other limits overrides it).</summary>
+    protected virtual IReadOnlyDictionary<string, string> Configuration { get; } = new Dictionary<string, string>();
+
     public IssuerTestHost Host => _host ?? throw new InvalidOperationException("The host has not started.");
 
     public FakeTimeProvider Time => Host.Time;
@@ -108,14 +111,14 @@ public abstract class ServerFixture : IAsyncLifetime
 }
 
 /// <summary>The host on SQLite, its database file in a temporary data directory.</summary>
-public sealed class SqliteServerFixture : ServerFixture
+public class SqliteServerFixture : ServerFixture
 {
     private readonly string _dataDirectory = TestEnvironment.NewTempDirectory("sqlite");
 
     public override string Provider => "Sqlite";
 
     protected override Task<TestHostSettings> CreateSettingsAsync() =>
-        Task.FromResult(new TestHostSettings { Provider = Provider, DataDirectory = _dataDirectory });
+        Task.FromResult(new TestHostSettings { Provider = Provider, DataDirectory = _dataDirectory, Settings = Configuration });
 
     protected override Task DisposeStorageAsync()
     {
@@ -125,7 +128,7 @@ public sealed class SqliteServerFixture : ServerFixture
 }
 
 /// <summary>The host on a fresh PostgreSQL database of the test run's cluster (ISSUER2_TEST_POSTGRES).</summary>
-public sealed class PostgresServerFixture : ServerFixture
+public class PostgresServerFixture : ServerFixture
 {
     private readonly string _dataDirectory = TestEnvironment.NewTempDirectory("postgres");
     private PostgresDatabase? _database;
@@ -142,6 +145,7 @@ public sealed class PostgresServerFixture : ServerFixture
             Provider = Provider,
             ConnectionString = _database.ConnectionString,
             DataDirectory = _dataDirectory,
+            Settings = Configuration,
         };
     }
 

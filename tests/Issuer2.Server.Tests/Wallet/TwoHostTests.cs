@@ -52,17 +52,36 @@ public sealed class TwoHostTests(TwoHostsFixture hosts) : IClassFixture<TwoHosts
         });
 
         Assert.Equal(3, outcomes.Count(o => o.Item1 == "token" && o.Item2.Status == HttpStatusCode.OK));
-        // Every other attempt found the offer used up (404) or lost the race for a use (invalid_grant).
+        // Every other attempt found the offer used up (404) or at its cap of live codes (429: three uses + ten), or lost
+        // the race for a use (invalid_grant).
         Assert.All(
             outcomes.Where(o => o.Item2.Status != HttpStatusCode.OK),
             o => Assert.True(
                 (o.Item1 == "resolve" && o.Item2.Status == HttpStatusCode.NotFound)
+                || (o.Item1 == "resolve" && (int)o.Item2.Status == 429 && o.Item2.Error == "temporarily_unavailable")
                 || (o.Item1 == "token" && o.Item2.Status == HttpStatusCode.BadRequest && o.Item2.Error == "invalid_grant"),
                 $"{o.Item1}: {o.Item2}"));
         var stored = (await tenant.OnB.Offers.GetOfferAsync(new GetOfferRequest { Name = offer.Offer.Name })).Offer;
         Assert.Equal(3, stored.UseCount);
         Assert.Equal(OfferState.UsedUp, stored.State);
         Assert.Equal(3, (await tenant.OnA.Offers.ListOfferSessionsAsync(new ListOfferSessionsRequest { Parent = offer.Offer.Name })).Sessions.Count);
+    }
+
+    [Fact]
+    public async Task OneUseOffer_FiftyConcurrentResolutionsOnTwoHosts_MintExactlyTheCapOfLiveCodes()
+    {
+        var tenant = await hosts.CreateTenantAsync();
+        var profile = await TwoHostsFixture.CreateProfileAsync(tenant);
+        var offer = await TwoHostsFixture.CreateOfferAsync(tenant, profile, r => r.MaxUses = 1);
+        var uri = OfferUrl.Parse(offer.OfferUrl).CredentialOfferUri!;
+
+        var replies = await AllAtOnceAsync(Concurrency, i => hosts.WalletFor(i).GetAsync(hosts.WalletFor(i).OnThisHost(uri)));
+
+        // One use plus the default slack of ten; the database decides for both hosts.
+        Assert.Equal(11, replies.Count(r => r.Status == HttpStatusCode.OK));
+        Assert.All(replies.Where(r => r.Status != HttpStatusCode.OK), r => Assert.True((int)r.Status == 429 && r.Error == "temporarily_unavailable" && r.RetryAfter is not null, r.ToString()));
+        var stored = (await tenant.OnB.Offers.GetOfferAsync(new GetOfferRequest { Name = offer.Offer.Name })).Offer;
+        Assert.Equal(11, stored.ResolutionCount);
     }
 
     [Fact]

@@ -810,6 +810,8 @@ namespace Issuer2.Storage.Migrations.Postgres
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CreatedAt");
+
                     b.HasIndex("OfferId");
 
                     b.ToTable("issuance_sessions", (string)null);

@@ -803,6 +803,8 @@ namespace Issuer2.Storage.Migrations.Sqlite
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CreatedAt");
+
                     b.HasIndex("OfferId");
 
                     b.ToTable("issuance_sessions", (string)null);
