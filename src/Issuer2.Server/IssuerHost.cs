@@ -78,7 +78,8 @@ public static class IssuerHost
         services.AddSingleton(https);
         services.AddSingleton<IPublicBaseUrl>(new PublicBaseUrl(options.PublicBaseUrl ?? httpUrl, https));
 
-        // Core use cases.
+        // Core use cases, within the host's quotas.
+        services.AddSingleton(options.Quotas.ToCore());
         services.AddSingleton<SigningKeys>();
         services.AddScoped<TenantManagement>();
         services.AddScoped<ApiKeyManagement>();

@@ -9,7 +9,7 @@ namespace Issuer2.Core.ApiKeys;
 public sealed record CreatedApiKey(ApiKey Record, string Key);
 
 /// <summary>Use cases of API key administration (the admin key's).</summary>
-public sealed class ApiKeyManagement(ITenantStore tenants, IApiKeyStore keys, IEventLog events, IUnitOfWork unit, TimeProvider clock)
+public sealed class ApiKeyManagement(ITenantStore tenants, IApiKeyStore keys, IEventLog events, IUnitOfWork unit, QuotaLimits quotas, TimeProvider clock)
 {
     public const string KeyPrefix = "i2_";
 
@@ -41,7 +41,7 @@ public sealed class ApiKeyManagement(ITenantStore tenants, IApiKeyStore keys, IE
         var record = NewRecord(tenantId, displayName ?? "", key, now, expiresAt is { } e ? Clock.ToMicroseconds(e) : null);
         keys.Add(record);
         events.Append(IssuerEvent.Create(tenantId, EventTypes.ApiKeyCreated, now, new EventDetails.ApiKeyChanged(record.Id, record.ExpiresAt)));
-        await unit.SaveChangesAsync(ct);
+        if (await unit.SaveWithinQuotasAsync([QuotaCheck.Of(quotas, Quota.ApiKeys, tenantId, now)], ct) is { } exceeded) return Quotas.Exceeded(exceeded);
         return new CreatedApiKey(record, key);
     }
 

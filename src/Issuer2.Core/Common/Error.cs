@@ -22,6 +22,9 @@ public sealed record FieldViolation(string Field, string Description);
 /// <summary>An expected failure: a value, never an exception.</summary>
 public sealed record Error(ErrorKind Kind, string Reason, string Message, IReadOnlyList<FieldViolation> Violations)
 {
+    /// <summary>The quota an error of <see cref="ErrorReasons.QuotaExceeded"/> names (ErrorInfo metadata and QuotaFailure).</summary>
+    public QuotaViolation? Quota { get; init; }
+
     public static Error Invalid(IReadOnlyList<FieldViolation> violations) =>
         new(ErrorKind.InvalidArgument, ErrorReasons.InvalidArgument,
             violations.Count == 1 ? $"{violations[0].Field}: {violations[0].Description}" : $"The request has {violations.Count} invalid fields.",
@@ -64,7 +67,7 @@ public static class ErrorReasons
     public const string ConcurrentUpdate = "CONCURRENT_UPDATE";
     public const string Internal = "INTERNAL";
     public const string CursorExpired = "CURSOR_EXPIRED";
-    public const string TooManyStreams = "TOO_MANY_STREAMS";
+    public const string QuotaExceeded = "QUOTA_EXCEEDED";
     public const string SubscriberLagging = "SUBSCRIBER_LAGGING";
     public const string DatabaseUnavailable = "DATABASE_UNAVAILABLE";
     public const string HostStopping = "HOST_STOPPING";

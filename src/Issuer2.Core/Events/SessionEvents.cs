@@ -4,7 +4,7 @@ using Issuer2.Core.Common;
 namespace Issuer2.Core.Events;
 
 /// <summary>
-/// How a host serves event streams: per-tenant stream limit, buffer, lag timeout, heartbeat interval, and how long a
+/// How a host serves event streams: per-tenant stream limit on this host (the <see cref="Quota.EventStreams"/> quota), buffer, lag timeout, heartbeat interval, and how long a
 /// write the client never takes may still hold a lagging stream open.
 /// </summary>
 public sealed record EventStreamPolicy(int MaxStreamsPerTenant, int Buffer, TimeSpan LagTimeout, TimeSpan HeartbeatInterval, TimeSpan StuckWriteTimeout);
@@ -59,8 +59,7 @@ public sealed class SessionEvents(EventFeed feed, IEventReader reader, EventStre
         var from = await feed.StartAsync(start, ct);
         if (!from.IsSuccess) return from.Error;
         if (!streams.TryOpen(tenantId, policy.MaxStreamsPerTenant))
-            return new Error(ErrorKind.ResourceExhausted, ErrorReasons.TooManyStreams,
-                $"This tenant has {policy.MaxStreamsPerTenant} event streams open on this host; close one or try another host.", []);
+            return Quotas.Exceeded(new QuotaCheck(Quota.EventStreams, tenantId, policy.MaxStreamsPerTenant));
         try
         {
             return await PumpAsync(tenantId, filter, from.Value, policy, write, ct)

@@ -32,7 +32,7 @@ public sealed record CreatedOffer(Offer Offer, string OfferUrl, string? Pin);
 /// <summary>Use cases of offer management (a tenant key's).</summary>
 public sealed class OfferManagement(
     ITenantStore tenants, IProfileStore profiles, IOfferStore offers, IEventLog events, IUnitOfWork unit,
-    SecretProtector protector, TimeProvider clock)
+    SecretProtector protector, QuotaLimits quotas, TimeProvider clock)
 {
     public static readonly TimeSpan RequestIdRetention = TimeSpan.FromHours(24);
     public const int MaxUsesLimit = 10_000;
@@ -161,7 +161,9 @@ public sealed class OfferManagement(
 
         try
         {
-            await unit.SaveChangesAsync(ct);
+            // Over the quota nothing is written: no offer, no event, no request record to replay.
+            if (await unit.SaveWithinQuotasAsync([QuotaCheck.Of(quotas, Quota.LiveOffers, tenantId, now)], ct) is { } exceeded)
+                return Quotas.Exceeded(exceeded);
         }
         catch (UniqueConflictException) when (requestId is not null)
         {

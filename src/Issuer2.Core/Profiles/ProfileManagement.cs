@@ -22,7 +22,7 @@ public sealed record ProfileInput(
 
 /// <summary>Use cases of credential profile management (a tenant key's).</summary>
 public sealed class ProfileManagement(
-    ITenantStore tenants, IProfileStore profiles, IOfferStore offers, IEventLog events, IUnitOfWork unit, TimeProvider clock)
+    ITenantStore tenants, IProfileStore profiles, IOfferStore offers, IEventLog events, IUnitOfWork unit, QuotaLimits quotas, TimeProvider clock)
 {
     public async Task<Result<Profile, Error>> CreateAsync(Caller caller, string tenantId, string? profileId, ProfileInput input, CancellationToken ct)
     {
@@ -60,7 +60,10 @@ public sealed class ProfileManagement(
         PublishVersion(profile, tenant, EventTypes.ProfileCreated, now);
         try
         {
-            await unit.SaveChangesAsync(ct);
+            if (await unit.SaveWithinQuotasAsync(
+                    [QuotaCheck.Of(quotas, Quota.Profiles, tenantId, now), QuotaCheck.Of(quotas, Quota.ProfileVersions, tenantId, now, profile.Uid, profile.ProfileId)], ct)
+                is { } exceeded)
+                return Quotas.Exceeded(exceeded);
         }
         catch (UniqueConflictException)
         {
@@ -125,7 +128,9 @@ public sealed class ProfileManagement(
         PublishVersion(profile, tenant, EventTypes.ProfileUpdated, now);
         try
         {
-            await unit.SaveChangesAsync(ct);
+            // Each update keeps a version; past the quota the update is refused and the profile stays as it was.
+            if (await unit.SaveWithinQuotasAsync([QuotaCheck.Of(quotas, Quota.ProfileVersions, tenantId, now, profile.Uid, profile.ProfileId)], ct) is { } exceeded)
+                return Quotas.Exceeded(exceeded);
         }
         catch (UniqueConflictException)
         {

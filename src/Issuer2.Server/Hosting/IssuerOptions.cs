@@ -30,6 +30,8 @@ public sealed class IssuerOptions
 
     public EventOptions Events { get; set; } = new();
 
+    public QuotaOptions Quotas { get; set; } = new();
+
     /// <summary>How often expired one-time rows are purged, and how many per batch.</summary>
     public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromMinutes(1);
 
@@ -50,9 +52,6 @@ public sealed class EventOptions
 
     /// <summary>An idle stream sends a heartbeat (and re-reads the log) this often.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(15);
-
-    /// <summary>Concurrent streams one tenant may hold open on one host.</summary>
-    public int MaxStreamsPerTenant { get; set; } = 100;
 
     /// <summary>Events buffered for one subscriber.</summary>
     public int StreamBuffer { get; set; } = 1000;

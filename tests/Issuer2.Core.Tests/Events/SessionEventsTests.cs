@@ -219,7 +219,7 @@ public sealed class SessionEventsTests
     }
 
     [Fact]
-    public async Task Stream_OverTheTenantsStreamLimit_IsResourceExhaustedTooManyStreams()
+    public async Task Stream_OverTheTenantsStreamLimit_IsResourceExhaustedNamingTheQuota()
     {
         await _bed.AppendEventAsync();
         var open = new TaskCompletionSource();
@@ -239,7 +239,8 @@ public sealed class SessionEventsTests
         await otherTenant;
 
         Assert.Equal(ErrorKind.ResourceExhausted, second?.Kind);
-        Assert.Equal(ErrorReasons.TooManyStreams, second?.Reason);
+        Assert.Equal(ErrorReasons.QuotaExceeded, second?.Reason);
+        Assert.Equal("event_streams_per_tenant_per_host", second?.Quota?.Quota);
         Assert.Equal(2, activeWithBoth);
         Assert.Equal(0, _bed.Streams.Active);
     }

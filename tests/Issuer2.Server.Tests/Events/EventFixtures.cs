@@ -36,6 +36,9 @@ public abstract class TunedServerFixture : ServerFixture, IAsyncLifetime
 
     protected abstract void Tune(EventOptions events);
 
+    /// <summary>Configuration the host starts with (what cannot be tuned once it runs, such as quotas).</summary>
+    protected virtual IReadOnlyDictionary<string, string> Configuration { get; } = new Dictionary<string, string>();
+
     protected override async Task<TestHostSettings> CreateSettingsAsync()
     {
         if (Provider == "Postgres")
@@ -48,6 +51,7 @@ public abstract class TunedServerFixture : ServerFixture, IAsyncLifetime
             Provider = Provider,
             ConnectionString = _database?.ConnectionString,
             DataDirectory = _dataDirectory,
+            Configuration = Configuration,
         };
     }
 
@@ -89,10 +93,14 @@ public abstract class LimitedStreamsFixture : TunedServerFixture
     /// <summary>How long a full buffer may wait for the client before the stream ends as lagging.</summary>
     public static readonly TimeSpan LagTimeout = TimeSpan.FromSeconds(1);
 
+    protected override IReadOnlyDictionary<string, string> Configuration { get; } = new Dictionary<string, string>
+    {
+        ["Issuer2:Quotas:EventStreamsPerTenant"] = MaxStreamsPerTenant.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
     protected override void Tune(EventOptions events)
     {
         events.HeartbeatInterval = StreamingFixture.Heartbeat;
-        events.MaxStreamsPerTenant = MaxStreamsPerTenant;
         events.StreamBuffer = StreamBuffer;
         events.LagTimeout = LagTimeout;
     }

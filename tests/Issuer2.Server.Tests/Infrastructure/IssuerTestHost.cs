@@ -26,6 +26,9 @@ public sealed record TestHostSettings
     public string KeyEncryptionKey { get; init; } = TestEnvironment.NewKeyEncryptionKey();
 
     public LogLevel MinimumLogLevel { get; init; } = LogLevel.Information;
+
+    /// <summary>More configuration, e.g. lowered quotas ("Issuer2:Quotas:ProfilesPerTenant" → "3").</summary>
+    public IReadOnlyDictionary<string, string> Configuration { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>The gRPC clients of one caller (one authorization value, or none).</summary>
@@ -138,6 +141,7 @@ public sealed class IssuerTestHost : IAsyncDisposable
         {
             args.Add($"--Issuer2:Database:ConnectionString={settings.ConnectionString}");
         }
+        args.AddRange(settings.Configuration.Select(c => $"--{c.Key}={c.Value}"));
 
         var time = new FakeTimeProvider(WholeSeconds(DateTimeOffset.UtcNow));
         var logs = new LogCapture();
