@@ -38,6 +38,9 @@ public sealed record QuotaLimits(
     /// <summary>The production defaults (the README's configuration table).</summary>
     public static QuotaLimits Default { get; } = new();
 
+    /// <summary>The bounds of claim values (profile defaults, offer overrides).</summary>
+    public ClaimValueBounds ClaimValues => new(MaxClaimValueBytes, MaxClaimValuesBytes, MaxClaimValueDepth);
+
     /// <summary>The limit of one quota.</summary>
     public int LimitOf(Quota quota) => quota switch
     {
@@ -106,3 +109,47 @@ public static class Quotas
 /// <summary>An exceeded quota as an error carries it: its name and limit (ErrorInfo metadata) and the QuotaFailure violation.</summary>
 public sealed record QuotaViolation(string Quota, int Limit, string Subject, string Description);
 
+
+/// <summary>
+/// How large claim values may be: one value's serialized JSON (UTF-8 bytes, as stored and as signed into a credential),
+/// all values of one list together, and the nesting of arrays and objects (a scalar is depth 0).
+/// </summary>
+public sealed record ClaimValueBounds(int MaxValueBytes, int MaxTotalBytes, int MaxDepth)
+{
+    /// <summary>The UTF-8 bytes of the value's compact JSON.</summary>
+    public static long SizeOf(System.Text.Json.JsonElement value)
+    {
+        if (value.ValueKind == System.Text.Json.JsonValueKind.Undefined) return 0;
+        var counter = new ByteCounter();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(counter)) value.WriteTo(writer);
+        return counter.Count;
+    }
+
+    /// <summary>How deep arrays and objects nest: 0 for a scalar, 1 for a flat array or object.</summary>
+    public static int DepthOf(System.Text.Json.JsonElement value) => value.ValueKind switch
+    {
+        System.Text.Json.JsonValueKind.Object => 1 + value.EnumerateObject().Select(p => DepthOf(p.Value)).DefaultIfEmpty(0).Max(),
+        System.Text.Json.JsonValueKind.Array => 1 + value.EnumerateArray().Select(DepthOf).DefaultIfEmpty(0).Max(),
+        _ => 0,
+    };
+
+    /// <summary>Counts what is written without keeping it.</summary>
+    private sealed class ByteCounter : System.Buffers.IBufferWriter<byte>
+    {
+        private byte[] _scratch = new byte[256];
+
+        public long Count { get; private set; }
+
+        public void Advance(int count) => Count += count;
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => Scratch(sizeHint);
+
+        public Span<byte> GetSpan(int sizeHint = 0) => Scratch(sizeHint).Span;
+
+        private Memory<byte> Scratch(int sizeHint)
+        {
+            if (sizeHint > _scratch.Length) _scratch = new byte[sizeHint];
+            return _scratch;
+        }
+    }
+}

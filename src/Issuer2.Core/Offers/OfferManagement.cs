@@ -60,7 +60,7 @@ public sealed class OfferManagement(
         var profile = await profiles.FindAsync(tenantId, command.ProfileId, ct);
         if (profile is null) return Error.Invalid("profile", $"the profile \"{command.ProfileId}\" does not exist in this tenant");
 
-        var checkedCommand = Check(tenant, profile.Definition, command, now);
+        var checkedCommand = Check(tenant, profile.Definition, command, quotas.ClaimValues, now);
         if (!checkedCommand.IsSuccess) return checkedCommand.Error;
         var c = checkedCommand.Value;
 
@@ -284,7 +284,7 @@ public sealed class OfferManagement(
         return protector.KeyedHash($"offer-request-fingerprint/{tenantId}", JsonSerializer.Serialize(canonical, CoreJson.Options));
     }
 
-    private static Result<CheckedCommand, Error> Check(Tenant tenant, ProfileDefinition profile, CreateOfferCommand c, DateTimeOffset now)
+    private static Result<CheckedCommand, Error> Check(Tenant tenant, ProfileDefinition profile, CreateOfferCommand c, ClaimValueBounds bounds, DateTimeOffset now)
     {
         var method = c.Method ?? AuthenticationMethod.PreAuthorized;
         var delivery = c.Delivery ?? DeliveryMode.ByReference;
@@ -322,11 +322,11 @@ public sealed class OfferManagement(
                 if (v.Require(tx.Value.Length is >= 4 and <= 64, "tx_code.value", "must be 4 to 64 characters"))
                     v.Require(pinInputMode == TxCodeInputMode.Text || tx.Value.All(char.IsAsciiDigit), "tx_code.value", "must be digits only when the input mode is numeric");
             }
-            DisplayRules.CheckOptionalText(v, "tx_code.description", tx.Description, 300);
+            DisplayRules.CheckOptionalText(v, "tx_code.description", tx.Description, DisplayRules.MaxShortTextLength);
         }
         v.Require(!(method == AuthenticationMethod.PreAuthorized && issuerState == IssuerStateMode.Include), "issuer_state_mode",
             "issuer_state belongs to the authorization code flow; use OMIT with PRE_AUTHORIZED");
-        ProfileRules.CheckValues(v, "overrides", profile.Claims, c.Overrides);
+        ProfileRules.CheckValues(v, "overrides", profile.Claims, c.Overrides, bounds);
         if (!v.Any)
         {
             foreach (var missing in ProfileRules.MissingMandatory(profile, c.Overrides, method))

@@ -40,7 +40,7 @@ public sealed class ProfileManagement(
             input.Doctype,
             input.CredentialTypes is { Count: > 0 } types ? types : null,
             input.ClaimMappings is { Count: > 0 } mappings ? mappings : null);
-        ProfileRules.Check(v, "profile.", definition);
+        ProfileRules.Check(v, "profile.", definition, quotas.ClaimValues);
         if (v.Any) return v.ToError();
 
         var tenant = await tenants.FindAsync(tenantId, ct);
@@ -114,7 +114,7 @@ public sealed class ProfileManagement(
             ClaimMappings = changes.ClaimMappings is null ? old.ClaimMappings : changes.ClaimMappings.Count > 0 ? changes.ClaimMappings : null,
         };
         var v = new Violations();
-        ProfileRules.Check(v, "profile.", definition);
+        ProfileRules.Check(v, "profile.", definition, quotas.ClaimValues);
         if (v.Any) return v.ToError();
         if (definition.Scope != old.Scope && await profiles.ScopeTakenAsync(tenantId, definition.Scope, profile.Uid, ct))
             return Error.AlreadyExists(ErrorReasons.ScopeInUse, $"Another profile of the tenant uses the scope \"{definition.Scope}\".");
