@@ -45,7 +45,7 @@ public sealed class ApiKeyManagement(ITenantStore tenants, IApiKeyStore keys, IE
         return new CreatedApiKey(record, key);
     }
 
-    public async Task<Result<Page<ApiKey>, Error>> ListAsync(Caller caller, string tenantId, int pageSize, string? pageToken, CancellationToken ct)
+    public async Task<Result<Page<ApiKey>, Error>> ListAsync(Caller caller, string tenantId, int pageSize, string? pageToken, PageBudget<ApiKey> budget, CancellationToken ct)
     {
         if (Access.RequireAdmin(caller) is { } denied) return denied;
         var size = PageSizes.Of(ListKind.ApiKeys, pageSize);
@@ -58,8 +58,8 @@ public sealed class ApiKeyManagement(ITenantStore tenants, IApiKeyStore keys, IE
         var after = PageTokens.ParseTimeKey(position.Value);
         if (!after.IsSuccess) return after.Error;
         var page = await keys.ListAsync(tenantId, after.Value, size.Value + 1, ct);
-        var items = page.Take(size.Value).ToList();
-        var next = page.Count > size.Value ? PageTokens.Encode(scope, PageTokens.TimeKey(items[^1].CreatedAt, items[^1].Id)) : "";
+        var (items, more) = PageSizes.Cut(page, size.Value, budget);
+        var next = more ? PageTokens.Encode(scope, PageTokens.TimeKey(items[^1].CreatedAt, items[^1].Id)) : "";
         return new Page<ApiKey>(items, next);
     }
 

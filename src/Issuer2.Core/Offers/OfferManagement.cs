@@ -185,7 +185,7 @@ public sealed class OfferManagement(
     }
 
     public async Task<Result<Page<Offer>, Error>> ListAsync(
-        Caller caller, string tenantId, OfferState? state, string? profileId, int pageSize, string? pageToken, CancellationToken ct)
+        Caller caller, string tenantId, OfferState? state, string? profileId, int pageSize, string? pageToken, PageBudget<Offer> budget, CancellationToken ct)
     {
         if (Access.RequireTenant(caller, tenantId, ResourceNames.Tenant(tenantId)) is { } denied) return denied;
         var size = PageSizes.Of(ListKind.Offers, pageSize);
@@ -197,8 +197,8 @@ public sealed class OfferManagement(
         var after = PageTokens.ParseTimeKey(position.Value);
         if (!after.IsSuccess) return after.Error;
         var page = await offers.ListAsync(new OfferQuery(tenantId, state, profileId, clock.UtcNow(), after.Value, size.Value + 1), ct);
-        var items = page.Take(size.Value).ToList();
-        var next = page.Count > size.Value ? PageTokens.Encode(scope, PageTokens.TimeKey(items[^1].CreatedAt, items[^1].Id)) : "";
+        var (items, more) = PageSizes.Cut(page, size.Value, budget);
+        var next = more ? PageTokens.Encode(scope, PageTokens.TimeKey(items[^1].CreatedAt, items[^1].Id)) : "";
         return new Page<Offer>(items, next);
     }
 
@@ -224,7 +224,7 @@ public sealed class OfferManagement(
         return offer;
     }
 
-    public async Task<Result<Page<SessionView>, Error>> ListSessionsAsync(Caller caller, string tenantId, string offerId, int pageSize, string? pageToken, CancellationToken ct)
+    public async Task<Result<Page<SessionView>, Error>> ListSessionsAsync(Caller caller, string tenantId, string offerId, int pageSize, string? pageToken, PageBudget<SessionView> budget, CancellationToken ct)
     {
         var name = ResourceNames.Child(tenantId, ResourceNames.Offers, offerId);
         if (Access.RequireTenant(caller, tenantId, name) is { } denied) return denied;
@@ -238,8 +238,8 @@ public sealed class OfferManagement(
         if (await offers.FindAsync(tenantId, offerId, ct) is null) return Error.NotFound(name);
 
         var page = await offers.ListSessionsAsync(tenantId, offerId, after.Value, size.Value + 1, ct);
-        var items = page.Take(size.Value).ToList();
-        var next = page.Count > size.Value ? PageTokens.Encode(scope, PageTokens.TimeKey(items[^1].Session.CreatedAt, items[^1].Session.Id)) : "";
+        var (items, more) = PageSizes.Cut(page, size.Value, budget);
+        var next = more ? PageTokens.Encode(scope, PageTokens.TimeKey(items[^1].Session.CreatedAt, items[^1].Session.Id)) : "";
         return new Page<SessionView>(items, next);
     }
 

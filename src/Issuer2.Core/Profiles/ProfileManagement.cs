@@ -80,7 +80,7 @@ public sealed class ProfileManagement(
         return profile is null ? Error.NotFound(name) : profile;
     }
 
-    public async Task<Result<Page<Profile>, Error>> ListAsync(Caller caller, string tenantId, int pageSize, string? pageToken, CancellationToken ct)
+    public async Task<Result<Page<Profile>, Error>> ListAsync(Caller caller, string tenantId, int pageSize, string? pageToken, PageBudget<Profile> budget, CancellationToken ct)
     {
         if (Access.RequireTenant(caller, tenantId, ResourceNames.Tenant(tenantId)) is { } denied) return denied;
         var size = PageSizes.Of(ListKind.Profiles, pageSize);
@@ -89,8 +89,8 @@ public sealed class ProfileManagement(
         var after = PageTokens.Decode(pageToken, scope);
         if (!after.IsSuccess) return after.Error;
         var page = await profiles.ListAsync(tenantId, after.Value, size.Value + 1, ct);
-        var items = page.Take(size.Value).ToList();
-        return new Page<Profile>(items, page.Count > size.Value ? PageTokens.Encode(scope, items[^1].ProfileId) : "");
+        var (items, more) = PageSizes.Cut(page, size.Value, budget);
+        return new Page<Profile>(items, more ? PageTokens.Encode(scope, items[^1].ProfileId) : "");
     }
 
     public async Task<Result<Profile, Error>> UpdateAsync(Caller caller, string tenantId, string profileId, ProfileInput changes, CancellationToken ct)
@@ -177,7 +177,7 @@ public sealed class ProfileManagement(
     /// earlier one deleted under the same id), oldest first.
     /// </summary>
     public async Task<Result<Page<SessionView>, Error>> ListSessionsAsync(
-        Caller caller, string tenantId, string profileId, int pageSize, string? pageToken, CancellationToken ct)
+        Caller caller, string tenantId, string profileId, int pageSize, string? pageToken, PageBudget<SessionView> budget, CancellationToken ct)
     {
         var name = ResourceNames.Child(tenantId, ResourceNames.Profiles, profileId);
         if (Access.RequireTenant(caller, tenantId, name) is { } denied) return denied;
@@ -192,8 +192,8 @@ public sealed class ProfileManagement(
         if (profile is null) return Error.NotFound(name);
 
         var page = await profiles.ListSessionsAsync(tenantId, profile.Uid, after.Value, size.Value + 1, ct);
-        var items = page.Take(size.Value).ToList();
-        var next = page.Count > size.Value ? PageTokens.Encode(scope, PageTokens.TimeKey(items[^1].Session.CreatedAt, items[^1].Session.Id)) : "";
+        var (items, more) = PageSizes.Cut(page, size.Value, budget);
+        var next = more ? PageTokens.Encode(scope, PageTokens.TimeKey(items[^1].Session.CreatedAt, items[^1].Session.Id)) : "";
         return new Page<SessionView>(items, next);
     }
 

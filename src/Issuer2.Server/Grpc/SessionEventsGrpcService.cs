@@ -55,7 +55,8 @@ public sealed class SessionEventsGrpcService(SessionEvents events, IOptions<Issu
         var tenantId = ProtoMapping.TenantIdOf(request.Parent, "parent");
         var filter = ToCore(request.Filter, tenantId);
         var page = (await events.ListAsync(context.Caller(), tenantId, filter, request.PageSize,
-            ProtoMapping.NullIfEmpty(request.PageToken), ProtoMapping.NullIfEmpty(request.AfterCursor), context.CancellationToken)).Unwrap();
+            ProtoMapping.NullIfEmpty(request.PageToken), ProtoMapping.NullIfEmpty(request.AfterCursor),
+            new PageBudget<IssuerEvent>(quotas.MaxPageBytes, e => ToProto(e).CalculateSize()), context.CancellationToken)).Unwrap();
         var response = new ListEventsResponse();
         response.Events.AddRange(page.Events.Select(e => ToProto(e)));
         if (SessionEvents.NextPageToken(tenantId, filter, page) is { } next) response.NextPageToken = next;

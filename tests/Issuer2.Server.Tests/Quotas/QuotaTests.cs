@@ -9,13 +9,14 @@ using Issuer2.Server.Tests.Wallet;
 
 namespace Issuer2.Server.Tests.Quotas;
 
-/// <summary>A host with small quotas: 3 profiles, 3 versions per profile, 4 live offers, 3 API keys per tenant.</summary>
+/// <summary>A host with small quotas: 3 profiles, 3 versions per profile, 4 live offers, 3 API keys per tenant; 64 KiB pages.</summary>
 public abstract class QuotaFixture : TunedServerFixture
 {
     public const int Profiles = 3;
     public const int Versions = 3;
     public const int LiveOffers = 4;
     public const int ApiKeys = 3;
+    public const int PageBytes = 64 * 1024;
 
     protected override IReadOnlyDictionary<string, string> Configuration { get; } = new Dictionary<string, string>
     {
@@ -23,6 +24,7 @@ public abstract class QuotaFixture : TunedServerFixture
         ["Issuer2:Quotas:VersionsPerProfile"] = Versions.ToString(CultureInfo.InvariantCulture),
         ["Issuer2:Quotas:LiveOffersPerTenant"] = LiveOffers.ToString(CultureInfo.InvariantCulture),
         ["Issuer2:Quotas:ApiKeysPerTenant"] = ApiKeys.ToString(CultureInfo.InvariantCulture),
+        ["Issuer2:Quotas:MaxPageBytes"] = PageBytes.ToString(CultureInfo.InvariantCulture),
     };
 
     protected override void Tune(EventOptions events)
