@@ -121,7 +121,9 @@ public sealed record ClaimValueBounds(int MaxValueBytes, int MaxTotalBytes, int 
     {
         if (value.ValueKind == System.Text.Json.JsonValueKind.Undefined) return 0;
         var counter = new ByteCounter();
-        using (var writer = new System.Text.Json.Utf8JsonWriter(counter)) value.WriteTo(writer);
+        // Counted unescaped, as UTF-8 text: "é" is two bytes, not a six-byte \u escape.
+        var options = new System.Text.Json.JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        using (var writer = new System.Text.Json.Utf8JsonWriter(counter, options)) value.WriteTo(writer);
         return counter.Count;
     }
 

@@ -117,3 +117,37 @@ public sealed class QuotaRulesTests
         Assert.True(moreByCount);
     }
 }
+
+/// <summary>Per-host memory that tenants fill is bounded.</summary>
+public sealed class HostMemoryBoundsTests
+{
+    [Fact]
+    public void TenantSnapshotCache_PastItsCapacity_EvictsInsteadOfGrowing()
+    {
+        var bed = new TestBed();
+        var cache = new Issuer2.Core.Metadata.TenantSnapshotCache(capacity: 2);
+
+        foreach (var id in new[] { "t-one", "t-two", "t-three" })
+            cache.Put(new Issuer2.Core.Metadata.TenantSnapshot(bed.SeedTenant(id), [], [], 1));
+
+        Assert.Equal(2, cache.Count);
+        Assert.True(cache.TryGet("t-three", 1, out _));
+    }
+
+    [Fact]
+    public void EventStreams_ATenantWithoutStreams_LeavesNoEntry()
+    {
+        var bed = new TestBed();
+
+        Assert.True(bed.Streams.TryOpen("t-one", 2));
+        Assert.True(bed.Streams.TryOpen("t-one", 2));
+        Assert.False(bed.Streams.TryOpen("t-two", 0));
+        var whileOpen = bed.Streams.TenantsWithStreams;
+        bed.Streams.Close("t-one");
+        bed.Streams.Close("t-one");
+
+        Assert.Equal(1, whileOpen);
+        Assert.Equal(0, bed.Streams.TenantsWithStreams);
+        Assert.Equal(0, bed.Streams.Active);
+    }
+}
