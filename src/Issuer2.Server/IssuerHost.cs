@@ -48,6 +48,9 @@ public static class IssuerHost
         builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = Defaults });
 
         var options = builder.Configuration.GetSection(IssuerOptions.Section).Get<IssuerOptions>() ?? new IssuerOptions();
+        // A renamed setting is refused rather than ignored, so a limit an operator set never silently disappears.
+        if (builder.Configuration["Issuer2:Events:MaxStreamsPerTenant"] is not null)
+            throw new InvalidOperationException("Issuer2:Events:MaxStreamsPerTenant is now Issuer2:Quotas:EventStreamsPerTenant; set that instead.");
         if (!DatabaseProviders.IsKnown(options.Database.Provider))
             throw new InvalidOperationException($"Issuer2:Database:Provider \"{options.Database.Provider}\" is not one of Sqlite, Postgres.");
         var connectionString = options.Database.ConnectionString;
@@ -79,7 +82,8 @@ public static class IssuerHost
         services.AddSingleton(https);
         services.AddSingleton<IPublicBaseUrl>(new PublicBaseUrl(options.PublicBaseUrl ?? httpUrl, https));
 
-        // Core use cases.
+        // Core use cases, within the host's quotas.
+        services.AddSingleton(options.Quotas.ToCore());
         services.AddSingleton<SigningKeys>();
         services.AddScoped<TenantManagement>();
         services.AddScoped<ApiKeyManagement>();

@@ -52,6 +52,62 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
         _eventTenants.Clear();
     }
 
+    public async Task<QuotaCheck?> SaveWithinQuotasAsync(IReadOnlyList<QuotaCheck> checks, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(checks);
+        if (checks.Count == 0 || _pinLimitLocks.Count > 0)
+            throw new InvalidOperationException("A quota-guarded commit has checks and no set-based locks.");
+        try
+        {
+            // Note: READ COMMITTED: a count before the insert races another host's. The tenant's row is locked first, so
+            // commits guarded on one tenant queue here, and each count (a new snapshot per statement) sees the ones before
+            // it. SQLite's transactions begin IMMEDIATE: writers are already serial.
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            if (db.IsPostgres)
+            {
+                foreach (var tenantId in checks.Select(c => c.TenantId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+                    await db.Database.ExecuteSqlInterpolatedAsync($"SELECT 1 FROM tenants WHERE id = {tenantId} FOR UPDATE", ct);
+            }
+            await db.SaveChangesAsync(ct);
+            foreach (var check in checks)
+            {
+                // Counted after the change, at most one past the limit: the cost is bounded by the quota.
+                if (await CountAsync(check, ct) > check.Limit)
+                {
+                    await tx.RollbackAsync(ct);
+                    Reset();
+                    return check;
+                }
+            }
+            await tx.CommitAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException e)
+        {
+            throw new ConcurrencyConflictException("A row was changed by a concurrent request.", e);
+        }
+        catch (DbUpdateException e) when (IsUniqueViolation(e))
+        {
+            throw new UniqueConflictException("A unique key was taken by a concurrent request.", e);
+        }
+        foreach (var tenant in _eventTenants) notifier.Committed(tenant);
+        _eventTenants.Clear();
+        return null;
+    }
+
+    private Task<int> CountAsync(QuotaCheck check, CancellationToken ct)
+    {
+        var t = check.TenantId;
+        var rows = check.Quota switch
+        {
+            Quota.Profiles => db.Profiles.Where(p => p.TenantId == t).Select(p => 1),
+            Quota.ProfileVersions => db.ProfileVersions.Where(v => v.ProfileUid == check.ProfileUid).Select(v => 1),
+            Quota.LiveOffers => db.Offers.Where(o => o.TenantId == t).Where(OfferRules.InState(OfferState.Active).Bind(check.At)).Select(o => 1),
+            Quota.ApiKeys => db.ApiKeys.Where(k => k.TenantId == t).Where(ApiKey.Live.Bind(check.At)).Select(k => 1),
+            Quota.EventStreams => throw new ArgumentException("Event streams are counted per host, not stored.", nameof(check)),
+        };
+        return rows.Take(check.Limit + 1).CountAsync(ct);
+    }
+
     public void Reset()
     {
         db.ChangeTracker.Clear();

@@ -1,3 +1,5 @@
+using Issuer2.Core.Common;
+
 namespace Issuer2.Core.ApiKeys;
 
 /// <summary>An API key's record: its hash, never the key. <see cref="TenantId"/> null marks a generated admin key.</summary>
@@ -12,7 +14,10 @@ public sealed class ApiKey
     public DateTimeOffset? ExpiresAt { get; init; }
     public DateTimeOffset? RevokedAt { get; set; }
 
-    public bool IsUsableAt(DateTimeOffset now) => RevokedAt is null && (ExpiresAt is null || now < ExpiresAt);
+    public bool IsUsableAt(DateTimeOffset now) => Live.IsMetBy(this, now);
+
+    /// <summary>A key that authenticates at the time given: neither revoked nor expired (what the API key quota counts).</summary>
+    public static readonly Condition<ApiKey, DateTimeOffset> Live = new((k, now) => k.RevokedAt == null && (k.ExpiresAt == null || now < k.ExpiresAt));
 }
 
 /// <summary>A key found by its hash, with whether its tenant still exists.</summary>

@@ -9,7 +9,7 @@ namespace Issuer2.Core.ApiKeys;
 public sealed record CreatedApiKey(ApiKey Record, string Key);
 
 /// <summary>Use cases of API key administration (the admin key's).</summary>
-public sealed class ApiKeyManagement(ITenantStore tenants, IApiKeyStore keys, IEventLog events, IUnitOfWork unit, TimeProvider clock)
+public sealed class ApiKeyManagement(ITenantStore tenants, IApiKeyStore keys, IEventLog events, IUnitOfWork unit, QuotaLimits quotas, TimeProvider clock)
 {
     public const string KeyPrefix = "i2_";
 
@@ -41,11 +41,11 @@ public sealed class ApiKeyManagement(ITenantStore tenants, IApiKeyStore keys, IE
         var record = NewRecord(tenantId, displayName ?? "", key, now, expiresAt is { } e ? Clock.ToMicroseconds(e) : null);
         keys.Add(record);
         events.Append(IssuerEvent.Create(tenantId, EventTypes.ApiKeyCreated, now, new EventDetails.ApiKeyChanged(record.Id, record.ExpiresAt), actor: caller));
-        await unit.SaveChangesAsync(ct);
+        if (await unit.SaveWithinQuotasAsync([QuotaCheck.Of(quotas, Quota.ApiKeys, tenantId, now)], ct) is { } exceeded) return Quotas.Exceeded(exceeded);
         return new CreatedApiKey(record, key);
     }
 
-    public async Task<Result<Page<ApiKey>, Error>> ListAsync(Caller caller, string tenantId, int pageSize, string? pageToken, CancellationToken ct)
+    public async Task<Result<Page<ApiKey>, Error>> ListAsync(Caller caller, string tenantId, int pageSize, string? pageToken, PageBudget<ApiKey> budget, CancellationToken ct)
     {
         if (Access.RequireAdmin(caller) is { } denied) return denied;
         var size = PageSizes.Of(ListKind.ApiKeys, pageSize);
@@ -58,8 +58,8 @@ public sealed class ApiKeyManagement(ITenantStore tenants, IApiKeyStore keys, IE
         var after = PageTokens.ParseTimeKey(position.Value);
         if (!after.IsSuccess) return after.Error;
         var page = await keys.ListAsync(tenantId, after.Value, size.Value + 1, ct);
-        var items = page.Take(size.Value).ToList();
-        var next = page.Count > size.Value ? PageTokens.Encode(scope, PageTokens.TimeKey(items[^1].CreatedAt, items[^1].Id)) : "";
+        var (items, more) = PageSizes.Cut(page, size.Value, budget);
+        var next = more ? PageTokens.Encode(scope, PageTokens.TimeKey(items[^1].CreatedAt, items[^1].Id)) : "";
         return new Page<ApiKey>(items, next);
     }
 

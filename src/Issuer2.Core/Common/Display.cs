@@ -2,13 +2,28 @@ using System.Text.RegularExpressions;
 
 namespace Issuer2.Core.Common;
 
-/// <summary>A logo: an https or data: URI and its alternative text.</summary>
+/// <summary>A logo: an https URL (never inline data) and its alternative text.</summary>
 public sealed record Logo(string Uri, string? AltText);
 
 /// <summary>Checks of display metadata shared by issuers and credentials.</summary>
 public static partial class DisplayRules
 {
     public const int MaxEntries = 50;
+
+    /// <summary>Display names (issuer, credential, claim).</summary>
+    public const int MaxNameLength = 200;
+
+    /// <summary>Descriptions (credential display).</summary>
+    public const int MaxDescriptionLength = 1000;
+
+    /// <summary>Short texts shown beside something else: a logo's alternative text, a PIN's description.</summary>
+    public const int MaxShortTextLength = 300;
+
+    /// <summary>A logo's URL: a reference, so metadata stays small (inline images are refused).</summary>
+    public const int MaxLogoUriLength = 2048;
+
+    /// <summary>BCP 47 tags are short (RFC 5646 §4.4.1 recommends 35 characters at most).</summary>
+    public const int MaxLocaleLength = 35;
 
     [GeneratedRegex(@"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*\z")]
     private static partial Regex LocalePattern();
@@ -17,9 +32,9 @@ public static partial class DisplayRules
     private static partial Regex ColorPattern();
 
     public static void CheckLocale(Violations v, string field, string? locale) =>
-        v.Require(string.IsNullOrEmpty(locale) || (locale.Length <= 35 && LocalePattern().IsMatch(locale)), field, "must be a BCP 47 language tag such as \"en-US\"");
+        v.Require(string.IsNullOrEmpty(locale) || (locale.Length <= MaxLocaleLength && LocalePattern().IsMatch(locale)), field, "must be a BCP 47 language tag such as \"en-US\"");
 
-    public static void CheckName(Violations v, string field, string? name, int max = 200) =>
+    public static void CheckName(Violations v, string field, string? name, int max = MaxNameLength) =>
         v.Require(!string.IsNullOrWhiteSpace(name) && name.Length <= max, field, $"is required, at most {max} characters");
 
     public static void CheckOptionalText(Violations v, string field, string? text, int max) =>
@@ -31,11 +46,11 @@ public static partial class DisplayRules
     public static void CheckLogo(Violations v, string field, Logo? logo)
     {
         if (logo is null) return;
-        var ok = logo.Uri.Length <= 65536
-            && (logo.Uri.StartsWith("data:image/", StringComparison.Ordinal)
-                || (Uri.TryCreate(logo.Uri, UriKind.Absolute, out var u) && u.Scheme == Uri.UriSchemeHttps));
-        v.Require(ok, field + ".uri", "must be an https URL or a data:image/ URI");
-        CheckOptionalText(v, field + ".alt_text", logo.AltText, 300);
+        // Note: wallets fetch logos by reference; a data: URI would put an image into every metadata document and list page.
+        var ok = logo.Uri.Length <= MaxLogoUriLength
+            && Uri.TryCreate(logo.Uri, UriKind.Absolute, out var u) && u.Scheme == Uri.UriSchemeHttps && !string.IsNullOrEmpty(u.Host);
+        v.Require(ok, field + ".uri", $"must be an https URL of at most {MaxLogoUriLength} characters (no data: URIs or inline images)");
+        CheckOptionalText(v, field + ".alt_text", logo.AltText, MaxShortTextLength);
     }
 
     /// <summary>Each locale appears once (the empty locale being the default display).</summary>

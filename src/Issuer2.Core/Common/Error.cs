@@ -25,6 +25,9 @@ public sealed record Error(ErrorKind Kind, string Reason, string Message, IReadO
     /// <summary>When set, the caller may retry after this long (sent as <c>google.rpc.RetryInfo</c>).</summary>
     public TimeSpan? RetryAfter { get; init; }
 
+    /// <summary>The quota an error of <see cref="ErrorReasons.QuotaExceeded"/> names (ErrorInfo metadata and QuotaFailure).</summary>
+    public QuotaViolation? Quota { get; init; }
+
     public static Error Invalid(IReadOnlyList<FieldViolation> violations) =>
         new(ErrorKind.InvalidArgument, ErrorReasons.InvalidArgument,
             violations.Count == 1 ? $"{violations[0].Field}: {violations[0].Description}" : $"The request has {violations.Count} invalid fields.",
@@ -71,7 +74,7 @@ public static class ErrorReasons
     public const string ConcurrentUpdate = "CONCURRENT_UPDATE";
     public const string Internal = "INTERNAL";
     public const string CursorExpired = "CURSOR_EXPIRED";
-    public const string TooManyStreams = "TOO_MANY_STREAMS";
+    public const string QuotaExceeded = "QUOTA_EXCEEDED";
     public const string SubscriberLagging = "SUBSCRIBER_LAGGING";
     public const string DatabaseUnavailable = "DATABASE_UNAVAILABLE";
     public const string HostStopping = "HOST_STOPPING";

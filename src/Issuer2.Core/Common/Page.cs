@@ -7,6 +7,19 @@ namespace Issuer2.Core.Common;
 /// <summary>One page of a keyset-paged list.</summary>
 public sealed record Page<T>(IReadOnlyList<T> Items, string NextPageToken);
 
+/// <summary>
+/// The byte budget of one page and how an item is measured: the adapter knows the wire form, so it supplies the
+/// measure (its serialized size); the rule that uses it is <see cref="PageSizes.Cut"/>.
+/// </summary>
+public sealed record PageBudget<T>(int MaxBytes, Func<T, int> SizeOf);
+
+/// <summary>Budgets that need no measure.</summary>
+public static class PageBudget
+{
+    /// <summary>No byte budget: the page is bounded by count only (tests of count paging).</summary>
+    public static PageBudget<T> Unlimited<T>() => new(int.MaxValue, _ => 0);
+}
+
 /// <summary>The lists of the API, each with its page-size policy in <see cref="PageSizes"/>.</summary>
 public enum ListKind
 {
@@ -31,6 +44,37 @@ public static class PageSizes
         // Events are small and read in bulk by integrators catching up.
         ListKind.Events => 500,
     };
+
+    /// <summary>
+    /// What a page leaves of its byte budget for everything but its items (the next page token, field framing):
+    /// tokens are a few hundred bytes.
+    /// </summary>
+    public const int Reserve = 1024;
+
+    /// <summary>
+    /// The one page rule: of <paramref name="fetched"/> (read with one item more than <paramref name="size"/>, to know
+    /// whether more follow), the first items up to <paramref name="size"/> whose serialized sizes together stay within
+    /// the budget (less <see cref="Reserve"/>), always at least one; <c>More</c> when any fetched item was left out, so
+    /// the next page, continuing after the last item returned, loses and repeats none.
+    /// </summary>
+    public static (IReadOnlyList<T> Items, bool More) Cut<T>(IReadOnlyList<T> fetched, int size, PageBudget<T> budget)
+    {
+        ArgumentNullException.ThrowIfNull(fetched);
+        ArgumentNullException.ThrowIfNull(budget);
+        var room = (long)budget.MaxBytes - Reserve;
+        var items = new List<T>(Math.Min(size, fetched.Count));
+        long bytes = 0;
+        foreach (var item in fetched)
+        {
+            if (items.Count == size) break;
+            // A repeated message field costs its bytes plus a tag and a length prefix (at most 6 bytes).
+            var cost = (long)budget.SizeOf(item) + 6;
+            if (items.Count > 0 && bytes + cost > room) break;
+            items.Add(item);
+            bytes += cost;
+        }
+        return (items, items.Count < fetched.Count);
+    }
 
     /// <summary>0 means the default; larger than the maximum is coerced; negative is invalid.</summary>
     public static Result<int, Error> Of(ListKind list, int requested, string field = "page_size")

@@ -9,6 +9,14 @@ public interface IUnitOfWork
     /// </summary>
     Task SaveChangesAsync(CancellationToken ct);
 
+    /// <summary>
+    /// Commits like <see cref="SaveChangesAsync"/> unless, counted in the same transaction under the tenant's lock (so
+    /// concurrent commits on any host are counted one after the other), the change would leave more than
+    /// <see cref="QuotaCheck.Limit"/> of a quota: then nothing is written, pending changes are forgotten, and the first
+    /// exceeded check is returned.
+    /// </summary>
+    Task<QuotaCheck?> SaveWithinQuotasAsync(IReadOnlyList<QuotaCheck> checks, CancellationToken ct);
+
     /// <summary>Forgets every pending change, e.g. after a commit lost a race, so the request can read afresh.</summary>
     void Reset();
 }

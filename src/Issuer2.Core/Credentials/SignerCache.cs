@@ -5,17 +5,32 @@ using Microsoft.IdentityModel.Tokens;
 namespace Issuer2.Core.Credentials;
 
 /// <summary>
-/// Opened signing keys, by kid, for this host's lifetime: a key row never changes its private part, so it is
-/// decrypted once instead of per credential.
+/// Opened signing keys, by kid: a key row never changes its private part, so it is decrypted once instead of per
+/// credential. At most <see cref="Capacity"/> keys are held; past it a new key evicts another (only a decryption away).
 /// </summary>
-public sealed class SignerCache(SigningKeys keys)
+public sealed class SignerCache(SigningKeys keys, int capacity = SignerCache.DefaultCapacity)
 {
+    /// <summary>Opened keys one host keeps.</summary>
+    public const int DefaultCapacity = 4096;
+
     private readonly ConcurrentDictionary<string, SigningCredentials> _signers = new(StringComparer.Ordinal);
+
+    public int Capacity { get; } = capacity >= 1 ? capacity : throw new ArgumentOutOfRangeException(nameof(capacity));
+
+    /// <summary>Keys held now.</summary>
+    public int Count => _signers.Count;
 
     public SigningCredentials For(SigningKey key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return _signers.GetOrAdd($"{key.TenantId}/{key.Kid}", _ =>
+        var id = $"{key.TenantId}/{key.Kid}";
+        if (_signers.TryGetValue(id, out var cached)) return cached;
+        while (_signers.Count >= Capacity)
+        {
+            var victim = _signers.Keys.FirstOrDefault();
+            if (victim is null || !_signers.TryRemove(victim, out _)) break;
+        }
+        return _signers.GetOrAdd(id, _ =>
             new SigningCredentials(new ECDsaSecurityKey(keys.OpenPrivateKey(key)) { KeyId = key.Kid }, SigningKeys.Es256));
     }
 }

@@ -32,18 +32,31 @@ public sealed class EventStreams : IDisposable
         while (true)
         {
             var current = _perTenant.GetOrAdd(tenantId, 0);
-            if (current >= limit) return false;
+            if (current >= limit)
+            {
+                // A refusal leaves no entry behind for a tenant with no stream.
+                if (current == 0) _perTenant.TryRemove(KeyValuePair.Create(tenantId, 0));
+                return false;
+            }
             if (_perTenant.TryUpdate(tenantId, current + 1, current)) break;
         }
         Interlocked.Increment(ref _active);
         return true;
     }
 
+    /// <summary>Frees the tenant's place; a tenant with no stream left holds no entry, so the map never outgrows the open streams.</summary>
     public void Close(string tenantId)
     {
-        _perTenant.AddOrUpdate(tenantId, 0, (_, n) => Math.Max(0, n - 1));
+        while (_perTenant.TryGetValue(tenantId, out var current))
+        {
+            // The last stream removes the entry only if no open raced in since it was read.
+            if (current <= 1 ? _perTenant.TryRemove(KeyValuePair.Create(tenantId, current)) : _perTenant.TryUpdate(tenantId, current - 1, current)) break;
+        }
         Interlocked.Decrement(ref _active);
     }
+
+    /// <summary>Tenants with a stream open on this host (the size of the per-tenant map).</summary>
+    public int TenantsWithStreams => _perTenant.Count;
 
     public void Dispose() => _meter.Dispose();
 }

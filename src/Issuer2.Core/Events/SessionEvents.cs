@@ -4,7 +4,7 @@ using Issuer2.Core.Common;
 namespace Issuer2.Core.Events;
 
 /// <summary>
-/// How a host serves event streams: per-tenant stream limit, buffer, lag timeout, heartbeat interval, and how long a
+/// How a host serves event streams: per-tenant stream limit on this host (the <see cref="Quota.EventStreams"/> quota), buffer, lag timeout, heartbeat interval, and how long a
 /// write the client never takes may still hold a lagging stream open.
 /// </summary>
 public sealed record EventStreamPolicy(int MaxStreamsPerTenant, int Buffer, TimeSpan LagTimeout, TimeSpan HeartbeatInterval, TimeSpan StuckWriteTimeout);
@@ -19,7 +19,8 @@ public sealed class SessionEvents(EventFeed feed, IEventReader reader, EventStre
 {
     /// <summary>One page of events after a cursor or page token.</summary>
     public async Task<Result<EventPage, Error>> ListAsync(
-        Caller caller, string tenantId, EventFilter filter, int pageSize, string? pageToken, string? afterCursor, CancellationToken ct)
+        Caller caller, string tenantId, EventFilter filter, int pageSize, string? pageToken, string? afterCursor, PageBudget<IssuerEvent> budget,
+        CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(filter);
         if (Access.RequireTenant(caller, tenantId, ResourceNames.Tenant(tenantId)) is { } denied) return denied;
@@ -35,7 +36,10 @@ public sealed class SessionEvents(EventFeed feed, IEventReader reader, EventStre
             if (!started.IsSuccess) return started.Error;
             start = started.Value;
         }
-        return await reader.ReadAsync(tenantId, start, filter, size.Value, ct);
+        var page = await reader.ReadAsync(tenantId, start, filter, size.Value, ct);
+        // Cut by bytes: every event read is deliverable, so the page ends, and the next starts, after the last one kept.
+        var (kept, more) = PageSizes.Cut(page.Events, size.Value, budget);
+        return more ? new EventPage(kept, new EventCursor(kept[^1].TransactionId, kept[^1].Sequence), Full: true, page.HeldBack) : page;
     }
 
     /// <summary>The page token that continues after <paramref name="page"/>, or null when it was the last.</summary>
@@ -59,8 +63,7 @@ public sealed class SessionEvents(EventFeed feed, IEventReader reader, EventStre
         var from = await feed.StartAsync(start, ct);
         if (!from.IsSuccess) return from.Error;
         if (!streams.TryOpen(tenantId, policy.MaxStreamsPerTenant))
-            return new Error(ErrorKind.ResourceExhausted, ErrorReasons.TooManyStreams,
-                $"This tenant has {policy.MaxStreamsPerTenant} event streams open on this host; close one or try another host.", []);
+            return Quotas.Exceeded(new QuotaCheck(Quota.EventStreams, tenantId, policy.MaxStreamsPerTenant));
         try
         {
             return await PumpAsync(tenantId, filter, from.Value, policy, write, ct)

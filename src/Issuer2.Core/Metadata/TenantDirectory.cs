@@ -47,25 +47,54 @@ public sealed class TenantSnapshot
         Profiles.TryGetValue(profileId, out var current) && current.Uid == profileUid && current.Version == version ? current.Definition : null;
 }
 
-/// <summary>The per-host cache of tenant snapshots, keyed by the version stamp the database holds.</summary>
-public sealed class TenantSnapshotCache
+/// <summary>
+/// The per-host cache of tenant snapshots, keyed by the version stamp the database holds. It holds at most
+/// <see cref="Capacity"/> tenants (a snapshot itself is bounded by the quotas and sizes): a new tenant past it evicts
+/// another, which only costs that tenant one reload.
+/// </summary>
+public sealed class TenantSnapshotCache(int capacity = TenantSnapshotCache.DefaultCapacity)
 {
+    /// <summary>Tenants whose snapshot one host keeps.</summary>
+    public const int DefaultCapacity = 1000;
+
     private readonly ConcurrentDictionary<string, TenantSnapshot> _snapshots = new(StringComparer.Ordinal);
+
+    public int Capacity { get; } = capacity >= 1 ? capacity : throw new ArgumentOutOfRangeException(nameof(capacity));
+
+    /// <summary>Snapshots held now.</summary>
+    public int Count => _snapshots.Count;
 
     internal bool TryGet(string tenantId, long version, out TenantSnapshot snapshot) =>
         _snapshots.TryGetValue(tenantId, out snapshot!) && snapshot.Version == version;
 
     internal bool TryGetLatest(string tenantId, out TenantSnapshot snapshot) => _snapshots.TryGetValue(tenantId, out snapshot!);
 
-    internal void Put(TenantSnapshot snapshot) =>
+    internal void Put(TenantSnapshot snapshot)
+    {
+        if (!_snapshots.ContainsKey(snapshot.Tenant.Id)) MakeRoom(_snapshots);
         _snapshots.AddOrUpdate(snapshot.Tenant.Id, snapshot, (_, old) => old.Version > snapshot.Version ? old : snapshot);
+    }
 
     private readonly ConcurrentDictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
 
     internal bool SeenRecently(string tenantId, DateTimeOffset now, TimeSpan within) =>
         _seen.TryGetValue(tenantId, out var at) && now - at < within;
 
-    internal void MarkSeen(string tenantId, DateTimeOffset now) => _seen[tenantId] = now;
+    internal void MarkSeen(string tenantId, DateTimeOffset now)
+    {
+        if (!_seen.ContainsKey(tenantId)) MakeRoom(_seen);
+        _seen[tenantId] = now;
+    }
+
+    /// <summary>Evicts entries (any: each is only a reload away) until one more fits.</summary>
+    private void MakeRoom<T>(ConcurrentDictionary<string, T> map)
+    {
+        while (map.Count >= Capacity)
+        {
+            var victim = map.Keys.FirstOrDefault();
+            if (victim is null || !map.TryRemove(victim, out _)) break;
+        }
+    }
 }
 
 /// <summary>

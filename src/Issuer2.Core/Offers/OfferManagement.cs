@@ -32,7 +32,7 @@ public sealed record CreatedOffer(Offer Offer, string OfferUrl, string? Pin);
 /// <summary>Use cases of offer management (a tenant key's).</summary>
 public sealed class OfferManagement(
     ITenantStore tenants, IProfileStore profiles, IOfferStore offers, IEventLog events, IUnitOfWork unit,
-    SecretProtector protector, TimeProvider clock)
+    SecretProtector protector, QuotaLimits quotas, TimeProvider clock)
 {
     public static readonly TimeSpan RequestIdRetention = TimeSpan.FromHours(24);
     public const int MaxUsesLimit = 10_000;
@@ -60,7 +60,7 @@ public sealed class OfferManagement(
         var profile = await profiles.FindAsync(tenantId, command.ProfileId, ct);
         if (profile is null) return Error.Invalid("profile", $"the profile \"{command.ProfileId}\" does not exist in this tenant");
 
-        var checkedCommand = Check(tenant, profile.Definition, command, now);
+        var checkedCommand = Check(tenant, profile.Definition, command, quotas.ClaimValues, now);
         if (!checkedCommand.IsSuccess) return checkedCommand.Error;
         var c = checkedCommand.Value;
 
@@ -161,7 +161,9 @@ public sealed class OfferManagement(
 
         try
         {
-            await unit.SaveChangesAsync(ct);
+            // Over the quota nothing is written: no offer, no event, no request record to replay.
+            if (await unit.SaveWithinQuotasAsync([QuotaCheck.Of(quotas, Quota.LiveOffers, tenantId, now)], ct) is { } exceeded)
+                return Quotas.Exceeded(exceeded);
         }
         catch (UniqueConflictException) when (requestId is not null)
         {
@@ -183,7 +185,7 @@ public sealed class OfferManagement(
     }
 
     public async Task<Result<Page<Offer>, Error>> ListAsync(
-        Caller caller, string tenantId, OfferState? state, string? profileId, int pageSize, string? pageToken, CancellationToken ct)
+        Caller caller, string tenantId, OfferState? state, string? profileId, int pageSize, string? pageToken, PageBudget<Offer> budget, CancellationToken ct)
     {
         if (Access.RequireTenant(caller, tenantId, ResourceNames.Tenant(tenantId)) is { } denied) return denied;
         var size = PageSizes.Of(ListKind.Offers, pageSize);
@@ -195,8 +197,8 @@ public sealed class OfferManagement(
         var after = PageTokens.ParseTimeKey(position.Value);
         if (!after.IsSuccess) return after.Error;
         var page = await offers.ListAsync(new OfferQuery(tenantId, state, profileId, clock.UtcNow(), after.Value, size.Value + 1), ct);
-        var items = page.Take(size.Value).ToList();
-        var next = page.Count > size.Value ? PageTokens.Encode(scope, PageTokens.TimeKey(items[^1].CreatedAt, items[^1].Id)) : "";
+        var (items, more) = PageSizes.Cut(page, size.Value, budget);
+        var next = more ? PageTokens.Encode(scope, PageTokens.TimeKey(items[^1].CreatedAt, items[^1].Id)) : "";
         return new Page<Offer>(items, next);
     }
 
@@ -222,7 +224,7 @@ public sealed class OfferManagement(
         return offer;
     }
 
-    public async Task<Result<Page<SessionView>, Error>> ListSessionsAsync(Caller caller, string tenantId, string offerId, int pageSize, string? pageToken, CancellationToken ct)
+    public async Task<Result<Page<SessionView>, Error>> ListSessionsAsync(Caller caller, string tenantId, string offerId, int pageSize, string? pageToken, PageBudget<SessionView> budget, CancellationToken ct)
     {
         var name = ResourceNames.Child(tenantId, ResourceNames.Offers, offerId);
         if (Access.RequireTenant(caller, tenantId, name) is { } denied) return denied;
@@ -236,8 +238,8 @@ public sealed class OfferManagement(
         if (await offers.FindAsync(tenantId, offerId, ct) is null) return Error.NotFound(name);
 
         var page = await offers.ListSessionsAsync(tenantId, offerId, after.Value, size.Value + 1, ct);
-        var items = page.Take(size.Value).ToList();
-        var next = page.Count > size.Value ? PageTokens.Encode(scope, PageTokens.TimeKey(items[^1].Session.CreatedAt, items[^1].Session.Id)) : "";
+        var (items, more) = PageSizes.Cut(page, size.Value, budget);
+        var next = more ? PageTokens.Encode(scope, PageTokens.TimeKey(items[^1].Session.CreatedAt, items[^1].Session.Id)) : "";
         return new Page<SessionView>(items, next);
     }
 
@@ -283,7 +285,7 @@ public sealed class OfferManagement(
         return protector.KeyedHash($"offer-request-fingerprint/{tenantId}", JsonSerializer.Serialize(canonical, CoreJson.Options));
     }
 
-    private static Result<CheckedCommand, Error> Check(Tenant tenant, ProfileDefinition profile, CreateOfferCommand c, DateTimeOffset now)
+    private static Result<CheckedCommand, Error> Check(Tenant tenant, ProfileDefinition profile, CreateOfferCommand c, ClaimValueBounds bounds, DateTimeOffset now)
     {
         var method = c.Method ?? AuthenticationMethod.PreAuthorized;
         var delivery = c.Delivery ?? DeliveryMode.ByReference;
@@ -321,11 +323,11 @@ public sealed class OfferManagement(
                 if (v.Require(tx.Value.Length is >= 4 and <= 64, "tx_code.value", "must be 4 to 64 characters"))
                     v.Require(pinInputMode == TxCodeInputMode.Text || tx.Value.All(char.IsAsciiDigit), "tx_code.value", "must be digits only when the input mode is numeric");
             }
-            DisplayRules.CheckOptionalText(v, "tx_code.description", tx.Description, 300);
+            DisplayRules.CheckOptionalText(v, "tx_code.description", tx.Description, DisplayRules.MaxShortTextLength);
         }
         v.Require(!(method == AuthenticationMethod.PreAuthorized && issuerState == IssuerStateMode.Include), "issuer_state_mode",
             "issuer_state belongs to the authorization code flow; use OMIT with PRE_AUTHORIZED");
-        ProfileRules.CheckValues(v, "overrides", profile.Claims, c.Overrides);
+        ProfileRules.CheckValues(v, "overrides", profile.Claims, c.Overrides, bounds);
         if (!v.Any)
         {
             foreach (var missing in ProfileRules.MissingMandatory(profile, c.Overrides, method))

@@ -22,7 +22,7 @@ public sealed record ProfileInput(
 
 /// <summary>Use cases of credential profile management (a tenant key's).</summary>
 public sealed class ProfileManagement(
-    ITenantStore tenants, IProfileStore profiles, IOfferStore offers, IEventLog events, IUnitOfWork unit, TimeProvider clock)
+    ITenantStore tenants, IProfileStore profiles, IOfferStore offers, IEventLog events, IUnitOfWork unit, QuotaLimits quotas, TimeProvider clock)
 {
     public async Task<Result<Profile, Error>> CreateAsync(Caller caller, string tenantId, string? profileId, ProfileInput input, CancellationToken ct)
     {
@@ -40,7 +40,7 @@ public sealed class ProfileManagement(
             input.Doctype,
             input.CredentialTypes is { Count: > 0 } types ? types : null,
             input.ClaimMappings is { Count: > 0 } mappings ? mappings : null);
-        ProfileRules.Check(v, "profile.", definition);
+        ProfileRules.Check(v, "profile.", definition, quotas.ClaimValues);
         if (v.Any) return v.ToError();
 
         var tenant = await tenants.FindAsync(tenantId, ct);
@@ -60,7 +60,10 @@ public sealed class ProfileManagement(
         PublishVersion(profile, tenant, EventTypes.ProfileCreated, now, caller);
         try
         {
-            await unit.SaveChangesAsync(ct);
+            if (await unit.SaveWithinQuotasAsync(
+                    [QuotaCheck.Of(quotas, Quota.Profiles, tenantId, now), QuotaCheck.Of(quotas, Quota.ProfileVersions, tenantId, now, profile.Uid, profile.ProfileId)], ct)
+                is { } exceeded)
+                return Quotas.Exceeded(exceeded);
         }
         catch (UniqueConflictException)
         {
@@ -77,7 +80,7 @@ public sealed class ProfileManagement(
         return profile is null ? Error.NotFound(name) : profile;
     }
 
-    public async Task<Result<Page<Profile>, Error>> ListAsync(Caller caller, string tenantId, int pageSize, string? pageToken, CancellationToken ct)
+    public async Task<Result<Page<Profile>, Error>> ListAsync(Caller caller, string tenantId, int pageSize, string? pageToken, PageBudget<Profile> budget, CancellationToken ct)
     {
         if (Access.RequireTenant(caller, tenantId, ResourceNames.Tenant(tenantId)) is { } denied) return denied;
         var size = PageSizes.Of(ListKind.Profiles, pageSize);
@@ -86,8 +89,8 @@ public sealed class ProfileManagement(
         var after = PageTokens.Decode(pageToken, scope);
         if (!after.IsSuccess) return after.Error;
         var page = await profiles.ListAsync(tenantId, after.Value, size.Value + 1, ct);
-        var items = page.Take(size.Value).ToList();
-        return new Page<Profile>(items, page.Count > size.Value ? PageTokens.Encode(scope, items[^1].ProfileId) : "");
+        var (items, more) = PageSizes.Cut(page, size.Value, budget);
+        return new Page<Profile>(items, more ? PageTokens.Encode(scope, items[^1].ProfileId) : "");
     }
 
     public async Task<Result<Profile, Error>> UpdateAsync(Caller caller, string tenantId, string profileId, ProfileInput changes, CancellationToken ct)
@@ -111,7 +114,7 @@ public sealed class ProfileManagement(
             ClaimMappings = changes.ClaimMappings is null ? old.ClaimMappings : changes.ClaimMappings.Count > 0 ? changes.ClaimMappings : null,
         };
         var v = new Violations();
-        ProfileRules.Check(v, "profile.", definition);
+        ProfileRules.Check(v, "profile.", definition, quotas.ClaimValues);
         if (v.Any) return v.ToError();
         if (definition.Scope != old.Scope && await profiles.ScopeTakenAsync(tenantId, definition.Scope, profile.Uid, ct))
             return Error.AlreadyExists(ErrorReasons.ScopeInUse, $"Another profile of the tenant uses the scope \"{definition.Scope}\".");
@@ -125,7 +128,9 @@ public sealed class ProfileManagement(
         PublishVersion(profile, tenant, EventTypes.ProfileUpdated, now, caller);
         try
         {
-            await unit.SaveChangesAsync(ct);
+            // Each update keeps a version; past the quota the update is refused and the profile stays as it was.
+            if (await unit.SaveWithinQuotasAsync([QuotaCheck.Of(quotas, Quota.ProfileVersions, tenantId, now, profile.Uid, profile.ProfileId)], ct) is { } exceeded)
+                return Quotas.Exceeded(exceeded);
         }
         catch (UniqueConflictException)
         {
@@ -172,7 +177,7 @@ public sealed class ProfileManagement(
     /// earlier one deleted under the same id), oldest first.
     /// </summary>
     public async Task<Result<Page<SessionView>, Error>> ListSessionsAsync(
-        Caller caller, string tenantId, string profileId, int pageSize, string? pageToken, CancellationToken ct)
+        Caller caller, string tenantId, string profileId, int pageSize, string? pageToken, PageBudget<SessionView> budget, CancellationToken ct)
     {
         var name = ResourceNames.Child(tenantId, ResourceNames.Profiles, profileId);
         if (Access.RequireTenant(caller, tenantId, name) is { } denied) return denied;
@@ -187,8 +192,8 @@ public sealed class ProfileManagement(
         if (profile is null) return Error.NotFound(name);
 
         var page = await profiles.ListSessionsAsync(tenantId, profile.Uid, after.Value, size.Value + 1, ct);
-        var items = page.Take(size.Value).ToList();
-        var next = page.Count > size.Value ? PageTokens.Encode(scope, PageTokens.TimeKey(items[^1].Session.CreatedAt, items[^1].Session.Id)) : "";
+        var (items, more) = PageSizes.Cut(page, size.Value, budget);
+        var next = more ? PageTokens.Encode(scope, PageTokens.TimeKey(items[^1].Session.CreatedAt, items[^1].Session.Id)) : "";
         return new Page<SessionView>(items, next);
     }
 

@@ -27,7 +27,7 @@ public static partial class ProfileRules
     public static void CheckId(Violations v, string field, string? id) =>
         v.Require(id is not null && ProfileIdPattern().IsMatch(id), field, "must be 1 to 64 letters, digits, '.', '_' or '-'");
 
-    public static void Check(Violations v, string prefix, ProfileDefinition d)
+    public static void Check(Violations v, string prefix, ProfileDefinition d, ClaimValueBounds bounds)
     {
         v.Require(ScopePattern().IsMatch(d.Scope), prefix + "scope", "must be 1 to 128 OAuth scope characters (no spaces, quotes or backslashes)");
         CredentialFormats.Check(v, prefix, d);
@@ -37,7 +37,7 @@ public static partial class ProfileRules
         CheckClaims(v, prefix + "claims", d.Claims, CredentialFormats.Issued.GetValueOrDefault(d.Format));
         if (v.Items.Count == before)
         {
-            CheckValues(v, prefix + "default_values", d.Claims, d.DefaultValues);
+            CheckValues(v, prefix + "default_values", d.Claims, d.DefaultValues, bounds);
             CheckMappings(v, prefix + "claim_mappings", d.Claims, d.Mappings);
         }
         v.Require(d.CredentialValidity >= MinValidity && d.CredentialValidity <= MaxValidity, prefix + "credential_validity",
@@ -54,7 +54,7 @@ public static partial class ProfileRules
             var f = $"{field}[{i}]";
             DisplayRules.CheckLocale(v, f + ".locale", d.Locale);
             DisplayRules.CheckName(v, f + ".name", d.Name);
-            DisplayRules.CheckOptionalText(v, f + ".description", d.Description, 1000);
+            DisplayRules.CheckOptionalText(v, f + ".description", d.Description, DisplayRules.MaxDescriptionLength);
             DisplayRules.CheckLogo(v, f + ".logo", d.Logo);
             DisplayRules.CheckColor(v, f + ".background_color", d.BackgroundColor);
             DisplayRules.CheckColor(v, f + ".text_color", d.TextColor);
@@ -117,13 +117,22 @@ public static partial class ProfileRules
         }
     }
 
-    /// <summary>Checks claim values (defaults or overrides) against the declared claims.</summary>
-    public static void CheckValues(Violations v, string field, IReadOnlyList<ClaimDefinition> claims, IReadOnlyList<ClaimValue> values)
+    /// <summary>
+    /// Checks claim values (defaults or overrides) against the declared claims and the size bounds: each value's JSON
+    /// depth and serialized size, and the size of them all together.
+    /// </summary>
+    public static void CheckValues(Violations v, string field, IReadOnlyList<ClaimDefinition> claims, IReadOnlyList<ClaimValue> values, ClaimValueBounds bounds)
     {
+        ArgumentNullException.ThrowIfNull(bounds);
+        long total = 0;
         for (var i = 0; i < values.Count; i++)
         {
             var value = values[i];
             var f = $"{field}[{i}]";
+            var size = ClaimValueBounds.SizeOf(value.Value);
+            total += size;
+            v.Require(size <= bounds.MaxValueBytes, f + ".value", $"must serialize to at most {bounds.MaxValueBytes} bytes of JSON (this one is {size})");
+            v.Require(ClaimValueBounds.DepthOf(value.Value) <= bounds.MaxDepth, f + ".value", $"must nest arrays and objects at most {bounds.MaxDepth} deep");
             var claim = claims.FirstOrDefault(c => ClaimPaths.SamePath(c.Path, value.Path));
             if (claim is null)
             {
@@ -134,6 +143,7 @@ public static partial class ProfileRules
             for (var j = 0; j < i; j++)
                 if (ClaimPaths.SamePath(values[j].Path, value.Path)) v.Add(f + ".path", $"is given twice (also {field}[{j}])");
         }
+        v.Require(total <= bounds.MaxTotalBytes, field, $"must serialize to at most {bounds.MaxTotalBytes} bytes of JSON together (these are {total})");
     }
 
     private static string? TypeOf(ClaimValue value, ClaimDefinition claim) =>

@@ -78,7 +78,7 @@ public sealed class TenantManagement(
         return new TenantView(tenant, await tenants.ListSigningKeysAsync([tenantId], ct));
     }
 
-    public async Task<Result<Page<TenantView>, Error>> ListAsync(Caller caller, int pageSize, string? pageToken, CancellationToken ct)
+    public async Task<Result<Page<TenantView>, Error>> ListAsync(Caller caller, int pageSize, string? pageToken, PageBudget<TenantView> budget, CancellationToken ct)
     {
         if (Access.RequireAdmin(caller) is { } denied) return denied;
         var size = PageSizes.Of(ListKind.Tenants, pageSize);
@@ -89,8 +89,11 @@ public sealed class TenantManagement(
         var page = await tenants.ListAsync(after.Value, size.Value + 1, ct);
         var pageTenants = page.Take(size.Value).ToList();
         var keys = await tenants.ListSigningKeysAsync([.. pageTenants.Select(t => t.Id)], ct);
-        var items = pageTenants.Select(t => new TenantView(t, [.. keys.Where(k => k.TenantId == t.Id)])).ToList();
-        var next = page.Count > size.Value ? PageTokens.Encode("tenants", items[^1].Tenant.Id) : "";
+        var views = pageTenants.Select(t => new TenantView(t, [.. keys.Where(k => k.TenantId == t.Id)])).ToList();
+        // The extra row only says that more follow; it is measured as a view without keys.
+        if (page.Count > size.Value) views.Add(new TenantView(page[^1], []));
+        var (items, more) = PageSizes.Cut(views, size.Value, budget);
+        var next = more ? PageTokens.Encode("tenants", items[^1].Tenant.Id) : "";
         return new Page<TenantView>(items, next);
     }
 

@@ -31,9 +31,22 @@ public static class Errors
         {
             Code = (int)(code ?? StatusOf(error.Kind)),
             Message = error.Message,
-            Details = { Any.Pack(new ErrorInfo { Reason = error.Reason, Domain = ErrorReasons.Domain }) },
         };
+        var info = new ErrorInfo { Reason = error.Reason, Domain = ErrorReasons.Domain };
+        if (error.Quota is { } quota)
+        {
+            info.Metadata.Add("quota", quota.Quota);
+            info.Metadata.Add("limit", quota.Limit.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        status.Details.Add(Any.Pack(info));
         if (error.RetryAfter is { } retryAfter) status.Details.Add(Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(retryAfter) }));
+        if (error.Quota is { } exceeded)
+        {
+            status.Details.Add(Any.Pack(new QuotaFailure
+            {
+                Violations = { new QuotaFailure.Types.Violation { Subject = exceeded.Subject, Description = exceeded.Description } },
+            }));
+        }
         if (error.Violations.Count > 0)
         {
             var bad = new BadRequest();

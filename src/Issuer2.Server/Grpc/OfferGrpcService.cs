@@ -9,7 +9,7 @@ using CoreTxCodeOptions = Issuer2.Core.Offers.TxCodeOptions;
 namespace Issuer2.Server.Grpc;
 
 /// <summary>OfferService: proto ↔ Core for credential offers, plus the QR rendering of the offer URL.</summary>
-public sealed class OfferGrpcService(OfferManagement offers, QrCodes qrCodes, TimeProvider clock) : OfferService.OfferServiceBase
+public sealed class OfferGrpcService(OfferManagement offers, QrCodes qrCodes, QuotaLimits quotas, TimeProvider clock) : OfferService.OfferServiceBase
 {
     public override async Task<CreateOfferResponse> CreateOffer(CreateOfferRequest request, ServerCallContext context)
     {
@@ -57,9 +57,9 @@ public sealed class OfferGrpcService(OfferManagement offers, QrCodes qrCodes, Ti
     {
         var tenantId = ProtoMapping.TenantIdOf(request.Parent, "parent");
         var profileId = ProfileIdOf(request.Profile, tenantId, "profile");
-        var page = (await offers.ListAsync(context.Caller(), tenantId, request.State.ToCore(), profileId, request.PageSize, request.PageToken,
-            context.CancellationToken)).Unwrap();
         var now = clock.GetUtcNow();
+        var page = (await offers.ListAsync(context.Caller(), tenantId, request.State.ToCore(), profileId, request.PageSize, request.PageToken,
+            new PageBudget<Issuer2.Core.Offers.Offer>(quotas.MaxPageBytes, o => o.ToProto(now).CalculateSize()), context.CancellationToken)).Unwrap();
         var response = new ListOffersResponse { NextPageToken = page.NextPageToken };
         response.Offers.AddRange(page.Items.Select(o => o.ToProto(now)));
         return response;
@@ -75,7 +75,8 @@ public sealed class OfferGrpcService(OfferManagement offers, QrCodes qrCodes, Ti
     public override async Task<ListOfferSessionsResponse> ListOfferSessions(ListOfferSessionsRequest request, ServerCallContext context)
     {
         var (tenantId, offerId) = ProtoMapping.ChildOf(request.Parent, ResourceNames.Offers, "parent");
-        var page = (await offers.ListSessionsAsync(context.Caller(), tenantId, offerId, request.PageSize, request.PageToken, context.CancellationToken)).Unwrap();
+        var page = (await offers.ListSessionsAsync(context.Caller(), tenantId, offerId, request.PageSize, request.PageToken,
+            new PageBudget<SessionView>(quotas.MaxPageBytes, v => v.ToProto().CalculateSize()), context.CancellationToken)).Unwrap();
         var response = new ListOfferSessionsResponse { NextPageToken = page.NextPageToken };
         response.Sessions.AddRange(page.Items.Select(v => v.ToProto()));
         return response;

@@ -8,7 +8,7 @@ using Issuer2.Server.Auth;
 namespace Issuer2.Server.Grpc;
 
 /// <summary>ProfileService: proto ↔ Core for credential profiles.</summary>
-public sealed class ProfileGrpcService(ProfileManagement profiles) : ProfileService.ProfileServiceBase
+public sealed class ProfileGrpcService(ProfileManagement profiles, QuotaLimits quotas) : ProfileService.ProfileServiceBase
 {
     private static readonly FrozenSet<string> UpdatableFields =
         new[] { "scope", "vct", "display", "claims", "default_values", "credential_validity", "claim_mappings" }.ToFrozenSet(StringComparer.Ordinal);
@@ -31,7 +31,8 @@ public sealed class ProfileGrpcService(ProfileManagement profiles) : ProfileServ
     public override async Task<ListProfilesResponse> ListProfiles(ListProfilesRequest request, ServerCallContext context)
     {
         var tenantId = ProtoMapping.TenantIdOf(request.Parent, "parent");
-        var page = (await profiles.ListAsync(context.Caller(), tenantId, request.PageSize, request.PageToken, context.CancellationToken)).Unwrap();
+        var page = (await profiles.ListAsync(context.Caller(), tenantId, request.PageSize, request.PageToken,
+            new PageBudget<Issuer2.Core.Profiles.Profile>(quotas.MaxPageBytes, p => p.ToProto().CalculateSize()), context.CancellationToken)).Unwrap();
         var response = new ListProfilesResponse { NextPageToken = page.NextPageToken };
         response.Profiles.AddRange(page.Items.Select(p => p.ToProto()));
         return response;
@@ -49,7 +50,8 @@ public sealed class ProfileGrpcService(ProfileManagement profiles) : ProfileServ
     public override async Task<ListProfileSessionsResponse> ListProfileSessions(ListProfileSessionsRequest request, ServerCallContext context)
     {
         var (tenantId, profileId) = ProtoMapping.ChildOf(request.Parent, ResourceNames.Profiles, "parent");
-        var page = (await profiles.ListSessionsAsync(context.Caller(), tenantId, profileId, request.PageSize, request.PageToken, context.CancellationToken)).Unwrap();
+        var page = (await profiles.ListSessionsAsync(context.Caller(), tenantId, profileId, request.PageSize, request.PageToken,
+            new PageBudget<Issuer2.Core.Offers.SessionView>(quotas.MaxPageBytes, v => v.ToProto().CalculateSize()), context.CancellationToken)).Unwrap();
         var response = new ListProfileSessionsResponse { NextPageToken = page.NextPageToken };
         response.Sessions.AddRange(page.Items.Select(v => v.ToProto()));
         return response;

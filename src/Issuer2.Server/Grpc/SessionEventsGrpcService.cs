@@ -18,7 +18,7 @@ namespace Issuer2.Server.Grpc;
 /// When the host begins to stop, every open stream ends at once with UNAVAILABLE <c>HOST_STOPPING</c>, so its client
 /// resumes from its last cursor on another host instead of holding this one for the whole drain time.
 /// </summary>
-public sealed class SessionEventsGrpcService(SessionEvents events, IOptions<IssuerOptions> options, IHostApplicationLifetime lifetime)
+public sealed class SessionEventsGrpcService(SessionEvents events, IOptions<IssuerOptions> options, QuotaLimits quotas, IHostApplicationLifetime lifetime)
     : SessionEventsService.SessionEventsServiceBase
 {
     private static readonly Error HostStopping = new(ErrorKind.Unavailable, ErrorReasons.HostStopping,
@@ -29,7 +29,7 @@ public sealed class SessionEventsGrpcService(SessionEvents events, IOptions<Issu
         var tenantId = ProtoMapping.TenantIdOf(request.Parent, "parent");
         var filter = ToCore(request.Filter, tenantId);
         var settings = options.Value.Events;
-        var policy = new EventStreamPolicy(settings.MaxStreamsPerTenant, settings.StreamBuffer, settings.LagTimeout, settings.HeartbeatInterval, settings.StuckWriteTimeout);
+        var policy = new EventStreamPolicy(quotas.EventStreams, settings.StreamBuffer, settings.LagTimeout, settings.HeartbeatInterval, settings.StuckWriteTimeout);
         using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         Error? ended;
         try
@@ -55,7 +55,8 @@ public sealed class SessionEventsGrpcService(SessionEvents events, IOptions<Issu
         var tenantId = ProtoMapping.TenantIdOf(request.Parent, "parent");
         var filter = ToCore(request.Filter, tenantId);
         var page = (await events.ListAsync(context.Caller(), tenantId, filter, request.PageSize,
-            ProtoMapping.NullIfEmpty(request.PageToken), ProtoMapping.NullIfEmpty(request.AfterCursor), context.CancellationToken)).Unwrap();
+            ProtoMapping.NullIfEmpty(request.PageToken), ProtoMapping.NullIfEmpty(request.AfterCursor),
+            new PageBudget<IssuerEvent>(quotas.MaxPageBytes, e => ToProto(e).CalculateSize()), context.CancellationToken)).Unwrap();
         var response = new ListEventsResponse();
         response.Events.AddRange(page.Events.Select(e => ToProto(e)));
         if (SessionEvents.NextPageToken(tenantId, filter, page) is { } next) response.NextPageToken = next;

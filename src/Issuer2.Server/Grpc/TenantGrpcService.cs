@@ -10,7 +10,7 @@ using ApiKey = Issuer2.Core.ApiKeys.ApiKey;
 namespace Issuer2.Server.Grpc;
 
 /// <summary>TenantService: proto ↔ Core for tenants and API keys.</summary>
-public sealed class TenantGrpcService(TenantManagement tenants, ApiKeyManagement apiKeys) : TenantService.TenantServiceBase
+public sealed class TenantGrpcService(TenantManagement tenants, ApiKeyManagement apiKeys, QuotaLimits quotas) : TenantService.TenantServiceBase
 {
     private static readonly FrozenSet<string> UpdatableFields = new[]
     {
@@ -34,7 +34,8 @@ public sealed class TenantGrpcService(TenantManagement tenants, ApiKeyManagement
 
     public override async Task<ListTenantsResponse> ListTenants(ListTenantsRequest request, ServerCallContext context)
     {
-        var page = (await tenants.ListAsync(context.Caller(), request.PageSize, request.PageToken, context.CancellationToken)).Unwrap();
+        var page = (await tenants.ListAsync(context.Caller(), request.PageSize, request.PageToken,
+            new PageBudget<TenantView>(quotas.MaxPageBytes, v => v.ToProto().CalculateSize()), context.CancellationToken)).Unwrap();
         var response = new ListTenantsResponse { NextPageToken = page.NextPageToken };
         response.Tenants.AddRange(page.Items.Select(v => v.ToProto()));
         return response;
@@ -67,7 +68,8 @@ public sealed class TenantGrpcService(TenantManagement tenants, ApiKeyManagement
     public override async Task<ListApiKeysResponse> ListApiKeys(ListApiKeysRequest request, ServerCallContext context)
     {
         var tenantId = ProtoMapping.TenantIdOf(request.Parent, "parent");
-        var page = (await apiKeys.ListAsync(context.Caller(), tenantId, request.PageSize, request.PageToken, context.CancellationToken)).Unwrap();
+        var page = (await apiKeys.ListAsync(context.Caller(), tenantId, request.PageSize, request.PageToken,
+            new PageBudget<ApiKey>(quotas.MaxPageBytes, k => ToProto(k).CalculateSize()), context.CancellationToken)).Unwrap();
         var response = new ListApiKeysResponse { NextPageToken = page.NextPageToken };
         response.ApiKeys.AddRange(page.Items.Select(ToProto));
         return response;

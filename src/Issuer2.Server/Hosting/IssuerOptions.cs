@@ -36,9 +36,12 @@ public sealed class IssuerOptions
     public LimitOptions Limits { get; set; } = new();
 
     public TrustedProxyOptions ForwardedHeaders { get; set; } = new();
+
     public CapsOptions Caps { get; set; } = new();
 
     public RetentionOptions Retention { get; set; } = new();
+
+    public QuotaOptions Quotas { get; set; } = new();
 
     /// <summary>How often expired one-time rows are purged, and how many per batch.</summary>
     public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromMinutes(1);
@@ -60,9 +63,6 @@ public sealed class EventOptions
 
     /// <summary>An idle stream sends a heartbeat (and re-reads the log) this often.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(15);
-
-    /// <summary>Concurrent streams one tenant may hold open on one host.</summary>
-    public int MaxStreamsPerTenant { get; set; } = 100;
 
     /// <summary>Events buffered for one subscriber.</summary>
     public int StreamBuffer { get; set; } = 1000;

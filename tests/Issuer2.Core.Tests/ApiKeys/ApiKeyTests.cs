@@ -270,8 +270,8 @@ public sealed class ApiKeyTests
         _bed.Clock.Advance(TimeSpan.FromSeconds(1));
         var third = await CreateKeyAsync();
 
-        var page1 = await _bed.ApiKeys.ListAsync(TestBed.Admin, TestBed.TenantId, 2, null, default);
-        var page2 = await _bed.ApiKeys.ListAsync(TestBed.Admin, TestBed.TenantId, 2, page1.Value.NextPageToken, default);
+        var page1 = await _bed.ApiKeys.ListAsync(TestBed.Admin, TestBed.TenantId, 2, null, PageBudget.Unlimited<ApiKey>(), default);
+        var page2 = await _bed.ApiKeys.ListAsync(TestBed.Admin, TestBed.TenantId, 2, page1.Value.NextPageToken, PageBudget.Unlimited<ApiKey>(), default);
         var ids1 = page1.Value.Items.Select(k => k.Id).ToArray();
         var ids2 = page2.Value.Items.Select(k => k.Id).ToArray();
 
@@ -284,7 +284,7 @@ public sealed class ApiKeyTests
     {
         var token = PageTokens.Encode($"apiKeys/{TestBed.TenantId}", "not-a-position");
 
-        var result = await _bed.ApiKeys.ListAsync(TestBed.Admin, TestBed.TenantId, 2, token, default);
+        var result = await _bed.ApiKeys.ListAsync(TestBed.Admin, TestBed.TenantId, 2, token, PageBudget.Unlimited<ApiKey>(), default);
 
         Assert.Equal("page_token", Assert.Single(result.Error!.Violations).Field);
     }

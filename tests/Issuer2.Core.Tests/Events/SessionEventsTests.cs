@@ -18,7 +18,7 @@ public sealed class SessionEventsTests
     private readonly TestBed _bed = TestBed.WithEmployeeProfile();
 
     private Task<Result<EventPage, Error>> List(int pageSize, string? pageToken = null, string? afterCursor = null, EventFilter? filter = null, Caller? caller = null) =>
-        _bed.SessionEvents.ListAsync(caller ?? TestBed.AcmeKey, TestBed.TenantId, filter ?? EventFilter.All, pageSize, pageToken, afterCursor, default);
+        _bed.SessionEvents.ListAsync(caller ?? TestBed.AcmeKey, TestBed.TenantId, filter ?? EventFilter.All, pageSize, pageToken, afterCursor, PageBudget.Unlimited<IssuerEvent>(), default);
 
     private Task<Error?> Stream(
         Func<FeedItem, CancellationToken, Task> write, CancellationToken ct, EventStreamPolicy? policy = null, Caller? caller = null, string tenantId = TestBed.TenantId, FeedStart? start = null) =>
@@ -98,7 +98,7 @@ public sealed class SessionEventsTests
     public async Task List_WithPageTokenOfAnotherTenant_IsInvalidOnPageToken()
     {
         for (var i = 0; i < 3; i++) await _bed.AppendEventAsync(TestBed.OtherTenantId);
-        var theirs = await _bed.SessionEvents.ListAsync(TestBed.GlobexKey, TestBed.OtherTenantId, EventFilter.All, 2, null, null, default);
+        var theirs = await _bed.SessionEvents.ListAsync(TestBed.GlobexKey, TestBed.OtherTenantId, EventFilter.All, 2, null, null, PageBudget.Unlimited<IssuerEvent>(), default);
         var token = SessionEvents.NextPageToken(TestBed.OtherTenantId, EventFilter.All, theirs.Value);
 
         var result = await List(2, token);
@@ -219,7 +219,7 @@ public sealed class SessionEventsTests
     }
 
     [Fact]
-    public async Task Stream_OverTheTenantsStreamLimit_IsResourceExhaustedTooManyStreams()
+    public async Task Stream_OverTheTenantsStreamLimit_IsResourceExhaustedNamingTheQuota()
     {
         await _bed.AppendEventAsync();
         var open = new TaskCompletionSource();
@@ -239,7 +239,8 @@ public sealed class SessionEventsTests
         await otherTenant;
 
         Assert.Equal(ErrorKind.ResourceExhausted, second?.Kind);
-        Assert.Equal(ErrorReasons.TooManyStreams, second?.Reason);
+        Assert.Equal(ErrorReasons.QuotaExceeded, second?.Reason);
+        Assert.Equal("event_streams_per_tenant_per_host", second?.Quota?.Quota);
         Assert.Equal(2, activeWithBoth);
         Assert.Equal(0, _bed.Streams.Active);
     }

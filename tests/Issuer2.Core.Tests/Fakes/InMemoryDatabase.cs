@@ -89,6 +89,45 @@ internal sealed class InMemoryDatabase : IUnitOfWork, IEventLog
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// Commits, then counts each quota as the SQL adapter does in its transaction; over a limit the commit's adds and
+    /// events are taken back (adds append, so the tables are cut back to their lengths before it).
+    /// </summary>
+    public Task<QuotaCheck?> SaveWithinQuotasAsync(IReadOnlyList<QuotaCheck> checks, CancellationToken ct)
+    {
+        RunConcurrentRequest();
+        System.Collections.IList[] tables = [Profiles, ProfileVersions, Offers, Codes, IssuerStates, OfferRequests, ApiKeys, Events];
+        QuotaCheck? exceeded = null;
+        lock (Gate)
+        {
+            var lengths = tables.Select(t => t.Count).ToArray();
+            var sequence = _lastSequence;
+            foreach (var apply in _pending) apply();
+            exceeded = checks.FirstOrDefault(c => CountOf(c) > c.Limit);
+            if (exceeded is not null)
+            {
+                for (var i = 0; i < tables.Length; i++)
+                    while (tables[i].Count > lengths[i]) tables[i].RemoveAt(tables[i].Count - 1);
+                _lastSequence = sequence;
+            }
+        }
+        var tenants = _pendingEventTenants.ToList();
+        Reset();
+        if (exceeded is not null) return Task.FromResult<QuotaCheck?>(exceeded);
+        SaveCount++;
+        foreach (var tenant in tenants) Notifier?.Committed(tenant);
+        return Task.FromResult<QuotaCheck?>(null);
+    }
+
+    private int CountOf(QuotaCheck c) => c.Quota switch
+    {
+        Quota.Profiles => Profiles.Count(p => p.TenantId == c.TenantId),
+        Quota.ProfileVersions => ProfileVersions.Count(v => v.ProfileUid == c.ProfileUid),
+        Quota.LiveOffers => Offers.Count(o => o.TenantId == c.TenantId && OfferRules.InState(OfferState.Active).IsMetBy(o, c.At)),
+        Quota.ApiKeys => ApiKeys.Count(k => k.TenantId == c.TenantId && ApiKey.Live.IsMetBy(k, c.At)),
+        Quota.EventStreams => throw new ArgumentException("counted per host", nameof(c)),
+    };
+
     public void Reset()
     {
         _pending.Clear();

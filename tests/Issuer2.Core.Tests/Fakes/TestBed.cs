@@ -29,6 +29,9 @@ internal sealed partial class TestBed
     public const string TenantId = "acme";
     public const string OtherTenantId = "globex";
 
+    /// <summary>The host's quotas the use cases run under.</summary>
+    public QuotaLimits Quotas { get; }
+
     public static readonly DateTimeOffset Start = new(2026, 3, 1, 9, 0, 0, TimeSpan.Zero);
 
     public TestBed()
@@ -36,13 +39,19 @@ internal sealed partial class TestBed
     {
     }
 
-    public TestBed(byte[] kek)
+    public TestBed(QuotaLimits quotas)
+        : this(Kek(1), quotas)
     {
+    }
+
+    public TestBed(byte[] kek, QuotaLimits? quotas = null)
+    {
+        Quotas = quotas ?? QuotaLimits.Default;
         Protector = new SecretProtector(kek);
-        Management = new OfferManagement(TenantStore, ProfileStore, OfferStore, Db, Db, Protector, Clock);
-        Profiles = new ProfileManagement(TenantStore, ProfileStore, OfferStore, Db, Db, Clock);
+        Management = new OfferManagement(TenantStore, ProfileStore, OfferStore, Db, Db, Protector, Quotas, Clock);
+        Profiles = new ProfileManagement(TenantStore, ProfileStore, OfferStore, Db, Db, Quotas, Clock);
         Tenants = new TenantManagement(TenantStore, OfferStore, Db, Db, new SigningKeys(Protector), new FixedPublicBaseUrl(BaseUrl), Protector, Https, Clock);
-        ApiKeys = new ApiKeyManagement(TenantStore, ApiKeyStore, Db, Db, Clock);
+        ApiKeys = new ApiKeyManagement(TenantStore, ApiKeyStore, Db, Db, Quotas, Clock);
 
         // The wallet flow, as the host wires it (TestBed.Wallet.cs).
         Db.Notifier = Notifier;

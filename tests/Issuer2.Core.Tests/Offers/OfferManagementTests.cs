@@ -718,8 +718,8 @@ public sealed class OfferManagementTests
             _bed.Clock.Advance(TimeSpan.FromSeconds(1));
         }
 
-        var first = await _bed.Management.ListAsync(TestBed.AcmeKey, TestBed.TenantId, null, null, 2, null, default);
-        var second = await _bed.Management.ListAsync(TestBed.AcmeKey, TestBed.TenantId, null, null, 2, first.Value.NextPageToken, default);
+        var first = await _bed.Management.ListAsync(TestBed.AcmeKey, TestBed.TenantId, null, null, 2, null, PageBudget.Unlimited<Offer>(), default);
+        var second = await _bed.Management.ListAsync(TestBed.AcmeKey, TestBed.TenantId, null, null, 2, first.Value.NextPageToken, PageBudget.Unlimited<Offer>(), default);
         var firstIds = first.Value.Items.Select(o => o.Id).ToArray();
         var secondIds = second.Value.Items.Select(o => o.Id).ToArray();
 
@@ -732,9 +732,9 @@ public sealed class OfferManagementTests
     public async Task List_WithTokenMadeForOtherFilters_IsInvalidOnPageToken()
     {
         for (var i = 0; i < 3; i++) await _bed.CreateOfferAsync(TestBed.Command());
-        var first = await _bed.Management.ListAsync(TestBed.AcmeKey, TestBed.TenantId, null, null, 2, null, default);
+        var first = await _bed.Management.ListAsync(TestBed.AcmeKey, TestBed.TenantId, null, null, 2, null, PageBudget.Unlimited<Offer>(), default);
 
-        var filtered = await _bed.Management.ListAsync(TestBed.AcmeKey, TestBed.TenantId, OfferState.Active, null, 2, first.Value.NextPageToken, default);
+        var filtered = await _bed.Management.ListAsync(TestBed.AcmeKey, TestBed.TenantId, OfferState.Active, null, 2, first.Value.NextPageToken, PageBudget.Unlimited<Offer>(), default);
 
         Assert.Equal(["page_token"], TestBed.Fields(filtered.Error));
     }
@@ -744,7 +744,7 @@ public sealed class OfferManagementTests
     {
         var token = PageTokens.Encode($"offers/{TestBed.OtherTenantId}//", "638000000000000000 abc");
 
-        var result = await _bed.Management.ListAsync(TestBed.AcmeKey, TestBed.TenantId, null, null, 2, token, default);
+        var result = await _bed.Management.ListAsync(TestBed.AcmeKey, TestBed.TenantId, null, null, 2, token, PageBudget.Unlimited<Offer>(), default);
 
         Assert.Equal(["page_token"], TestBed.Fields(result.Error));
     }
@@ -754,7 +754,7 @@ public sealed class OfferManagementTests
     {
         var token = PageTokens.Encode($"offers/{TestBed.TenantId}//", "not-a-position");
 
-        var result = await _bed.Management.ListAsync(TestBed.AcmeKey, TestBed.TenantId, null, null, 2, token, default);
+        var result = await _bed.Management.ListAsync(TestBed.AcmeKey, TestBed.TenantId, null, null, 2, token, PageBudget.Unlimited<Offer>(), default);
 
         Assert.Equal(["page_token"], TestBed.Fields(result.Error));
     }
@@ -766,7 +766,7 @@ public sealed class OfferManagementTests
         var active = await _bed.CreateOfferAsync(TestBed.Command());
         await _bed.Management.RevokeAsync(TestBed.AcmeKey, TestBed.TenantId, revoked.Value.Offer.Id, default);
 
-        var result = await _bed.Management.ListAsync(TestBed.AcmeKey, TestBed.TenantId, OfferState.Active, null, 10, null, default);
+        var result = await _bed.Management.ListAsync(TestBed.AcmeKey, TestBed.TenantId, OfferState.Active, null, 10, null, PageBudget.Unlimited<Offer>(), default);
 
         Assert.Equal(active.Value.Offer.Id, Assert.Single(result.Value.Items).Id);
     }

@@ -306,9 +306,9 @@ public sealed class ProfileManagementTests
     {
         foreach (var id in new[] { "c", "a", "b" }) await Create(id, Input);
 
-        var first = await _bed.Profiles.ListAsync(TestBed.AcmeKey, TestBed.TenantId, 2, null, default);
-        var second = await _bed.Profiles.ListAsync(TestBed.AcmeKey, TestBed.TenantId, 2, first.Value.NextPageToken, default);
-        var elsewhere = await _bed.Profiles.ListAsync(TestBed.GlobexKey, TestBed.OtherTenantId, 2, first.Value.NextPageToken, default);
+        var first = await _bed.Profiles.ListAsync(TestBed.AcmeKey, TestBed.TenantId, 2, null, PageBudget.Unlimited<Profile>(), default);
+        var second = await _bed.Profiles.ListAsync(TestBed.AcmeKey, TestBed.TenantId, 2, first.Value.NextPageToken, PageBudget.Unlimited<Profile>(), default);
+        var elsewhere = await _bed.Profiles.ListAsync(TestBed.GlobexKey, TestBed.OtherTenantId, 2, first.Value.NextPageToken, PageBudget.Unlimited<Profile>(), default);
         var firstIds = first.Value.Items.Select(p => p.ProfileId).ToArray();
         var secondIds = second.Value.Items.Select(p => p.ProfileId).ToArray();
 
@@ -395,8 +395,8 @@ public sealed class ProfileManagementTests
             HolderKeyThumbprint = "thumb", IssuedAt = TestBed.Start, ExpiresAt = TestBed.Start.AddDays(1), NotificationId = "n1",
         });
 
-        var first = await _bed.Profiles.ListSessionsAsync(TestBed.AcmeKey, TestBed.TenantId, "employee", 2, null, default);
-        var second = await _bed.Profiles.ListSessionsAsync(TestBed.AcmeKey, TestBed.TenantId, "employee", 2, first.Value.NextPageToken, default);
+        var first = await _bed.Profiles.ListSessionsAsync(TestBed.AcmeKey, TestBed.TenantId, "employee", 2, null, PageBudget.Unlimited<SessionView>(), default);
+        var second = await _bed.Profiles.ListSessionsAsync(TestBed.AcmeKey, TestBed.TenantId, "employee", 2, first.Value.NextPageToken, PageBudget.Unlimited<SessionView>(), default);
 
         Assert.Equal(["s-a", "s-b"], first.Value.Items.Select(i => i.Session.Id));
         Assert.Equal("c1", Assert.Single(first.Value.Items[1].Credentials).Id);
@@ -409,9 +409,9 @@ public sealed class ProfileManagementTests
     {
         await Create("employee", Input);
 
-        var foreign = await _bed.Profiles.ListSessionsAsync(TestBed.GlobexKey, TestBed.TenantId, "employee", 0, null, default);
-        var unknown = await _bed.Profiles.ListSessionsAsync(TestBed.AcmeKey, TestBed.TenantId, "nope", 0, null, default);
-        var admin = await _bed.Profiles.ListSessionsAsync(TestBed.Admin, TestBed.TenantId, "employee", 0, null, default);
+        var foreign = await _bed.Profiles.ListSessionsAsync(TestBed.GlobexKey, TestBed.TenantId, "employee", 0, null, PageBudget.Unlimited<SessionView>(), default);
+        var unknown = await _bed.Profiles.ListSessionsAsync(TestBed.AcmeKey, TestBed.TenantId, "nope", 0, null, PageBudget.Unlimited<SessionView>(), default);
+        var admin = await _bed.Profiles.ListSessionsAsync(TestBed.Admin, TestBed.TenantId, "employee", 0, null, PageBudget.Unlimited<SessionView>(), default);
 
         Assert.Equal(ErrorKind.NotFound, foreign.Error?.Kind);
         Assert.Equal(ErrorKind.NotFound, unknown.Error?.Kind);
@@ -425,9 +425,9 @@ public sealed class ProfileManagementTests
         await Create("visitor", Input);
         SeedSession(employee, "s1", TimeSpan.FromMinutes(1));
         SeedSession(employee, "s2", TimeSpan.FromMinutes(2));
-        var first = await _bed.Profiles.ListSessionsAsync(TestBed.AcmeKey, TestBed.TenantId, "employee", 1, null, default);
+        var first = await _bed.Profiles.ListSessionsAsync(TestBed.AcmeKey, TestBed.TenantId, "employee", 1, null, PageBudget.Unlimited<SessionView>(), default);
 
-        var other = await _bed.Profiles.ListSessionsAsync(TestBed.AcmeKey, TestBed.TenantId, "visitor", 1, first.Value.NextPageToken, default);
+        var other = await _bed.Profiles.ListSessionsAsync(TestBed.AcmeKey, TestBed.TenantId, "visitor", 1, first.Value.NextPageToken, PageBudget.Unlimited<SessionView>(), default);
 
         Assert.NotEmpty(first.Value.NextPageToken);
         Assert.Equal(["page_token"], TestBed.Fields(other.Error));

@@ -20,7 +20,7 @@ public sealed class ProfileRulesTests
     private static IReadOnlyList<FieldViolation> Check(ProfileDefinition definition)
     {
         var v = new Violations();
-        ProfileRules.Check(v, "profile.", definition);
+        ProfileRules.Check(v, "profile.", definition, QuotaLimits.Default.ClaimValues);
         return v.Items;
     }
 

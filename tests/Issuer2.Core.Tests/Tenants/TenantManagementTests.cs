@@ -243,8 +243,8 @@ public sealed class TenantManagementTests
         foreach (var id in new[] { "delta", "alpha", "charlie", "bravo" }) _bed.SeedTenant(id);
         _bed.SeedTenant("echo", t => t.DeletedAt = TestBed.Start);
 
-        var first = await _bed.Tenants.ListAsync(TestBed.Admin, 3, null, default);
-        var second = await _bed.Tenants.ListAsync(TestBed.Admin, 3, first.Value.NextPageToken, default);
+        var first = await _bed.Tenants.ListAsync(TestBed.Admin, 3, null, PageBudget.Unlimited<TenantView>(), default);
+        var second = await _bed.Tenants.ListAsync(TestBed.Admin, 3, first.Value.NextPageToken, PageBudget.Unlimited<TenantView>(), default);
         var firstIds = first.Value.Items.Select(t => t.Tenant.Id).ToArray();
         var secondIds = second.Value.Items.Select(t => t.Tenant.Id).ToArray();
 
@@ -258,7 +258,7 @@ public sealed class TenantManagementTests
     {
         var token = PageTokens.Encode("profiles/acme", "employee");
 
-        var result = await _bed.Tenants.ListAsync(TestBed.Admin, 10, token, default);
+        var result = await _bed.Tenants.ListAsync(TestBed.Admin, 10, token, PageBudget.Unlimited<TenantView>(), default);
 
         Assert.Equal("page_token", Assert.Single(result.Error!.Violations).Field);
     }
@@ -266,7 +266,7 @@ public sealed class TenantManagementTests
     [Fact]
     public async Task List_ByTenantKey_IsPermissionDenied()
     {
-        var result = await _bed.Tenants.ListAsync(TestBed.AcmeKey, 10, null, default);
+        var result = await _bed.Tenants.ListAsync(TestBed.AcmeKey, 10, null, PageBudget.Unlimited<TenantView>(), default);
 
         Assert.Equal(ErrorKind.PermissionDenied, result.Error?.Kind);
     }

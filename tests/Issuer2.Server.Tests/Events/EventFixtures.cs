@@ -48,6 +48,7 @@ public abstract class TunedServerFixture : ServerFixture, IAsyncLifetime
             Provider = Provider,
             ConnectionString = _database?.ConnectionString,
             DataDirectory = _dataDirectory,
+            Settings = Configuration,
         };
     }
 
@@ -89,10 +90,14 @@ public abstract class LimitedStreamsFixture : TunedServerFixture
     /// <summary>How long a full buffer may wait for the client before the stream ends as lagging.</summary>
     public static readonly TimeSpan LagTimeout = TimeSpan.FromSeconds(1);
 
+    protected override IReadOnlyDictionary<string, string> Configuration { get; } = new Dictionary<string, string>
+    {
+        ["Issuer2:Quotas:EventStreamsPerTenant"] = MaxStreamsPerTenant.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
     protected override void Tune(EventOptions events)
     {
         events.HeartbeatInterval = StreamingFixture.Heartbeat;
-        events.MaxStreamsPerTenant = MaxStreamsPerTenant;
         events.StreamBuffer = StreamBuffer;
         events.LagTimeout = LagTimeout;
     }

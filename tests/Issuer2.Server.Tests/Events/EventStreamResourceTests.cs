@@ -43,7 +43,7 @@ public sealed class EventStreamGaugeTests_Postgres(StreamingPostgresFixture fixt
 public abstract class EventStreamLimitTests(LimitedStreamsFixture fixture)
 {
     [Fact]
-    public async Task TenantAtStreamLimit_NextSubscribe_ResourceExhaustedTooManyStreams_OtherTenantUnaffected()
+    public async Task TenantAtStreamLimit_NextSubscribe_ResourceExhaustedQuotaExceeded_OtherTenantUnaffected()
     {
         var a = await fixture.CreateTenantAsync();
         var b = await fixture.CreateTenantAsync();
@@ -58,7 +58,7 @@ public abstract class EventStreamLimitTests(LimitedStreamsFixture fixture)
                 await open[^1].NextHeartbeatAsync();
             }
 
-            await RpcAssert.FailsAsync(StatusCode.ResourceExhausted, "TOO_MANY_STREAMS", async () =>
+            await RpcAssert.FailsAsync(StatusCode.ResourceExhausted, "QUOTA_EXCEEDED", async () =>
             {
                 using var call = clientA.SubscribeEvents(EventClients.FromNow(a.Name));
                 await call.ResponseStream.MoveNext(CancellationToken.None);

@@ -25,6 +25,25 @@ public static class RpcAssert
     }
 
     /// <summary>
+    /// The call fails with RESOURCE_EXHAUSTED, reason QUOTA_EXCEEDED, ErrorInfo metadata naming the quota and its limit,
+    /// and a QuotaFailure whose one violation names the subject the quota is counted on.
+    /// </summary>
+    public static async Task<QuotaFailure.Types.Violation> QuotaExceededAsync(Func<Task> call, string quota, int limit, string subject)
+    {
+        var ex = await FailsAsync(StatusCode.ResourceExhausted, "QUOTA_EXCEEDED", call);
+        var status = ex.GetRpcStatus()!;
+        var info = status.GetDetail<ErrorInfo>()!;
+        Assert.Equal(quota, info.Metadata["quota"]);
+        Assert.Equal(limit.ToString(System.Globalization.CultureInfo.InvariantCulture), info.Metadata["limit"]);
+        var failure = status.GetDetail<QuotaFailure>();
+        Assert.True(failure is not null, $"RESOURCE_EXHAUSTED without a QuotaFailure detail ({ex.Status.Detail}).");
+        var violation = Assert.Single(failure!.Violations);
+        Assert.Equal(subject, violation.Subject);
+        Assert.False(string.IsNullOrWhiteSpace(violation.Description));
+        return violation;
+    }
+
+    /// <summary>
     /// The call fails with INVALID_ARGUMENT, reason INVALID_ARGUMENT, and a BadRequest naming the field: a violation
     /// whose field is one of <paramref name="anyOfFields"/> or lies below one (e.g. "tx_code.value" matches
     /// "tx_code.value" and "profile.claims[0].path" matches "profile.claims[0].path[0]").
