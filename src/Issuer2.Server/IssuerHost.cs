@@ -68,9 +68,11 @@ public static class IssuerHost
         services.AddSingleton(TimeProvider.System);
         services.AddIssuerStorage(options.Database.Provider, connectionString);
 
-        // Secrets: the key-encryption key never lives in the database.
-        var kek = KeyEncryptionKeyLoader.Load(options, warn);
-        services.AddSingleton(new SecretProtector(kek));
+        // Secrets: the key ring never lives in the database; each use asks for its purpose's keys.
+        var keys = KeyEncryptionKeyLoader.Load(options, warn);
+        services.AddSingleton(keys);
+        services.AddSingleton(sp => new NonceKeys(keys, sp.GetRequiredService<TimeProvider>(), options.Keys.NonceEpoch, SealedNonces.LongestLifetime));
+        services.AddScoped<KeyRotation>();
         services.AddSingleton(new ConfiguredAdminKey(string.IsNullOrEmpty(options.AdminKey) ? null : Secrets.Hash(options.AdminKey)));
         var httpUrl = builder.Configuration["Kestrel:Endpoints:Http:Url"]!;
         // One rule for every URL the host publishes or calls (its base URL, tenants' IdPs): https, or http on loopback when allowed.
@@ -135,6 +137,7 @@ public static class IssuerHost
         }
 
         services.AddHostedService<StartupTasks>();
+        services.AddHostedService<KeyRingCheck>();
         services.AddHostedService<Maintenance>();
         return builder;
     }
