@@ -23,6 +23,7 @@ namespace Issuer2.Server.Tests;
 public abstract class KeyRotationTests
 {
     private const string Pin = "493817";
+    private const string IdpSecret = "the-idp-client-secret-of-the-old-tenant";
 
     protected abstract Task<TestHostSettings> CreateSettingsAsync();
 
@@ -41,7 +42,7 @@ public abstract class KeyRotationTests
         // 1. The release before: one key (version 1), rows in its format.
         await using (var host = await IssuerTestHost.StartAsync(settings with { KeyEncryptionKey = k1 }))
         {
-            tenant = await CreateTenantAsync(host);
+            tenant = await CreateTenantAsync(host, IdpSecret);
             profile = await CreateProfileAsync(tenant);
             oldOffer = await CreatePinOfferAsync(tenant, profile);
             oldKid = await ToFormatOfTheReleaseBeforeAsync(host, tenant.TenantId, OfferIdOf(oldOffer), Convert.FromBase64String(k1));
@@ -72,11 +73,16 @@ public abstract class KeyRotationTests
                 var rotation = scope.ServiceProvider.GetRequiredService<KeyRotation>();
                 var result = await rotation.RewrapAsync(CancellationToken.None);
                 Assert.Equal(1, result.Rewrapped[ProtectedKind.SigningKey]);
+                Assert.Equal(1, result.Rewrapped[ProtectedKind.IdentityProviderSecret]);
                 Assert.Empty((await rotation.RewrapAsync(CancellationToken.None)).Rewrapped);
 
                 var db = scope.ServiceProvider.GetRequiredService<IssuerDbContext>();
                 var keys = await db.SigningKeys.AsNoTracking().Where(k => k.TenantId == tenant.TenantId || k.TenantId == newTenant.TenantId).ToListAsync();
                 Assert.All(keys, k => Assert.Equal(2, SecretProtector.VersionOf(k.EncryptedPrivateKey)));
+                var idp = (await db.Tenants.AsNoTracking().SingleAsync(t => t.Id == tenant.TenantId)).IdentityProvider!;
+                Assert.Equal(2, SecretProtector.VersionOf(idp.EncryptedClientSecret));
+                var secrets = scope.ServiceProvider.GetRequiredService<KeyRing>().Protector(KeyPurpose.SecretsAtRest);
+                Assert.Equal(IdpSecret, Core.IdentityProviders.IdentityProviderSecrets.Decrypt(secrets, tenant.TenantId, idp));
 
                 // Only the old offer's PIN hash still needs version 1 (a hash cannot be re-made).
                 var status = await rotation.StatusAsync(CancellationToken.None);
@@ -105,9 +111,10 @@ public abstract class KeyRotationTests
         Assert.Contains("1 PIN hashes of live offers", refused.ToString(), StringComparison.Ordinal);
     }
 
-    private static async Task<TestTenant> CreateTenantAsync(IssuerTestHost host)
+    private static async Task<TestTenant> CreateTenantAsync(IssuerTestHost host, string? idpSecret = null)
     {
         var request = new Tenant { TenantId = ServerFixture.NewTenantId() };
+        if (idpSecret is not null) request.IdentityProvider = AuthorizedSamples.IdentityProvider($"https://idp-{request.TenantId}.example", idpSecret);
         request.Display.Add(new IssuerDisplay { Locale = "en-US", Name = "Rotation issuer" });
         var created = await host.Admin.Tenants.CreateTenantAsync(new CreateTenantRequest { Tenant = request });
         var key = await host.Admin.Tenants.CreateApiKeyAsync(new CreateApiKeyRequest { Parent = created.Tenant.Name, DisplayName = "tests" });
