@@ -71,9 +71,11 @@ public static class IssuerHost
         services.AddSingleton(TimeProvider.System);
         services.AddIssuerStorage(options.Database.Provider, connectionString);
 
-        // Secrets: the key-encryption key never lives in the database.
-        var kek = KeyEncryptionKeyLoader.Load(options, warn);
-        services.AddSingleton(new SecretProtector(kek));
+        // Secrets: the key ring never lives in the database; each use asks for its purpose's keys.
+        var keys = KeyEncryptionKeyLoader.Load(options, warn);
+        services.AddSingleton(keys);
+        services.AddSingleton(sp => new NonceKeys(keys, sp.GetRequiredService<TimeProvider>(), options.Keys.NonceEpoch, SealedNonces.LongestLifetime));
+        services.AddScoped<KeyRotation>();
         // Admin keys: at least 128 bits each, reloaded with configuration so the admin key rotates without a restart.
         services.AddAdminKeys(options);
         var httpUrl = builder.Configuration["Kestrel:Endpoints:Http:Url"]!;
@@ -144,6 +146,7 @@ public static class IssuerHost
         services.AddIssuerRateLimits(options);
 
         services.AddHostedService<StartupTasks>();
+        services.AddHostedService<KeyRingCheck>();
         services.AddHostedService<Maintenance>();
         return builder;
     }

@@ -12,6 +12,9 @@ if (args.Length > 0 && args[0] == "migrate")
     return 0;
 }
 
+// `Issuer2.Server keys status|rewrap|rotate [options]`: the key ring (docs/security.md, "Keys and rotation").
+if (args.Length > 0 && args[0] == "keys") return await KeyCommands.RunAsync(args[1..]);
+
 var app = IssuerHost.Build(IssuerHost.CreateBuilder(args));
 await app.RunAsync();
 return 0;

@@ -64,6 +64,7 @@ public static partial class StorageServiceCollectionExtensions
             services.AddSingleton<IEventNotifier>(sp => sp.GetRequiredService<LocalEventNotifier>());
         }
         services.AddScoped<IssuerStore>();
+        services.AddScoped<Issuer2.Core.Security.IProtectedDataStore, ProtectedDataStore>();
         services.AddScoped<ITenantStore>(sp => sp.GetRequiredService<IssuerStore>());
         services.AddScoped<IApiKeyStore>(sp => sp.GetRequiredService<IssuerStore>());
         services.AddScoped<IProfileStore>(sp => sp.GetRequiredService<IssuerStore>());

@@ -471,7 +471,7 @@ public abstract class TenantServiceTests(ServerFixture fixture)
         Assert.DoesNotContain(Convert.ToHexString(Encoding.UTF8.GetBytes(secret)), column, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(secret, await StoredSecretAsync(tenant.TenantId));
         await using var scope = fixture.Host.App.Services.CreateAsyncScope();
-        var protector = scope.ServiceProvider.GetRequiredService<Core.Security.SecretProtector>();
+        var protector = scope.ServiceProvider.GetRequiredService<Core.Security.KeyRing>().Protector(Core.Security.KeyPurpose.SecretsAtRest);
         var stored = (await StoredTenantAsync(tenant.TenantId)).IdentityProvider!;
         Assert.ThrowsAny<CryptographicException>(() => Core.IdentityProviders.IdentityProviderSecrets.Decrypt(protector, "another-tenant", stored));
     }
@@ -501,7 +501,7 @@ public abstract class TenantServiceTests(ServerFixture fixture)
     private async Task<string> StoredSecretAsync(string tenantId)
     {
         await using var scope = fixture.Host.App.Services.CreateAsyncScope();
-        var protector = scope.ServiceProvider.GetRequiredService<Core.Security.SecretProtector>();
+        var protector = scope.ServiceProvider.GetRequiredService<Core.Security.KeyRing>().Protector(Core.Security.KeyPurpose.SecretsAtRest);
         return Core.IdentityProviders.IdentityProviderSecrets.Decrypt(protector, tenantId, (await StoredTenantAsync(tenantId)).IdentityProvider!);
     }
 

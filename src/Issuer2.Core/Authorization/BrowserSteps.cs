@@ -54,8 +54,10 @@ public sealed record ProviderCallback(string? Code, string? State, string? Issue
 /// </summary>
 public sealed class BrowserSteps(
     TenantDirectory tenants, AcceptAuthorizationRequest accept, IAuthorizationStore store, IIdentityProviderClient provider,
-    SecretProtector protector, TimeProvider clock)
+    KeyRing keys, TimeProvider clock)
 {
+    private readonly SecretProtector _secrets = keys.Protector(KeyPurpose.SecretsAtRest);
+
     public const string CookiePrefix = "issuer2_authz_";
 
     public static string CallbackUrl(string credentialIssuer) => IdentityProviderCallback.RedirectUri(credentialIssuer);
@@ -64,7 +66,9 @@ public sealed class BrowserSteps(
 
     public static string CookieName(string authorizationId) => CookiePrefix + authorizationId;
 
-    private static string VerifierContext(Authorization a) => $"idp-pkce-verifier/{a.TenantId}/{a.Id}";
+    private static string VerifierContext(Authorization a) => VerifierContext(a.TenantId, a.Id);
+
+    internal static string VerifierContext(string tenantId, string authorizationId) => $"idp-pkce-verifier/{tenantId}/{authorizationId}";
 
     private static readonly WalletError Unavailable = new(WalletErrorCode.TemporarilyUnavailable, "The identity provider cannot be reached; try again later.");
 
@@ -116,7 +120,7 @@ public sealed class BrowserSteps(
         a.BrowserHash = Secrets.Hash(browser);
         a.ProviderStateHash = Secrets.Hash(providerState);
         a.ProviderNonce = Secrets.NewToken(24);
-        a.EncryptedProviderVerifier = protector.Encrypt(System.Text.Encoding.ASCII.GetBytes(verifier), VerifierContext(a));
+        a.EncryptedProviderVerifier = _secrets.Encrypt(System.Text.Encoding.ASCII.GetBytes(verifier), VerifierContext(a));
         if (!await store.SendToProviderAsync(a, now, ct))
             return Page("The request_uri is unknown, expired or already used: push the authorization request again.");
 
@@ -161,8 +165,8 @@ public sealed class BrowserSteps(
         if (callback.Error is not null || string.IsNullOrEmpty(callback.Code))
             return await DeniedAsync(a, issuer, AuthorizationRefusalReasons.IdpError, "The sign-in at the identity provider was cancelled or failed.", ct);
 
-        var verifier = System.Text.Encoding.ASCII.GetString(protector.Decrypt(a.EncryptedProviderVerifier!, VerifierContext(a)));
-        var tokens = await provider.ExchangeCodeAsync(idp, IdentityProviderSecrets.Decrypt(protector, tenant.Id, idp), callback.Code,
+        var verifier = System.Text.Encoding.ASCII.GetString(_secrets.Decrypt(a.EncryptedProviderVerifier!, VerifierContext(a)));
+        var tokens = await provider.ExchangeCodeAsync(idp, IdentityProviderSecrets.Decrypt(_secrets, tenant.Id, idp), callback.Code,
             verifier, CallbackUrl(tenant.CredentialIssuer), ct);
         if (!tokens.IsSuccess)
         {
@@ -199,7 +203,7 @@ public sealed class BrowserSteps(
         if (SignInClaims.Missing(definition, overrides, mapped).Any())
             return await DeniedAsync(a, issuer, AuthorizationRefusalReasons.ClaimMissing, "The sign-in did not provide every claim this credential needs.", ct);
 
-        a.EncryptedClaims = ClaimsAtRest.Seal(protector, mapped, ClaimsAtRest.ForAuthorization(a.TenantId, a.Id));
+        a.EncryptedClaims = ClaimsAtRest.Seal(_secrets, mapped, ClaimsAtRest.ForAuthorization(a.TenantId, a.Id));
         a.AuthenticatedAt = now;
         if (!await store.AuthenticateAsync(a, AuthorizationEvents.Create(a, EventTypes.UserAuthenticated, now), ct))
             return Page("This sign-in is unknown or already finished.");
@@ -214,7 +218,7 @@ public sealed class BrowserSteps(
         if (problem is not null) return problem;
         var definition = await DefinitionAsync(snapshot!, a!, ct);
         var overrides = a!.OfferId is null ? [] : (await store.FindOfferAsync(a.TenantId, a.OfferId, ct))?.Overrides ?? [];
-        var mapped = ClaimsAtRest.Open(protector, a.EncryptedClaims, ClaimsAtRest.ForAuthorization(a.TenantId, a.Id));
+        var mapped = ClaimsAtRest.Open(_secrets, a.EncryptedClaims, ClaimsAtRest.ForAuthorization(a.TenantId, a.Id));
         var claims = Credentials.CredentialFormats.Merge(definition.Claims, definition.DefaultValues, overrides, mapped)
             .Select(c => new ConsentClaim(Label(definition, c.Path), Shown(c.Value)))
             .ToList();

@@ -66,12 +66,14 @@ public static class ClaimsAtRest
     public static byte[] Seal(SecretProtector protector, IReadOnlyList<ClaimValue> claims, string context)
     {
         ArgumentNullException.ThrowIfNull(protector);
+        protector.Require(KeyPurpose.SecretsAtRest);
         return protector.Encrypt(JsonSerializer.SerializeToUtf8Bytes(claims, Common.CoreJson.Options), context);
     }
 
     public static IReadOnlyList<ClaimValue> Open(SecretProtector protector, byte[]? sealedClaims, string context)
     {
         ArgumentNullException.ThrowIfNull(protector);
+        protector.Require(KeyPurpose.SecretsAtRest);
         if (sealedClaims is null) return [];
         return JsonSerializer.Deserialize<List<ClaimValue>>(protector.Decrypt(sealedClaims, context), Common.CoreJson.Options) ?? [];
     }

@@ -43,9 +43,11 @@ public interface ICredentialIssuanceStore
 /// key; at most one credential per session and configuration. Every refusal is recorded on the session.
 /// </summary>
 public sealed class IssueCredential(
-    ICredentialIssuanceStore store, IEventJournal journal, ProofValidator proofs, NonceService nonces, SignerCache signers, SecretProtector protector,
+    ICredentialIssuanceStore store, IEventJournal journal, ProofValidator proofs, NonceService nonces, SignerCache signers, KeyRing keys,
     TimeProvider clock)
 {
+    private readonly SecretProtector _secrets = keys.Protector(KeyPurpose.SecretsAtRest);
+
     /// <summary>Issues for a session <see cref="AuthorizeAccessToken"/> found.</summary>
     public async Task<Result<CredentialResponse, WalletError>> ExecuteAsync(AuthorizedSession authorized, CredentialRequest request, CancellationToken ct)
     {
@@ -113,7 +115,7 @@ public sealed class IssueCredential(
         var credential = format.Issue(
             new CredentialToIssue(tenant.CredentialIssuer, definition, now, expiresAt, proof.Value.HolderKeyJson,
                 CredentialFormats.Merge(definition.Claims, definition.DefaultValues, access.Offer?.Overrides ?? [],
-                    Authorization.ClaimsAtRest.Open(protector, session.EncryptedClaims, Authorization.ClaimsAtRest.ForSession(session.TenantId, session.Id)))),
+                    Authorization.ClaimsAtRest.Open(_secrets, session.EncryptedClaims, Authorization.ClaimsAtRest.ForSession(session.TenantId, session.Id)))),
             signers.For(key));
 
         var record = new IssuedCredential

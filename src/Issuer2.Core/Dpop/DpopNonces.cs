@@ -9,12 +9,12 @@ namespace Issuer2.Core.Dpop;
 /// c_nonce is never a DPoP-Nonce. A nonce is not single use: the proof's jti is (<see cref="IDpopReplayStore"/>); the
 /// nonce only bounds how long ago the wallet last heard from this issuer.
 /// </summary>
-public sealed class DpopNonces(SecretProtector protector, TimeProvider clock)
+public sealed class DpopNonces(NonceKeys keys, TimeProvider clock)
 {
     /// <summary>How long a DPoP-Nonce is accepted after it was minted: as long as a proof's iat may be old.</summary>
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(5);
 
-    private readonly SealedNonces _sealed = new(protector, clock, "dpop_nonce", Lifetime);
+    private readonly SealedNonces _sealed = new(keys, clock, "dpop_nonce", Lifetime);
 
     /// <summary>A fresh DPoP-Nonce of the tenant.</summary>
     public string Mint(string tenantId) => _sealed.Mint(tenantId);

@@ -16,6 +16,7 @@ public static class IdentityProviderSecrets
     public static byte[] Encrypt(SecretProtector protector, string tenantId, string clientSecret)
     {
         ArgumentNullException.ThrowIfNull(protector);
+        protector.Require(KeyPurpose.SecretsAtRest);
         return protector.Encrypt(Encoding.UTF8.GetBytes(clientSecret), Context(tenantId));
     }
 
@@ -23,6 +24,7 @@ public static class IdentityProviderSecrets
     public static string Decrypt(SecretProtector protector, string tenantId, IdentityProviderSettings settings)
     {
         ArgumentNullException.ThrowIfNull(protector);
+        protector.Require(KeyPurpose.SecretsAtRest);
         ArgumentNullException.ThrowIfNull(settings);
         return Encoding.UTF8.GetString(protector.Decrypt(settings.EncryptedClientSecret, Context(tenantId)));
     }

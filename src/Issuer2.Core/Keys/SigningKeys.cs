@@ -7,8 +7,10 @@ using Microsoft.IdentityModel.Tokens;
 namespace Issuer2.Core.Keys;
 
 /// <summary>Makes and opens tenant signing keys (ES256 on P-256).</summary>
-public sealed class SigningKeys(SecretProtector protector)
+public sealed class SigningKeys(KeyRing keys)
 {
+    private readonly SecretProtector _protector = keys.Protector(KeyPurpose.SigningKeys);
+
     public const string Es256 = SecurityAlgorithms.EcdsaSha256;
 
     /// <summary>Creates a fresh ES256 key for <paramref name="tenantId"/>, its private part encrypted.</summary>
@@ -35,7 +37,7 @@ public sealed class SigningKeys(SecretProtector protector)
                 Kid = kid,
                 Algorithm = Es256,
                 PublicJwk = publicJwk,
-                EncryptedPrivateKey = protector.Encrypt(pkcs8, SigningKey.EncryptionContext(tenantId, kid)),
+                EncryptedPrivateKey = _protector.Encrypt(pkcs8, SigningKey.EncryptionContext(tenantId, kid)),
                 Status = SigningKeyStatus.Active,
                 CreatedAt = now,
             };
@@ -49,7 +51,7 @@ public sealed class SigningKeys(SecretProtector protector)
     /// <summary>Opens the private key for signing; the caller disposes it.</summary>
     public ECDsa OpenPrivateKey(SigningKey key)
     {
-        var pkcs8 = protector.Decrypt(key.EncryptedPrivateKey, SigningKey.EncryptionContext(key.TenantId, key.Kid));
+        var pkcs8 = _protector.Decrypt(key.EncryptedPrivateKey, SigningKey.EncryptionContext(key.TenantId, key.Kid));
         try
         {
             var ecdsa = ECDsa.Create();

@@ -11,13 +11,13 @@ public sealed record VerifiedNonce(DateTimeOffset ExpiresAt, byte[] ConsumedKey)
 /// <c>c_nonce</c>. Minting writes nothing, so the anonymous nonce endpoint costs no row; single use is enforced when
 /// a nonce is consumed (<see cref="VerifiedNonce.ConsumedKey"/>).
 /// </summary>
-public sealed class NonceService(SecretProtector protector, TimeProvider clock)
+public sealed class NonceService(NonceKeys keys, TimeProvider clock)
 {
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(5);
 
     public const int MaxLength = SealedNonces.MaxLength;
 
-    private readonly SealedNonces _sealed = new(protector, clock, "c_nonce", Lifetime);
+    private readonly SealedNonces _sealed = new(keys, clock, "c_nonce", Lifetime);
 
     public string Mint(string tenantId) => _sealed.Mint(tenantId);
 

@@ -11,13 +11,17 @@ public sealed record OpenedNonce(DateTimeOffset ExpiresAt, byte[] Key);
 
 /// <summary>
 /// The one way Issuer2 makes server nonces that need no row: an expiry and 128 random bits, encrypted and
-/// authenticated under the key-encryption key (<see cref="SecretProtector"/>) and bound to one purpose and one tenant,
+/// authenticated under the nonce key of the current epoch (<see cref="NonceKeys"/>: a key of its own, rotated on a
+/// schedule) and bound to one purpose and one tenant,
 /// so a nonce of one kind (a c_nonce) is never accepted as another (a DPoP-Nonce), nor for another tenant. Any host
-/// with the same key-encryption key opens what any other minted. Users: <see cref="NonceService"/> (c_nonce) and
+/// with the same key ring and clock opens what any other minted. Users: <see cref="NonceService"/> (c_nonce) and
 /// <see cref="Dpop.DpopNonces"/> (DPoP-Nonce).
 /// </summary>
-public sealed class SealedNonces(SecretProtector protector, TimeProvider clock, string purpose, TimeSpan lifetime)
+public sealed class SealedNonces(NonceKeys keys, TimeProvider clock, string purpose, TimeSpan lifetime)
 {
+    /// <summary>The longest life of any nonce sealed here: the nonce key epoch must be at least this long.</summary>
+    public static TimeSpan LongestLifetime => NonceService.Lifetime > Dpop.DpopNonces.Lifetime ? NonceService.Lifetime : Dpop.DpopNonces.Lifetime;
+
     /// <summary>Longer than any nonce this class mints; longer input is refused unread.</summary>
     public const int MaxLength = 256;
 
@@ -28,7 +32,7 @@ public sealed class SealedNonces(SecretProtector protector, TimeProvider clock, 
         Span<byte> payload = stackalloc byte[PayloadLength];
         BinaryPrimitives.WriteInt64BigEndian(payload, (clock.UtcNow() + lifetime).UtcTicks);
         RandomNumberGenerator.Fill(payload[8..]);
-        return Base64Url.EncodeToString(protector.Encrypt(payload, Context(tenantId)));
+        return Base64Url.EncodeToString(keys.Seal(payload, Context(tenantId)));
     }
 
     /// <summary>
@@ -44,8 +48,8 @@ public sealed class SealedNonces(SecretProtector protector, TimeProvider clock, 
             var bytes = Base64Url.DecodeFromChars(nonce);
             // Only the canonical spelling: the decoder skips whitespace, re-encoding does not bring it back.
             if (!string.Equals(Base64Url.EncodeToString(bytes), nonce, StringComparison.Ordinal)) return null;
-            var payload = protector.Decrypt(bytes, Context(tenantId));
-            if (payload.Length != PayloadLength) return null;
+            var payload = keys.Open(bytes, Context(tenantId));
+            if (payload is not { Length: PayloadLength }) return null;
             var expiresAt = new DateTimeOffset(BinaryPrimitives.ReadInt64BigEndian(payload), TimeSpan.Zero);
             if (clock.UtcNow() >= expiresAt) return null;
             return new OpenedNonce(expiresAt, SHA256.HashData(payload));

@@ -32,8 +32,11 @@ public sealed record CreatedOffer(Offer Offer, string OfferUrl, string? Pin);
 /// <summary>Use cases of offer management (a tenant key's).</summary>
 public sealed class OfferManagement(
     ITenantStore tenants, IProfileStore profiles, IOfferStore offers, IEventLog events, IUnitOfWork unit,
-    SecretProtector protector, QuotaLimits quotas, TimeProvider clock)
+    KeyRing keys, QuotaLimits quotas, TimeProvider clock)
 {
+    private readonly SecretProtector _pins = keys.Protector(KeyPurpose.PinHashes);
+    private readonly SecretProtector _replays = keys.Protector(KeyPurpose.ReplayCopies);
+
     public static readonly TimeSpan RequestIdRetention = TimeSpan.FromHours(24);
     public const int MaxUsesLimit = 10_000;
     public const int DefaultPinLength = 6;
@@ -47,13 +50,13 @@ public sealed class OfferManagement(
         // A retry with a known request_id answers from the record, before anything else is checked or written.
         var requestId = string.IsNullOrEmpty(command.RequestId) ? null : command.RequestId;
         if (requestId is not null && requestId.Length > 128) return Error.Invalid("request_id", "must be at most 128 characters");
-        var fingerprint = Fingerprint(tenantId, command);
+        var canonical = Canonical(command);
         var now = clock.UtcNow();
         OfferRequest? expiredRequest = null;
         if (requestId is not null)
         {
             var previous = await offers.FindRequestAsync(tenantId, requestId, ct);
-            if (previous is not null && previous.ExpiresAt > now) return await ReplayAsync(tenantId, previous, fingerprint, ct);
+            if (previous is not null && previous.ExpiresAt > now) return await ReplayAsync(tenantId, previous, canonical, ct);
             expiredRequest = previous;
         }
 
@@ -70,7 +73,7 @@ public sealed class OfferManagement(
         if (c.TxCode is { } tx)
         {
             pin = string.IsNullOrEmpty(tx.Value) ? Secrets.NewNumericPin(tx.Length) : tx.Value;
-            pinHash = protector.KeyedHash(Offer.PinContext(tenantId, offerId), pin);
+            pinHash = _pins.KeyedHash(Offer.PinContext(tenantId, offerId), pin);
         }
 
         string offerUrl;
@@ -137,7 +140,8 @@ public sealed class OfferManagement(
         if (issuerState is not null) offers.Add(issuerState);
         if (requestId is not null)
         {
-            var replay = protector.Encrypt(JsonSerializer.SerializeToUtf8Bytes(new Replay(offerUrl, pin), CoreJson.Options), ReplayContext(tenantId, requestId));
+            var replay = _replays.Encrypt(JsonSerializer.SerializeToUtf8Bytes(new Replay(offerUrl, pin), CoreJson.Options), ReplayContext(tenantId, requestId));
+            var fingerprint = _replays.KeyedHash(FingerprintContext(tenantId), canonical);
             if (expiredRequest is null)
             {
                 offers.Add(new OfferRequest
@@ -171,7 +175,7 @@ public sealed class OfferManagement(
             unit.Reset();
             var winner = await offers.FindRequestAsync(tenantId, requestId, ct);
             if (winner is null) throw;
-            return await ReplayAsync(tenantId, winner, fingerprint, ct);
+            return await ReplayAsync(tenantId, winner, canonical, ct);
         }
         return new CreatedOffer(offer, offerUrl, pin);
     }
@@ -257,24 +261,28 @@ public sealed class OfferManagement(
         AuthenticationMethod Method, DeliveryMode Delivery, IssuerStateMode IssuerStateMode, DateTimeOffset ExpiresAt, int MaxUses,
         TxCodeOptions? TxCode, TxCodeInputMode PinInputMode);
 
-    private static string ReplayContext(string tenantId, string requestId) => $"offer-request/{tenantId}/{requestId}";
+    internal static string ReplayContext(string tenantId, string requestId) => $"offer-request/{tenantId}/{requestId}";
 
-    private async Task<Result<CreatedOffer, Error>> ReplayAsync(string tenantId, OfferRequest previous, byte[] fingerprint, CancellationToken ct)
+    private async Task<Result<CreatedOffer, Error>> ReplayAsync(string tenantId, OfferRequest previous, string canonical, CancellationToken ct)
     {
-        if (!CryptographicOperations.FixedTimeEquals(previous.Fingerprint, fingerprint))
+        // Note: compared under the key version the stored fingerprint names, so a rotation does not turn a retry into a conflict.
+        if (!_replays.KeyedHashEquals(FingerprintContext(tenantId), canonical, previous.Fingerprint))
             return Error.AlreadyExists(ErrorReasons.RequestIdConflict, "This request_id was used with other parameters within the last 24 hours.");
-        var replay = JsonSerializer.Deserialize<Replay>(protector.Decrypt(previous.EncryptedReplay, ReplayContext(tenantId, previous.RequestId)), CoreJson.Options)!;
+        var replay = JsonSerializer.Deserialize<Replay>(_replays.Decrypt(previous.EncryptedReplay, ReplayContext(tenantId, previous.RequestId)), CoreJson.Options)!;
         var offer = await offers.FindAsync(tenantId, previous.OfferId, ct)
             ?? throw new InvalidOperationException("A create request names an offer that does not exist.");
         return new CreatedOffer(offer, replay.OfferUrl, replay.Pin);
     }
 
+    /// <summary>The context of a create request's fingerprint.</summary>
+    private static string FingerprintContext(string tenantId) => $"offer-request-fingerprint/{tenantId}";
+
     /// <summary>
-    /// The parameters of a create, request_id aside: equal fingerprints mean "the same request". Keyed (HMAC under the
-    /// key-encryption key), because the parameters may hold a caller's PIN, which a plain hash would give away to
-    /// anyone who reads the database and tries every short PIN.
+    /// The parameters of a create, request_id aside: equal texts mean "the same request". Stored as a keyed hash (the
+    /// fingerprint, HMAC under the key ring), because the parameters may hold a caller's PIN, which a plain hash would
+    /// give away to anyone who reads the database and tries every short PIN.
     /// </summary>
-    private byte[] Fingerprint(string tenantId, CreateOfferCommand command)
+    private static string Canonical(CreateOfferCommand command)
     {
         // Overrides by their raw JSON: a missing value (refused later) must not break the fingerprint.
         var canonical = new
@@ -282,7 +290,7 @@ public sealed class OfferManagement(
             Command = command with { RequestId = null, Overrides = [] },
             Overrides = command.Overrides.Select(o => new { o.Path, Value = o.Value.ValueKind == JsonValueKind.Undefined ? null : o.Value.GetRawText() }),
         };
-        return protector.KeyedHash($"offer-request-fingerprint/{tenantId}", JsonSerializer.Serialize(canonical, CoreJson.Options));
+        return JsonSerializer.Serialize(canonical, CoreJson.Options);
     }
 
     private static Result<CheckedCommand, Error> Check(Tenant tenant, ProfileDefinition profile, CreateOfferCommand c, ClaimValueBounds bounds, DateTimeOffset now)

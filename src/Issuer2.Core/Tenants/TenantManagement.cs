@@ -20,8 +20,10 @@ public sealed record TenantView(Tenant Tenant, IReadOnlyList<SigningKey> Keys);
 /// <summary>Use cases of tenant administration (the admin key's).</summary>
 public sealed class TenantManagement(
     ITenantStore tenants, IOfferStore offers, IEventLog events, IUnitOfWork unit, SigningKeys signingKeys, IPublicBaseUrl baseUrl,
-    SecretProtector protector, HttpsPolicy https, TimeProvider clock)
+    KeyRing keys, HttpsPolicy https, TimeProvider clock)
 {
+    private readonly SecretProtector _secrets = keys.Protector(KeyPurpose.SecretsAtRest);
+
     public async Task<Result<TenantView, Error>> CreateAsync(Caller caller, string? tenantId, TenantSettings settings, CancellationToken ct)
     {
         // Only the admin creates tenants.
@@ -159,7 +161,7 @@ public sealed class TenantManagement(
         if (v.Items.Count > before) return;
         var secret = idp.ClientSecret is null
             ? tenant.IdentityProvider!.EncryptedClientSecret
-            : IdentityProviderSecrets.Encrypt(protector, tenant.Id, idp.ClientSecret);
+            : IdentityProviderSecrets.Encrypt(_secrets, tenant.Id, idp.ClientSecret);
         tenant.IdentityProvider = new IdentityProviderSettings(idp.Issuer, idp.ClientId, secret, [.. idp.Scopes]);
     }
 }

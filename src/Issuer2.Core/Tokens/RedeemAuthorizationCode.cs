@@ -15,8 +15,10 @@ namespace Issuer2.Core.Tokens;
 /// one transaction. A code used again revokes the token its first use produced (RFC 6749 §4.1.2).
 /// </summary>
 public sealed class RedeemAuthorizationCode(
-    TenantDirectory tenants, IAuthorizationStore store, IEventJournal journal, SecretProtector protector, Dpop.SenderConstraint sender, IRateGate gate, TimeProvider clock)
+    TenantDirectory tenants, IAuthorizationStore store, IEventJournal journal, KeyRing keys, Dpop.SenderConstraint sender, IRateGate gate, TimeProvider clock)
 {
+    private readonly SecretProtector _secrets = keys.Protector(KeyPurpose.SecretsAtRest);
+
     /// <summary>Redeems the code; the token is bound to the key the request's DPoP proof proved, if any (RFC 9449).</summary>
     public async Task<Result<TokenResponse, WalletError>> ExecuteAsync(string tenantId, TokenRequest request, CancellationToken ct)
     {
@@ -81,8 +83,8 @@ public sealed class RedeemAuthorizationCode(
 
         var opened = AccessTokens.Open(new SessionGrant(tenant.Id, a.OfferId, a.ConfigurationId, a.ProfileUid, a.ProfileVersion),
             a.ClientId, credentialIdentifier, now, credentialIdentifier is null ? a.Scope : null, dpopKey);
-        var claims = ClaimsAtRest.Open(protector, a.EncryptedClaims, ClaimsAtRest.ForAuthorization(a.TenantId, a.Id));
-        opened.Session.EncryptedClaims = ClaimsAtRest.Seal(protector, claims, ClaimsAtRest.ForSession(a.TenantId, opened.Session.Id));
+        var claims = ClaimsAtRest.Open(_secrets, a.EncryptedClaims, ClaimsAtRest.ForAuthorization(a.TenantId, a.Id));
+        opened.Session.EncryptedClaims = ClaimsAtRest.Seal(_secrets, claims, ClaimsAtRest.ForSession(a.TenantId, opened.Session.Id));
         var issued = IssuerEvent.Create(tenant.Id, EventTypes.TokenIssued, now,
             new EventDetails.TokenIssued(offer is null ? 0 : offer.UseCount + 1, offer?.MaxUses ?? 0, AuthorizationGrant.Type),
             a.OfferId, opened.Session.Id, a.ConfigurationId);

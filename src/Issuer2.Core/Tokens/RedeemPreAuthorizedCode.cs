@@ -47,8 +47,10 @@ public interface ITokenRedemptionStore
 /// wrong PIN consumes nothing but counts an attempt, and locks the offer at the tenant's limit.
 /// </summary>
 public sealed class RedeemPreAuthorizedCode(
-    TenantDirectory tenants, ITokenRedemptionStore store, IEventJournal journal, SecretProtector protector, Dpop.SenderConstraint sender, IRateGate gate, TimeProvider clock)
+    TenantDirectory tenants, ITokenRedemptionStore store, IEventJournal journal, KeyRing keys, Dpop.SenderConstraint sender, IRateGate gate, TimeProvider clock)
 {
+    private readonly SecretProtector _pins = keys.Protector(KeyPurpose.PinHashes);
+
     /// <summary>Redeems the code; the token is bound to the key the request's DPoP proof proved, if any (RFC 9449).</summary>
     public async Task<Result<TokenResponse, WalletError>> ExecuteAsync(string tenantId, TokenRequest request, CancellationToken ct)
     {
@@ -83,7 +85,7 @@ public sealed class RedeemPreAuthorizedCode(
             return await RefuseAsync(offer, now, TokenRefusalReasons.TxCodeMissing, WalletError.InvalidRequest("tx_code is required for this offer."), ct);
         if (!offer.PinRequired && !string.IsNullOrEmpty(request.TxCode))
             return await RefuseAsync(offer, now, TokenRefusalReasons.TxCodeUnexpected, WalletError.InvalidRequest("This offer takes no tx_code."), ct);
-        if (offer.PinRequired && !protector.KeyedHashEquals(Offer.PinContext(tenantId, offer.Id), request.TxCode!, offer.PinHash!))
+        if (offer.PinRequired && !_pins.KeyedHashEquals(Offer.PinContext(tenantId, offer.Id), request.TxCode!, offer.PinHash!))
             return await WrongPinAsync(offer, snapshot.Tenant.PinAttemptLimit, now, ct);
 
         // authorization_details may only ask for what the offer grants.

@@ -26,6 +26,14 @@ public sealed class IssuerOptions
     /// <summary>A file holding the key-encryption key in base64, instead of <see cref="KeyEncryptionKey"/>.</summary>
     public string? KeyEncryptionKeyFile { get; set; }
 
+    /// <summary>The key ring: version (a whole number) → base64 of 32 bytes; the newest is current. Version 1 may instead come from the two settings above.</summary>
+    public Dictionary<string, string> KeyEncryptionKeys { get; set; } = [];
+
+    /// <summary>A file holding key-ring versions, one <c>version:base64</c> per line (a bare base64 line is version 1).</summary>
+    public string? KeyEncryptionKeysFile { get; set; }
+
+    public KeyRingOptions Keys { get; set; } = new();
+
     /// <summary>Browser origins allowed to call gRPC-Web from another origin.</summary>
     public string[] CorsOrigins { get; set; } = [];
 

@@ -14,7 +14,8 @@ internal sealed class OfferConfiguration : IEntityTypeConfiguration<Offer>
         b.Property(o => o.TenantId).HasMaxLength(63);
         b.Property(o => o.ProfileId).HasMaxLength(64);
         b.Property(o => o.UriTokenHash).HasMaxLength(32);
-        b.Property(o => o.PinHash).HasMaxLength(32);
+        // 36: a key-ring version (4 bytes) and the HMAC; 32 in the form of the release before versions.
+        b.Property(o => o.PinHash).HasMaxLength(36);
         b.Property(o => o.PinDescription).HasMaxLength(300);
         b.Property(o => o.RequestId).HasMaxLength(128);
         b.Property(o => o.Overrides).HasJsonConversion();
@@ -50,7 +51,7 @@ internal sealed class OfferRequestConfiguration : IEntityTypeConfiguration<Offer
         b.HasKey(r => new { r.TenantId, r.RequestId });
         b.Property(r => r.TenantId).HasMaxLength(63);
         b.Property(r => r.RequestId).HasMaxLength(128);
-        b.Property(r => r.Fingerprint).HasMaxLength(32);
+        b.Property(r => r.Fingerprint).HasMaxLength(36);
         b.Property(r => r.OfferId).HasMaxLength(32);
         b.HasIndex(r => r.ExpiresAt);
     }

@@ -12,7 +12,7 @@ public sealed class DpopNoncesTests
 
     public DpopNoncesTests()
     {
-        _nonces = new DpopNonces(new SecretProtector(TestBed.Kek(1)), _clock);
+        _nonces = new DpopNonces(TestBed.NonceKeysOf(1, _clock), _clock);
     }
 
     [Fact]
@@ -44,7 +44,7 @@ public sealed class DpopNoncesTests
     [Fact]
     public void IsValid_NonceOfAnotherHostWithTheSameKek_IsTrue()
     {
-        var otherHost = new DpopNonces(new SecretProtector(TestBed.Kek(1)), _clock);
+        var otherHost = new DpopNonces(TestBed.NonceKeysOf(1, _clock), _clock);
 
         Assert.True(_nonces.IsValid(TestBed.TenantId, otherHost.Mint(TestBed.TenantId)));
     }

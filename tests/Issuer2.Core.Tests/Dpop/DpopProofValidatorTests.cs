@@ -35,7 +35,7 @@ public sealed class DpopProofValidatorTests : IDisposable
 
     public DpopProofValidatorTests()
     {
-        _nonces = new DpopNonces(new SecretProtector(TestBed.Kek(1)), _clock);
+        _nonces = new DpopNonces(TestBed.NonceKeysOf(1, _clock), _clock);
         _validator = new DpopProofValidator(_nonces, _replays, _clock);
     }
 
@@ -278,9 +278,9 @@ public sealed class DpopProofValidatorTests : IDisposable
             case "other tenant":
                 return _nonces.Mint(TestBed.OtherTenantId);
             case "a c_nonce":
-                return new NonceService(new SecretProtector(TestBed.Kek(1)), _clock).Mint(Tenant);
+                return new NonceService(TestBed.NonceKeysOf(1, _clock), _clock).Mint(Tenant);
             case "another kek":
-                return new DpopNonces(new SecretProtector(TestBed.Kek(2)), _clock).Mint(Tenant);
+                return new DpopNonces(TestBed.NonceKeysOf(2, _clock), _clock).Mint(Tenant);
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, null);
         }

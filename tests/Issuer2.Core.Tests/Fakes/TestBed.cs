@@ -47,26 +47,27 @@ internal sealed partial class TestBed
     public TestBed(byte[] kek, QuotaLimits? quotas = null)
     {
         Quotas = quotas ?? QuotaLimits.Default;
-        Protector = new SecretProtector(kek);
-        Management = new OfferManagement(TenantStore, ProfileStore, OfferStore, Db, Db, Protector, Quotas, Clock);
+        Keys = KeyRing.OfOne(kek);
+        NonceKeys = new NonceKeys(Keys, Clock, NonceKeys.DefaultEpoch, SealedNonces.LongestLifetime);
+        Management = new OfferManagement(TenantStore, ProfileStore, OfferStore, Db, Db, Keys, Quotas, Clock);
         Profiles = new ProfileManagement(TenantStore, ProfileStore, OfferStore, Db, Db, Quotas, Clock);
-        Tenants = new TenantManagement(TenantStore, OfferStore, Db, Db, new SigningKeys(Protector), new FixedPublicBaseUrl(BaseUrl), Protector, Https, Clock);
+        Tenants = new TenantManagement(TenantStore, OfferStore, Db, Db, new SigningKeys(Keys), new FixedPublicBaseUrl(BaseUrl), Keys, Https, Clock);
         ApiKeys = new ApiKeyManagement(TenantStore, ApiKeyStore, Db, Db, Quotas, Clock);
 
         // The wallet flow, as the host wires it (TestBed.Wallet.cs).
         Db.Notifier = Notifier;
-        Nonces = new NonceService(Protector, Clock);
+        Nonces = new NonceService(NonceKeys, Clock);
         Proofs = new ProofValidator(Clock);
-        Signers = new SignerCache(new SigningKeys(Protector));
+        Signers = new SignerCache(new SigningKeys(Keys));
         ResolveOffer = new ResolveOffer(Directory, new InMemoryOfferResolutionStore(Db), Gate, Caps, Clock);
         Authorizations = new InMemoryAuthorizationStore(Db);
-        DpopNonces = new DpopNonces(Protector, Clock);
+        DpopNonces = new DpopNonces(NonceKeys, Clock);
         Sender = new SenderConstraint(new DpopProofValidator(DpopNonces, DpopReplays, Clock), DpopNonces);
         IssueToken = new IssueToken(
-            new RedeemPreAuthorizedCode(Directory, new InMemoryTokenRedemptionStore(Db), Journal, Protector, Sender, Gate, Clock),
-            new RedeemAuthorizationCode(Directory, Authorizations, Journal, Protector, Sender, Gate, Clock));
+            new RedeemPreAuthorizedCode(Directory, new InMemoryTokenRedemptionStore(Db), Journal, Keys, Sender, Gate, Clock),
+            new RedeemAuthorizationCode(Directory, Authorizations, Journal, Keys, Sender, Gate, Clock));
         AuthorizeAccessToken = new AuthorizeAccessToken(Directory, new InMemorySessionAccessStore(Db), Sender, Gate, Clock);
-        IssueCredential = new IssueCredential(new InMemoryCredentialIssuanceStore(Db), Journal, Proofs, Nonces, Signers, Protector, Clock);
+        IssueCredential = new IssueCredential(new InMemoryCredentialIssuanceStore(Db), Journal, Proofs, Nonces, Signers, Keys, Clock);
         RecordNotification = new RecordNotification(new InMemoryNotificationStore(Db), Clock);
         IssueNonce = new IssueNonce(Directory, Nonces, Sender);
         EventFeed = new EventFeed(EventReader, Notifier, Clock);
@@ -95,7 +96,18 @@ internal sealed partial class TestBed
     public InMemoryProfileStore ProfileStore => new(Db);
     public InMemoryOfferStore OfferStore => new(Db);
     public InMemoryApiKeyStore ApiKeyStore => new(Db);
-    public SecretProtector Protector { get; }
+    public KeyRing Keys { get; }
+
+    /// <summary>Nonce keys of a one-version ring of <see cref="Kek"/>(<paramref name="n"/>), with the production epoch.</summary>
+    public static NonceKeys NonceKeysOf(byte n, TimeProvider clock) => new(KeyRing.OfOne(Kek(n)), clock, NonceKeys.DefaultEpoch, SealedNonces.LongestLifetime);
+
+    public NonceKeys NonceKeys { get; }
+
+    /// <summary>The protector of other secrets at rest (IdP client secrets, sign-in claims).</summary>
+    public SecretProtector Protector => Keys.Protector(KeyPurpose.SecretsAtRest);
+
+    /// <summary>The protector of PIN hashes.</summary>
+    public SecretProtector Pins => Keys.Protector(KeyPurpose.PinHashes);
 
     /// <summary>The host's URL rule as tests run it: http allowed on loopback (Issuer2:AllowInsecureHttp).</summary>
     public HttpsPolicy Https { get; } = new(allowLoopbackHttp: true);
@@ -162,7 +174,7 @@ internal sealed partial class TestBed
         };
         configure?.Invoke(tenant);
         Db.Tenants.Add(tenant);
-        Db.SigningKeys.Add(new SigningKeys(Protector).Create(id, Start));
+        Db.SigningKeys.Add(new SigningKeys(Keys).Create(id, Start));
         return tenant;
     }
 

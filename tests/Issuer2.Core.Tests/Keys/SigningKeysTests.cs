@@ -11,7 +11,7 @@ namespace Issuer2.Core.Tests.Keys;
 public sealed class SigningKeysTests
 {
     private static readonly byte[] Data = Encoding.UTF8.GetBytes("header.payload");
-    private readonly SigningKeys _keys = new(new SecretProtector(TestBed.Kek(1)));
+    private readonly SigningKeys _keys = new(KeyRing.OfOne(TestBed.Kek(1)));
 
     private static string Member(string publicJwk, string name)
     {
@@ -99,7 +99,7 @@ public sealed class SigningKeysTests
     public void OpenPrivateKey_UnderAnotherKek_Fails()
     {
         var key = _keys.Create("acme", TestBed.Start);
-        var otherKeys = new SigningKeys(new SecretProtector(TestBed.Kek(2)));
+        var otherKeys = new SigningKeys(KeyRing.OfOne(TestBed.Kek(2)));
 
         Assert.ThrowsAny<CryptographicException>(() => otherKeys.OpenPrivateKey(key));
     }

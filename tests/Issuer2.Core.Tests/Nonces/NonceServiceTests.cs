@@ -88,7 +88,7 @@ public sealed class NonceServiceTests
     [Fact]
     public void Verify_NonceOfAHostWithAnotherKek_IsRefused()
     {
-        var otherHost = new NonceService(new SecretProtector(TestBed.Kek(2)), _bed.Clock);
+        var otherHost = new NonceService(TestBed.NonceKeysOf(2, _bed.Clock), _bed.Clock);
         var nonce = otherHost.Mint(TestBed.TenantId);
 
         var expiresAt = Nonces.Verify(TestBed.TenantId, nonce);
@@ -99,7 +99,7 @@ public sealed class NonceServiceTests
     [Fact]
     public void Verify_NonceOfAnotherHostWithTheSameKek_IsAccepted()
     {
-        var otherHost = new NonceService(new SecretProtector(TestBed.Kek(1)), _bed.Clock);
+        var otherHost = new NonceService(TestBed.NonceKeysOf(1, _bed.Clock), _bed.Clock);
         var nonce = otherHost.Mint(TestBed.TenantId);
 
         var expiresAt = Nonces.Verify(TestBed.TenantId, nonce);

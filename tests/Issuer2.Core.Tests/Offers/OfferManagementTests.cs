@@ -260,7 +260,7 @@ public sealed class OfferManagementTests
 
         var result = await _bed.CreateOfferAsync(TestBed.Command(delivery: DeliveryMode.ByValue, txCode: new TxCodeOptions(pin, 0, TxCodeInputMode.Numeric, "Sent by SMS")));
         var offer = result.Value.Offer;
-        var expectedHash = _bed.Protector.KeyedHash(Offer.PinContext(TestBed.TenantId, offer.Id), pin);
+        var expectedHash = _bed.Pins.KeyedHash(Offer.PinContext(TestBed.TenantId, offer.Id), pin);
         var storedOffer = JsonSerializer.Serialize(offer, CoreJson.Options);
         var eventDetails = string.Join("\n", _bed.Db.AppendedEvents.Select(e => e.Detail));
 
@@ -296,7 +296,7 @@ public sealed class OfferManagementTests
         Assert.Equal(6, result.Value.Offer.PinLength);
         Assert.Equal(6, tx["length"]!.GetValue<int>());
         Assert.False(tx.AsObject().ContainsKey("description"));
-        Assert.True(_bed.Protector.KeyedHashEquals(Offer.PinContext(TestBed.TenantId, result.Value.Offer.Id), pin, result.Value.Offer.PinHash!));
+        Assert.True(_bed.Pins.KeyedHashEquals(Offer.PinContext(TestBed.TenantId, result.Value.Offer.Id), pin, result.Value.Offer.PinHash!));
     }
 
     [Theory]

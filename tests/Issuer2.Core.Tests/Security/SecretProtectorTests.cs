@@ -8,7 +8,9 @@ namespace Issuer2.Core.Tests.Security;
 public sealed class SecretProtectorTests
 {
     private static readonly byte[] Plaintext = Encoding.UTF8.GetBytes("a private key, or a replayed offer URL and PIN");
-    private readonly SecretProtector _protector = new(TestBed.Kek(1));
+    private readonly SecretProtector _protector = Of(TestBed.Kek(1));
+
+    private static SecretProtector Of(byte[] kek) => KeyRing.OfOne(kek).Protector(KeyPurpose.SecretsAtRest);
 
     [Fact]
     public void Decrypt_WithSameContext_ReturnsPlaintext()
@@ -76,7 +78,7 @@ public sealed class SecretProtectorTests
     public void Decrypt_UnderOtherKek_Fails()
     {
         var sealedData = _protector.Encrypt(Plaintext, "ctx");
-        var other = new SecretProtector(TestBed.Kek(2));
+        var other = Of(TestBed.Kek(2));
 
         Assert.ThrowsAny<CryptographicException>(() => other.Decrypt(sealedData, "ctx"));
     }
@@ -85,7 +87,7 @@ public sealed class SecretProtectorTests
     public void Decrypt_UnderSameKekInAnotherInstance_ReturnsPlaintext()
     {
         var sealedData = _protector.Encrypt(Plaintext, "ctx");
-        var restarted = new SecretProtector(TestBed.Kek(1));
+        var restarted = Of(TestBed.Kek(1));
 
         var opened = restarted.Decrypt(sealedData, "ctx");
 
@@ -105,7 +107,7 @@ public sealed class SecretProtectorTests
     public void KeyedHash_IsDeterministicPerContextAndValue()
     {
         var first = _protector.KeyedHash("pin/acme/offer1", "123456");
-        var second = new SecretProtector(TestBed.Kek(1)).KeyedHash("pin/acme/offer1", "123456");
+        var second = Of(TestBed.Kek(1)).KeyedHash("pin/acme/offer1", "123456");
 
         Assert.Equal(first, second);
     }
@@ -132,7 +134,7 @@ public sealed class SecretProtectorTests
     public void KeyedHash_DiffersAcrossKeks()
     {
         var first = _protector.KeyedHash("pin/acme/offer1", "123456");
-        var second = new SecretProtector(TestBed.Kek(2)).KeyedHash("pin/acme/offer1", "123456");
+        var second = Of(TestBed.Kek(2)).KeyedHash("pin/acme/offer1", "123456");
 
         Assert.NotEqual(first, second);
     }
@@ -147,7 +149,7 @@ public sealed class SecretProtectorTests
 
         Assert.NotEqual(plainHash, keyed);
         Assert.NotEqual(plainHashWithContext, keyed);
-        Assert.Equal(32, keyed.Length);
+        Assert.Equal(36, keyed.Length);
     }
 
     [Fact]
@@ -170,6 +172,6 @@ public sealed class SecretProtectorTests
     {
         var kek = new byte[length];
 
-        Assert.Throws<ArgumentException>(() => new SecretProtector(kek));
+        Assert.Throws<ArgumentException>(() => KeyRing.OfOne(kek));
     }
 }

@@ -46,7 +46,7 @@ public sealed class TenantManagementTests
     {
         var result = await _bed.Tenants.CreateAsync(TestBed.Admin, "acme", new TenantSettings(), default);
 
-        using var privateKey = new SigningKeys(_bed.Protector).OpenPrivateKey(result.Value.Keys[0]);
+        using var privateKey = new SigningKeys(_bed.Keys).OpenPrivateKey(result.Value.Keys[0]);
 
         Assert.Equal(256, privateKey.KeySize);
     }

@@ -24,7 +24,11 @@ public sealed record TestHostSettings
 
     public string AdminKey { get; init; } = TestEnvironment.NewAdminKey();
 
-    public string KeyEncryptionKey { get; init; } = TestEnvironment.NewKeyEncryptionKey();
+    /// <summary>Version 1 of the key ring (Issuer2:KeyEncryptionKey); null passes none.</summary>
+    public string? KeyEncryptionKey { get; init; } = TestEnvironment.NewKeyEncryptionKey();
+
+    /// <summary>More command-line settings (e.g. further key-ring versions), after the others.</summary>
+    public IReadOnlyList<string> ExtraArguments { get; init; } = [];
 
     public LogLevel MinimumLogLevel { get; init; } = LogLevel.Information;
 
@@ -139,8 +143,9 @@ public sealed class IssuerTestHost : IAsyncDisposable
             $"--Issuer2:PublicBaseUrl={httpUrl}",
             "--Issuer2:AllowInsecureHttp=true",
             $"--Issuer2:AdminKey={settings.AdminKey}",
-            $"--Issuer2:KeyEncryptionKey={settings.KeyEncryptionKey}",
         };
+        if (settings.KeyEncryptionKey is not null) args.Add($"--Issuer2:KeyEncryptionKey={settings.KeyEncryptionKey}");
+        args.AddRange(settings.ExtraArguments);
         if (settings.ConnectionString is not null)
         {
             args.Add($"--Issuer2:Database:ConnectionString={settings.ConnectionString}");

@@ -460,7 +460,7 @@ namespace Issuer2.Storage.Migrations.Postgres
                         .HasColumnName("pin_failed_attempts");
 
                     b.Property<byte[]>("PinHash")
-                        .HasMaxLength(32)
+                        .HasMaxLength(36)
                         .HasColumnType("bytea")
                         .HasColumnName("pin_hash");
 
@@ -555,7 +555,7 @@ namespace Issuer2.Storage.Migrations.Postgres
 
                     b.Property<byte[]>("Fingerprint")
                         .IsRequired()
-                        .HasMaxLength(32)
+                        .HasMaxLength(36)
                         .HasColumnType("bytea")
                         .HasColumnName("fingerprint");
 

@@ -453,7 +453,7 @@ namespace Issuer2.Storage.Migrations.Sqlite
                         .HasColumnName("pin_failed_attempts");
 
                     b.Property<byte[]>("PinHash")
-                        .HasMaxLength(32)
+                        .HasMaxLength(36)
                         .HasColumnType("BLOB")
                         .HasColumnName("pin_hash");
 
@@ -548,7 +548,7 @@ namespace Issuer2.Storage.Migrations.Sqlite
 
                     b.Property<byte[]>("Fingerprint")
                         .IsRequired()
-                        .HasMaxLength(32)
+                        .HasMaxLength(36)
                         .HasColumnType("BLOB")
                         .HasColumnName("fingerprint");
 
