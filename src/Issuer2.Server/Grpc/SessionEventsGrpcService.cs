@@ -57,8 +57,8 @@ public sealed class SessionEventsGrpcService(SessionEvents events, IOptions<Issu
         var page = (await events.ListAsync(context.Caller(), tenantId, filter, request.PageSize,
             ProtoMapping.NullIfEmpty(request.PageToken), ProtoMapping.NullIfEmpty(request.AfterCursor), context.CancellationToken)).Unwrap();
         var response = new ListEventsResponse();
-        response.Events.AddRange(page.Events.Select(e => ToProto(e)));
-        if (SessionEvents.NextPageToken(tenantId, filter, page) is { } next) response.NextPageToken = next;
+        response.Events.AddRange(page.Events.Select(e => ToProto(e.Event, e.Cursor)));
+        if (page.NextPageToken is { } next) response.NextPageToken = next;
         return response;
     }
 
@@ -96,16 +96,16 @@ public sealed class SessionEventsGrpcService(SessionEvents events, IOptions<Issu
 
     private static SubscribeEventsResponse ToProto(FeedItem item) => item switch
     {
-        FeedItem.Event e => new SubscribeEventsResponse { Event = ToProto(e.Value) },
+        FeedItem.Event e => new SubscribeEventsResponse { Event = ToProto(e.Value, e.Cursor) },
         FeedItem.Heartbeat h => new SubscribeEventsResponse { Heartbeat = new Heartbeat { Cursor = h.Cursor, Time = Timestamp.FromDateTimeOffset(h.At) } },
         _ => throw new InvalidOperationException("Unknown feed item."),
     };
 
-    internal static Event ToProto(IssuerEvent e)
+    internal static Event ToProto(IssuerEvent e, string cursor)
     {
         var proto = new Event
         {
-            Cursor = e.Cursor,
+            Cursor = cursor,
             Type = EventTypeNames.ToProto(e.Type),
             Time = Timestamp.FromDateTimeOffset(e.OccurredAt),
             Offer = e.OfferId is null ? "" : ResourceNames.Child(e.TenantId, ResourceNames.Offers, e.OfferId),

@@ -60,11 +60,17 @@ internal sealed partial class TestBed
         IssueCredential = new IssueCredential(new InMemoryCredentialIssuanceStore(Db), Journal, Proofs, Nonces, Signers, Protector, Clock);
         RecordNotification = new RecordNotification(new InMemoryNotificationStore(Db), Clock);
         IssueNonce = new IssueNonce(Directory, Nonces, Sender);
-        EventFeed = new EventFeed(EventReader, Notifier, Clock);
+        EventFeed = new EventFeed(EventReader, Notifier, Cursors, Clock);
         SessionEvents = new SessionEvents(EventFeed, EventReader, Streams);
     }
 
     public FakeTimeProvider Clock { get; } = new(Start);
+
+    /// <summary>The host's cursor encoding, under a key of this test bed.</summary>
+    public EventCursors Cursors { get; } = new(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>The cursor a client of the event's tenant holds for it.</summary>
+    public string CursorOf(IssuerEvent e) => Cursors.Encode(e.TenantId, e.Position);
 
     internal InMemoryAuthorizationStore Authorizations { get; }
 
