@@ -265,7 +265,7 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
 
     public Task<EventCursor> HeadAsync(CancellationToken ct) => HorizonAsync(ct);
 
-    /// <summary>The position below which the log is complete: PostgreSQL (xmin - 1, ∞), SQLite (0, highest sequence).</summary>
+    /// <summary>The position below which the log is complete: PostgreSQL (xmin - 1, ∞), SQLite (0, highest sequence ever taken).</summary>
     private async Task<EventCursor> HorizonAsync(CancellationToken ct)
     {
         if (db.IsPostgres)
@@ -273,7 +273,9 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
             var xmin = await db.Database.SqlQuery<long>($"SELECT (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint AS \"Value\"").SingleAsync(ct);
             return new EventCursor(xmin - 1, long.MaxValue);
         }
-        var head = await db.Events.MaxAsync(e => (long?)e.Sequence, ct) ?? 0;
+        // Note: the AUTOINCREMENT high-water mark, not MAX(sequence): retention may have deleted the newest rows, and the
+        // horizon must not move back below positions already handed out (a purge mark, a heartbeat).
+        var head = await db.Database.SqlQuery<long>($"SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) AS \"Value\"").SingleAsync(ct);
         return new EventCursor(0, head);
     }
 
