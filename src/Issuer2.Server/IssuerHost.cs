@@ -119,7 +119,8 @@ public static class IssuerHost
         // The tenants' OpenID Providers: one client per host, caching each provider's discovery and keys.
         services.AddIdentityProviderClient(options.AllowInsecureHttp);
 
-        // Session events: the feed per call, the open-stream registry per host.
+        // Session events: the feed per call, the open-stream registry per host, tenant-bound cursors under their own key.
+        services.AddSingleton(EventCursorKey.CursorsFrom(keys));
         services.AddScoped<EventFeed>();
         services.AddSingleton<EventStreams>();
         services.AddScoped<SessionEvents>();

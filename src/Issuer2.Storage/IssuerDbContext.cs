@@ -33,7 +33,7 @@ public abstract class IssuerDbContext(DbContextOptions options) : DbContext(opti
     internal DbSet<Wallet.DpopProof> DpopProofs => Set<Wallet.DpopProof>();
     public DbSet<Authorization> Authorizations => Set<Authorization>();
     public DbSet<IssuerState> IssuerStates => Set<IssuerState>();
-    public DbSet<EventRetentionMark> EventRetentionMarks => Set<EventRetentionMark>();
+    public DbSet<EventPurgeMark> EventPurgeMarks => Set<EventPurgeMark>();
 
     /// <summary>True on PostgreSQL, where events carry the writing transaction's id.</summary>
     public abstract bool IsPostgres { get; }

@@ -287,13 +287,8 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
         _eventTenants.Add(e.TenantId);
     }
 
-    public async Task<IReadOnlyList<IssuerEvent>> ReadAfterAsync(string tenantId, string? afterCursor, int limit, CancellationToken ct)
-    {
-        EventCursor after = default;
-        if (afterCursor is not null && !EventCursor.TryParse(afterCursor, out after))
-            throw new ArgumentException("The cursor is not one this log issued.", nameof(afterCursor));
-        return (await ReadAsync(tenantId, after, EventFilter.All, limit, ct)).Events;
-    }
+    public async Task<IReadOnlyList<IssuerEvent>> ReadAfterAsync(string tenantId, EventCursor? after, int limit, CancellationToken ct) =>
+        (await ReadAsync(tenantId, after ?? default, EventFilter.All, limit, ct)).Events;
 
     public async Task<EventPage> ReadAsync(string tenantId, EventCursor after, EventFilter filter, int limit, CancellationToken ct)
     {
@@ -326,7 +321,7 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
 
     public Task<EventCursor> HeadAsync(CancellationToken ct) => HorizonAsync(ct);
 
-    /// <summary>The position below which the log is complete: PostgreSQL (xmin - 1, ∞), SQLite (0, highest sequence).</summary>
+    /// <summary>The position below which the log is complete: PostgreSQL (xmin - 1, ∞), SQLite (0, highest sequence ever taken).</summary>
     private async Task<EventCursor> HorizonAsync(CancellationToken ct)
     {
         if (db.IsPostgres)
@@ -334,40 +329,56 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
             var xmin = await db.Database.SqlQuery<long>($"SELECT (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint AS \"Value\"").SingleAsync(ct);
             return new EventCursor(xmin - 1, long.MaxValue);
         }
-        var head = await db.Events.MaxAsync(e => (long?)e.Sequence, ct) ?? 0;
+        // Note: the AUTOINCREMENT high-water mark, not MAX(sequence): retention may have deleted the newest rows, and the
+        // horizon must not move back below positions already handed out (a purge mark, a heartbeat).
+        var head = await db.Database.SqlQuery<long>($"SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) AS \"Value\"").SingleAsync(ct);
         return new EventCursor(0, head);
     }
 
-    public async Task<EventCursor?> PurgedThroughAsync(CancellationToken ct)
+    public async Task<EventCursor> TenantPositionAsync(string tenantId, EventCursor safe, CancellationToken ct)
     {
-        var mark = await db.EventRetentionMarks.AsNoTracking().FirstOrDefaultAsync(m => m.Id == EventRetentionMark.EventsId, ct);
-        return mark is null ? null : new EventCursor(mark.TransactionId, mark.Sequence);
+        // Note: every transaction at or below a safe cursor has ended, so this read sees all of the tenant's events there.
+        var newest = await db.Events.AsNoTracking()
+            .Where(e => e.TenantId == tenantId && (e.TransactionId < safe.TransactionId || (e.TransactionId == safe.TransactionId && e.Sequence <= safe.Sequence)))
+            .OrderByDescending(e => e.TransactionId).ThenByDescending(e => e.Sequence)
+            .Select(e => new EventCursor(e.TransactionId, e.Sequence)).FirstOrDefaultAsync(ct);
+        // Retention may have deleted the newest ones; its mark is then where the tenant's log stands.
+        return await PurgedThroughAsync(tenantId, ct) is { } mark && mark <= safe ? EventCursor.Max(newest, mark) : newest;
     }
+
+    public async Task<EventCursor?> PurgedThroughAsync(string tenantId, CancellationToken ct) =>
+        await db.EventPurgeMarks.AsNoTracking().Where(m => m.TenantId == tenantId)
+            .Select(m => (EventCursor?)new EventCursor(m.TransactionId, m.Sequence)).FirstOrDefaultAsync(ct);
 
     public async Task<int> PurgeOlderThanAsync(DateTimeOffset cutoff, int batchSize, CancellationToken ct)
     {
-        var batch = await db.Events.AsNoTracking().Where(e => e.OccurredAt < cutoff).OrderBy(e => e.Sequence).Take(batchSize)
-            .Select(e => new { e.Sequence, e.TransactionId }).ToListAsync(ct);
+        // Only below the horizon, where readers have been able to see every event: the mark never passes one in flight.
+        var horizon = await HorizonAsync(ct);
+        var batch = await db.Events.AsNoTracking()
+            .Where(e => e.OccurredAt < cutoff
+                && (e.TransactionId < horizon.TransactionId || (e.TransactionId == horizon.TransactionId && e.Sequence <= horizon.Sequence)))
+            .OrderBy(e => e.Sequence).Take(batchSize)
+            .Select(e => new { e.Sequence, e.TransactionId, e.TenantId }).ToListAsync(ct);
         if (batch.Count == 0) return 0;
-        var newest = batch.Select(e => new EventCursor(e.TransactionId, e.Sequence)).Max();
         var sequences = batch.Select(e => e.Sequence).ToArray();
+        var marks = batch.GroupBy(e => e.TenantId, StringComparer.Ordinal)
+            .Select(g => (Tenant: g.Key, Newest: g.Select(e => new EventCursor(e.TransactionId, e.Sequence)).Max()));
 
-        // The rows and the mark move together, so a reader never misses that its cursor fell behind.
+        // The rows and their tenants' marks move together, so a reader never misses that its cursor fell behind. The
+        // upsert only raises a mark, so purges running on several hosts at once leave each at the newest they deleted.
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var deleted = await db.Events.Where(e => sequences.Contains(e.Sequence)).ExecuteDeleteAsync(ct);
-        var mark = await db.EventRetentionMarks.FirstOrDefaultAsync(m => m.Id == EventRetentionMark.EventsId, ct);
-        if (mark is null)
+        await using (var sql = new SqlBatch(db))
         {
-            db.EventRetentionMarks.Add(new EventRetentionMark { Id = EventRetentionMark.EventsId, TransactionId = newest.TransactionId, Sequence = newest.Sequence });
+            foreach (var (tenant, newest) in marks)
+            {
+                sql.Add($"INSERT INTO event_purge_marks (tenant_id, transaction_id, sequence) VALUES ({sql.P(tenant)}, {sql.P(newest.TransactionId)}, {sql.P(newest.Sequence)}) "
+                    + "ON CONFLICT (tenant_id) DO UPDATE SET transaction_id = excluded.transaction_id, sequence = excluded.sequence "
+                    + "WHERE (event_purge_marks.transaction_id, event_purge_marks.sequence) < (excluded.transaction_id, excluded.sequence)");
+            }
+            await sql.ExecuteAsync(ct);
         }
-        else if (newest > new EventCursor(mark.TransactionId, mark.Sequence))
-        {
-            mark.TransactionId = newest.TransactionId;
-            mark.Sequence = newest.Sequence;
-        }
-        await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        db.ChangeTracker.Clear();
         return deleted;
     }
 }

@@ -50,8 +50,8 @@ public abstract class EventLogTests(ServerFixture fixture)
         Assert.All(events, e => Assert.Equal(tenant.TenantId, e.TenantId));
         Assert.Equal(events.Select(e => e.Sequence).Order(), events.Select(e => e.Sequence));
         Assert.Equal(events.Count, events.Select(e => e.Sequence).Distinct().Count());
-        Assert.Equal(events.Count, events.Select(e => e.Cursor).Distinct().Count());
-        Assert.All(events, e => Assert.False(string.IsNullOrEmpty(e.Cursor)));
+        Assert.Equal(events.Count, events.Select(e => e.Position).Distinct().Count());
+        Assert.All(events, e => Assert.False(string.IsNullOrEmpty(fixture.Host.CursorOf(e))));
         Assert.All(events, e => JsonDocument.Parse(e.Detail).Dispose());
 
         var offerEvents = events.Where(e => e.Type.StartsWith("offer.", StringComparison.Ordinal)).ToList();
@@ -72,7 +72,7 @@ public abstract class EventLogTests(ServerFixture fixture)
 
         var all = await fixture.ReadEventsUntilCountAsync(tenant.TenantId, "offer.created", 3);
         Assert.Equal(6, all.Count);
-        var afterSecond = await fixture.ReadEventsAsync(tenant.TenantId, all[1].Cursor);
+        var afterSecond = await fixture.ReadEventsAsync(tenant.TenantId, all[1].Position);
 
         Assert.Equal(all.Skip(2).Select(e => e.Sequence), afterSecond.Select(e => e.Sequence));
 

@@ -33,8 +33,8 @@ public sealed class IssuerEvent
     /// </summary>
     public string? Actor { get; init; }
 
-    /// <summary>Where a reader resumes after this event; opaque to clients.</summary>
-    public string Cursor => new EventCursor(TransactionId, Sequence).ToString();
+    /// <summary>The event's position in the log; clients see it only as an opaque cursor (<see cref="EventCursors"/>).</summary>
+    public EventCursor Position => new(TransactionId, Sequence);
 
     public static IssuerEvent Create<TDetail>(
         string tenantId, string type, DateTimeOffset at, TDetail detail, string? offerId = null, string? sessionId = null, string? profileId = null,
@@ -79,7 +79,11 @@ public static class EventTypes
     public const string AuthorizationCodeIssued = "authorization.code_issued";
 }
 
-/// <summary>A position in the log: (transaction id, sequence), the order in which events become visible.</summary>
+/// <summary>
+/// A position in the log: (transaction id, sequence), the order in which events become visible. It is global (it
+/// counts every tenant's writes), so it never leaves Core as text: clients hold the opaque, tenant-bound cursor
+/// <see cref="EventCursors"/> makes of it.
+/// </summary>
 public readonly record struct EventCursor(long TransactionId, long Sequence) : IComparable<EventCursor>
 {
     public int CompareTo(EventCursor other) =>
@@ -94,19 +98,6 @@ public readonly record struct EventCursor(long TransactionId, long Sequence) : I
     public static bool operator <=(EventCursor left, EventCursor right) => left.CompareTo(right) <= 0;
 
     public static bool operator >=(EventCursor left, EventCursor right) => left.CompareTo(right) >= 0;
-
-    public override string ToString() => $"{TransactionId:x}.{Sequence:x}";
-
-    public static bool TryParse(string? text, out EventCursor cursor)
-    {
-        cursor = default;
-        var dot = text?.IndexOf('.', StringComparison.Ordinal) ?? -1;
-        if (dot <= 0) return false;
-        if (!long.TryParse(text.AsSpan(0, dot), System.Globalization.NumberStyles.AllowHexSpecifier, null, out var tx)) return false;
-        if (!long.TryParse(text.AsSpan(dot + 1), System.Globalization.NumberStyles.AllowHexSpecifier, null, out var seq)) return false;
-        cursor = new EventCursor(tx, seq);
-        return true;
-    }
 }
 
 /// <summary>Appends events to the unit of work in progress; they commit with it or not at all.</summary>
@@ -138,11 +129,11 @@ public sealed record EventPage(IReadOnlyList<IssuerEvent> Events, EventCursor Sa
 public interface IEventReader
 {
     /// <summary>
-    /// Events of <paramref name="tenantId"/> after <paramref name="afterCursor"/> (null: from the start),
-    /// at most <paramref name="limit"/>. Only events every earlier transaction of which has ended are
-    /// returned, so a reader that resumes from the last cursor never skips one that commits late.
+    /// Events of <paramref name="tenantId"/> after <paramref name="after"/> (null: from the start), at most
+    /// <paramref name="limit"/>. Only events every earlier transaction of which has ended are returned, so a reader
+    /// that resumes from the last position never skips one that commits late.
     /// </summary>
-    Task<IReadOnlyList<IssuerEvent>> ReadAfterAsync(string tenantId, string? afterCursor, int limit, CancellationToken ct);
+    Task<IReadOnlyList<IssuerEvent>> ReadAfterAsync(string tenantId, EventCursor? after, int limit, CancellationToken ct);
 
     /// <summary>Reads matching events after <paramref name="after"/>, at most <paramref name="limit"/>.</summary>
     Task<EventPage> ReadAsync(string tenantId, EventCursor after, EventFilter filter, int limit, CancellationToken ct);
@@ -150,10 +141,21 @@ public interface IEventReader
     /// <summary>The cursor of "now": every event a reader starting here will see commits after this call, or was in flight during it.</summary>
     Task<EventCursor> HeadAsync(CancellationToken ct);
 
-    /// <summary>The newest position retention has deleted; a cursor below it may have missed events.</summary>
-    Task<EventCursor?> PurgedThroughAsync(CancellationToken ct);
+    /// <summary>
+    /// Where <paramref name="tenantId"/>'s own log stands at the global position <paramref name="safe"/> (one a read
+    /// returned as <see cref="EventPage.SafeCursor"/>): the newest of its events at or below it, retained or deleted
+    /// by retention, or (0, 0) when it has none. Nothing of this tenant lies between the two, so resuming from either
+    /// reads the same events; and it moves only when this tenant's log does.
+    /// </summary>
+    Task<EventCursor> TenantPositionAsync(string tenantId, EventCursor safe, CancellationToken ct);
 
-    /// <summary>Deletes up to <paramref name="batchSize"/> events older than <paramref name="cutoff"/>, moving the purge mark; returns how many.</summary>
+    /// <summary>The newest position of <paramref name="tenantId"/>'s events retention has deleted; a cursor below it may have missed some.</summary>
+    Task<EventCursor?> PurgedThroughAsync(string tenantId, CancellationToken ct);
+
+    /// <summary>
+    /// Deletes up to <paramref name="batchSize"/> events older than <paramref name="cutoff"/>, moving each of their
+    /// tenants' purge marks in the same transaction; returns how many.
+    /// </summary>
     Task<int> PurgeOlderThanAsync(DateTimeOffset cutoff, int batchSize, CancellationToken ct);
 }
 

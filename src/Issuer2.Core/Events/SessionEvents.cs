@@ -9,6 +9,12 @@ namespace Issuer2.Core.Events;
 /// </summary>
 public sealed record EventStreamPolicy(int MaxStreamsPerTenant, int Buffer, TimeSpan LagTimeout, TimeSpan HeartbeatInterval, TimeSpan StuckWriteTimeout);
 
+/// <summary>An event with the cursor its tenant's client holds for it.</summary>
+public sealed record CursoredEvent(IssuerEvent Event, string Cursor);
+
+/// <summary>One page of <see cref="SessionEvents.ListAsync"/>: its events, and the token of the next page (null when the log has nothing more now).</summary>
+public sealed record EventList(IReadOnlyList<CursoredEvent> Events, string? NextPageToken);
+
 /// <summary>
 /// The session event service's use cases: a tenant's own key reads its log, as a page or as a live stream. The
 /// stream's policy lives here: a per-tenant limit of open streams on this host, and a bounded buffer whose reader
@@ -17,8 +23,8 @@ public sealed record EventStreamPolicy(int MaxStreamsPerTenant, int Buffer, Time
 /// </summary>
 public sealed class SessionEvents(EventFeed feed, IEventReader reader, EventStreams streams)
 {
-    /// <summary>One page of events after a cursor or page token.</summary>
-    public async Task<Result<EventPage, Error>> ListAsync(
+    /// <summary>One page of events after a cursor or page token, each event with its cursor, cut by count and by bytes.</summary>
+    public async Task<Result<EventList, Error>> ListAsync(
         Caller caller, string tenantId, EventFilter filter, int pageSize, string? pageToken, string? afterCursor, PageBudget<IssuerEvent> budget,
         CancellationToken ct)
     {
@@ -26,27 +32,23 @@ public sealed class SessionEvents(EventFeed feed, IEventReader reader, EventStre
         if (Access.RequireTenant(caller, tenantId, ResourceNames.Tenant(tenantId)) is { } denied) return denied;
         var size = PageSizes.Of(ListKind.Events, pageSize);
         if (!size.IsSuccess) return size.Error;
-        var position = PageTokens.Decode(pageToken, PageScope(tenantId, filter));
+        var scope = PageScope(tenantId, filter);
+        var position = PageTokens.Decode(pageToken, scope);
         if (!position.IsSuccess) return position.Error;
-        var startCursor = position.Value ?? afterCursor;
         var start = default(EventCursor);
-        if (startCursor is not null)
+        if ((position.Value ?? afterCursor) is { } cursor)
         {
-            var started = await feed.StartAsync(new FeedStart(startCursor, false), ct);
+            var started = await feed.ResumeAsync(tenantId, cursor, position.Value is null ? "after_cursor" : "page_token", ct);
             if (!started.IsSuccess) return started.Error;
             start = started.Value;
         }
         var page = await reader.ReadAsync(tenantId, start, filter, size.Value, ct);
         // Cut by bytes: every event read is deliverable, so the page ends, and the next starts, after the last one kept.
         var (kept, more) = PageSizes.Cut(page.Events, size.Value, budget);
-        return more ? new EventPage(kept, new EventCursor(kept[^1].TransactionId, kept[^1].Sequence), Full: true, page.HeldBack) : page;
-    }
-
-    /// <summary>The page token that continues after <paramref name="page"/>, or null when it was the last.</summary>
-    public static string? NextPageToken(string tenantId, EventFilter filter, EventPage page)
-    {
-        ArgumentNullException.ThrowIfNull(page);
-        return page.Full ? PageTokens.Encode(PageScope(tenantId, filter), page.SafeCursor.ToString()) : null;
+        var events = kept.Select(e => new CursoredEvent(e, feed.CursorOf(tenantId, e))).ToList();
+        // Note: a full or cut page's safe cursor is its last event, a position of this tenant's own log; it travels as
+        // that event's cursor, so the token says nothing of other tenants either.
+        return new EventList(events, page.Full || more ? PageTokens.Encode(scope, events[^1].Cursor) : null);
     }
 
     /// <summary>
@@ -60,7 +62,7 @@ public sealed class SessionEvents(EventFeed feed, IEventReader reader, EventStre
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(write);
         if (Access.RequireTenant(caller, tenantId, ResourceNames.Tenant(tenantId)) is { } denied) return denied;
-        var from = await feed.StartAsync(start, ct);
+        var from = await feed.StartAsync(tenantId, start, ct);
         if (!from.IsSuccess) return from.Error;
         if (!streams.TryOpen(tenantId, policy.MaxStreamsPerTenant))
             return Quotas.Exceeded(new QuotaCheck(Quota.EventStreams, tenantId, policy.MaxStreamsPerTenant));

@@ -50,16 +50,19 @@ public sealed class SessionEventsGrpcService(SessionEvents events, IOptions<Issu
     private bool Stopping(ServerCallContext context) =>
         lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested;
 
+    /// <summary>Stands in for an event's cursor when a page's size is counted: every cursor has this length.</summary>
+    private static readonly string CursorOfLength = new('c', EventCursors.TextLength);
+
     public override async Task<ListEventsResponse> ListEvents(ListEventsRequest request, ServerCallContext context)
     {
         var tenantId = ProtoMapping.TenantIdOf(request.Parent, "parent");
         var filter = ToCore(request.Filter, tenantId);
         var page = (await events.ListAsync(context.Caller(), tenantId, filter, request.PageSize,
             ProtoMapping.NullIfEmpty(request.PageToken), ProtoMapping.NullIfEmpty(request.AfterCursor),
-            new PageBudget<IssuerEvent>(quotas.MaxPageBytes, e => ToProto(e).CalculateSize()), context.CancellationToken)).Unwrap();
+            new PageBudget<IssuerEvent>(quotas.MaxPageBytes, e => ToProto(e, CursorOfLength).CalculateSize()), context.CancellationToken)).Unwrap();
         var response = new ListEventsResponse();
-        response.Events.AddRange(page.Events.Select(e => ToProto(e)));
-        if (SessionEvents.NextPageToken(tenantId, filter, page) is { } next) response.NextPageToken = next;
+        response.Events.AddRange(page.Events.Select(e => ToProto(e.Event, e.Cursor)));
+        if (page.NextPageToken is { } next) response.NextPageToken = next;
         return response;
     }
 
@@ -97,16 +100,16 @@ public sealed class SessionEventsGrpcService(SessionEvents events, IOptions<Issu
 
     private static SubscribeEventsResponse ToProto(FeedItem item) => item switch
     {
-        FeedItem.Event e => new SubscribeEventsResponse { Event = ToProto(e.Value) },
+        FeedItem.Event e => new SubscribeEventsResponse { Event = ToProto(e.Value, e.Cursor) },
         FeedItem.Heartbeat h => new SubscribeEventsResponse { Heartbeat = new Heartbeat { Cursor = h.Cursor, Time = Timestamp.FromDateTimeOffset(h.At) } },
         _ => throw new InvalidOperationException("Unknown feed item."),
     };
 
-    internal static Event ToProto(IssuerEvent e)
+    internal static Event ToProto(IssuerEvent e, string cursor)
     {
         var proto = new Event
         {
-            Cursor = e.Cursor,
+            Cursor = cursor,
             Type = EventTypeNames.ToProto(e.Type),
             Time = Timestamp.FromDateTimeOffset(e.OccurredAt),
             Offer = e.OfferId is null ? "" : ResourceNames.Child(e.TenantId, ResourceNames.Offers, e.OfferId),

@@ -17,19 +17,20 @@ internal sealed class EventConfiguration : IEntityTypeConfiguration<IssuerEvent>
         b.Property(e => e.SessionId).HasMaxLength(32);
         b.Property(e => e.ProfileId).HasMaxLength(64);
         b.Property(e => e.Actor).HasMaxLength(160);
-        b.Ignore(e => e.Cursor);
+        b.Ignore(e => e.Position);
         // Readers follow one tenant in (transaction id, sequence) order; retention deletes by time.
         b.HasIndex(e => new { e.TenantId, e.TransactionId, e.Sequence });
         b.HasIndex(e => e.OccurredAt);
     }
 }
 
-internal sealed class EventRetentionMarkConfiguration : IEntityTypeConfiguration<Storage.EventRetentionMark>
+internal sealed class EventPurgeMarkConfiguration : IEntityTypeConfiguration<EventPurgeMark>
 {
-    public void Configure(EntityTypeBuilder<Storage.EventRetentionMark> b)
+    public void Configure(EntityTypeBuilder<EventPurgeMark> b)
     {
-        b.ToTable("event_retention");
-        b.HasKey(m => m.Id);
-        b.Property(m => m.Id).HasMaxLength(16);
+        // One row per tenant that retention has reached, moved by the purge in the transaction that deletes.
+        b.ToTable("event_purge_marks");
+        b.HasKey(m => m.TenantId);
+        b.Property(m => m.TenantId).HasMaxLength(63);
     }
 }

@@ -13,7 +13,7 @@ public sealed class EventFeedTests
     private readonly TestBed _bed = TestBed.WithEmployeeProfile();
 
     private Task<Result<EventCursor, Error>> Start(string? afterCursor, bool fromOldest = false) =>
-        _bed.EventFeed.StartAsync(new FeedStart(afterCursor, fromOldest), default);
+        _bed.EventFeed.StartAsync(TestBed.TenantId, new FeedStart(afterCursor, fromOldest), default);
 
     private async Task<IssuerEvent[]> ReadFrom(EventCursor from) =>
         [.. (await _bed.EventReader.ReadAsync(TestBed.TenantId, from, EventFilter.All, 100, default)).Events];
@@ -33,7 +33,7 @@ public sealed class EventFeedTests
     }
 
     private static string[] Cursors(IEnumerable<FeedItem> items) =>
-        [.. items.Select(i => i switch { FeedItem.Event e => e.Value.Cursor, FeedItem.Heartbeat h => "heartbeat " + h.Cursor, _ => "?" })];
+        [.. items.Select(i => i switch { FeedItem.Event e => e.Cursor, FeedItem.Heartbeat h => "heartbeat " + h.Cursor, _ => "?" })];
 
     // StartAsync
 
@@ -47,7 +47,7 @@ public sealed class EventFeedTests
 
         var started = await Start(afterCursor);
 
-        Assert.Equal(newest.Cursor, started.Value.ToString());
+        Assert.Equal(newest.Position, started.Value);
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public sealed class EventFeedTests
 
         var events = await ReadFrom(started.Value);
 
-        Assert.Equal([later.Cursor], events.Select(e => e.Cursor));
+        Assert.Equal([_bed.CursorOf(later)], events.Select(_bed.CursorOf));
     }
 
     [Fact]
@@ -68,11 +68,11 @@ public sealed class EventFeedTests
         var first = await _bed.AppendEventAsync();
         var second = await _bed.AppendEventAsync();
 
-        var started = await Start(second.Cursor, fromOldest: true);
+        var started = await Start(_bed.CursorOf(second), fromOldest: true);
         var events = await ReadFrom(started.Value);
 
         Assert.Equal(default, started.Value);
-        Assert.Equal([first.Cursor, second.Cursor], events.Select(e => e.Cursor));
+        Assert.Equal([_bed.CursorOf(first), _bed.CursorOf(second)], events.Select(_bed.CursorOf));
     }
 
     [Fact]
@@ -81,10 +81,10 @@ public sealed class EventFeedTests
         var first = await _bed.AppendEventAsync();
         var second = await _bed.AppendEventAsync();
 
-        var started = await Start(first.Cursor);
+        var started = await Start(_bed.CursorOf(first));
         var events = await ReadFrom(started.Value);
 
-        Assert.Equal([second.Cursor], events.Select(e => e.Cursor));
+        Assert.Equal([_bed.CursorOf(second)], events.Select(_bed.CursorOf));
     }
 
     [Theory]
@@ -111,7 +111,7 @@ public sealed class EventFeedTests
         await _bed.AppendEventAsync();
         await _bed.EventReader.PurgeOlderThanAsync(_bed.Clock.GetUtcNow(), 100, default);
 
-        var started = await Start(purged.Cursor);
+        var started = await Start(_bed.CursorOf(purged));
 
         Assert.Equal(ErrorKind.OutOfRange, started.Error?.Kind);
         Assert.Equal(ErrorReasons.CursorExpired, started.Error?.Reason);
@@ -126,10 +126,10 @@ public sealed class EventFeedTests
         var kept = await _bed.AppendEventAsync();
         await _bed.EventReader.PurgeOlderThanAsync(_bed.Clock.GetUtcNow(), 100, default);
 
-        var started = await Start(newestPurged.Cursor);
+        var started = await Start(_bed.CursorOf(newestPurged));
         var events = await ReadFrom(started.Value);
 
-        Assert.Equal([kept.Cursor], events.Select(e => e.Cursor));
+        Assert.Equal([_bed.CursorOf(kept)], events.Select(_bed.CursorOf));
     }
 
     // FollowAsync
@@ -143,7 +143,7 @@ public sealed class EventFeedTests
 
         var items = await FollowAsync(default, 3, TimeSpan.FromSeconds(10), async () => live = await _bed.AppendEventAsync());
 
-        Assert.Equal([first.Cursor, second.Cursor, live!.Cursor], Cursors(items));
+        Assert.Equal([_bed.CursorOf(first), _bed.CursorOf(second), _bed.CursorOf(live!)], Cursors(items));
     }
 
     [Fact]
@@ -154,7 +154,7 @@ public sealed class EventFeedTests
 
         var items = await FollowAsync(default, 1, TimeSpan.FromSeconds(10));
 
-        Assert.Equal([ours.Cursor], Cursors(items));
+        Assert.Equal([_bed.CursorOf(ours)], Cursors(items));
     }
 
     [Fact]
@@ -166,18 +166,93 @@ public sealed class EventFeedTests
         var items = await FollowAsync(started.Value, 1, TimeSpan.FromMilliseconds(50));
 
         var heartbeat = Assert.IsType<FeedItem.Heartbeat>(Assert.Single(items));
-        Assert.Equal(last.Cursor, heartbeat.Cursor);
+        Assert.Equal(_bed.CursorOf(last), heartbeat.Cursor);
         Assert.Equal(_bed.Clock.GetUtcNow(), heartbeat.At);
     }
 
     [Fact]
-    public async Task Follow_HeartbeatAfterAnotherTenantsEvent_MovesTheCursorPastIt()
+    public async Task Follow_HeartbeatAfterAnotherTenantsEvents_IsUnchanged()
     {
-        var started = await Start(null);
+        var ours = await _bed.AppendEventAsync();
+        var before = await FollowAsync(await StartedNow(), 1, TimeSpan.FromMilliseconds(50));
+        for (var i = 0; i < 10; i++) await _bed.AppendEventAsync(TestBed.OtherTenantId);
+
+        var after = await FollowAsync(await StartedNow(), 1, TimeSpan.FromMilliseconds(50));
+
+        Assert.Equal(["heartbeat " + _bed.CursorOf(ours)], Cursors(before));
+        Assert.Equal(Cursors(before), Cursors(after));
+    }
+
+    [Fact]
+    public async Task Follow_HeartbeatOfATenantWithNoEvents_IsTheFixedStartCursor()
+    {
+        await _bed.AppendEventAsync(TestBed.OtherTenantId);
+        var items = await FollowAsync(await StartedNow(), 1, TimeSpan.FromMilliseconds(50));
+        await _bed.AppendEventAsync(TestBed.OtherTenantId);
+
+        var again = await FollowAsync(await StartedNow(), 1, TimeSpan.FromMilliseconds(50));
+
+        Assert.Equal(["heartbeat " + _bed.Cursors.Encode(TestBed.TenantId, default)], Cursors(items));
+        Assert.Equal(Cursors(items), Cursors(again));
+    }
+
+    [Fact]
+    public async Task Follow_FromAHeartbeatCursor_MissesAndRepeatsNothing()
+    {
+        var seen = await _bed.AppendEventAsync();
+        await _bed.AppendEventAsync(TestBed.OtherTenantId);
+        var heartbeat = Assert.IsType<FeedItem.Heartbeat>(Assert.Single(await FollowAsync(await StartedNow(), 1, TimeSpan.FromMilliseconds(50))));
+        await _bed.AppendEventAsync(TestBed.OtherTenantId);
+        var next = await _bed.AppendEventAsync();
+
+        var resumed = await Start(heartbeat.Cursor);
+        var events = await ReadFrom(resumed.Value);
+
+        Assert.Equal("heartbeat " + _bed.CursorOf(seen), Cursors([heartbeat])[0]);
+        Assert.Equal([_bed.CursorOf(next)], events.Select(_bed.CursorOf));
+    }
+
+    [Fact]
+    public async Task Follow_HeartbeatAfterRetentionDeletedEveryEvent_IsTheNewestDeletedAndResumesWithoutExpiring()
+    {
+        await _bed.AppendEventAsync();
+        var newest = await _bed.AppendEventAsync();
+        _bed.Clock.Advance(TimeSpan.FromDays(1));
+        await _bed.EventReader.PurgeOlderThanAsync(_bed.Clock.GetUtcNow(), 100, default);
+
+        var heartbeat = Assert.IsType<FeedItem.Heartbeat>(Assert.Single(await FollowAsync(await StartedNow(), 1, TimeSpan.FromMilliseconds(50))));
+        var resumed = await Start(heartbeat.Cursor);
+
+        Assert.Equal(_bed.CursorOf(newest), heartbeat.Cursor);
+        Assert.True(resumed.IsSuccess);
+    }
+
+    [Fact]
+    public async Task Start_AfterAnotherTenantsCursor_IsInvalidOnAfterCursor()
+    {
         var theirs = await _bed.AppendEventAsync(TestBed.OtherTenantId);
 
-        var items = await FollowAsync(started.Value, 1, TimeSpan.FromMilliseconds(50));
+        var started = await Start(_bed.CursorOf(theirs));
 
-        Assert.Equal(["heartbeat " + theirs.Cursor], Cursors(items));
+        Assert.Equal(ErrorKind.InvalidArgument, started.Error?.Kind);
+        Assert.Equal(["after_cursor"], TestBed.Fields(started.Error));
     }
+
+    [Fact]
+    public async Task Start_AfterACursorBelowAnotherTenantsPurge_ResumesBecauseNoneOfThisTenantsEventsAfterItWereDeleted()
+    {
+        var ours = await _bed.AppendEventAsync();
+        await _bed.AppendEventAsync(TestBed.OtherTenantId);
+        _bed.Clock.Advance(TimeSpan.FromDays(1));
+        var kept = await _bed.AppendEventAsync();
+        await _bed.EventReader.PurgeOlderThanAsync(_bed.Clock.GetUtcNow(), 100, default);
+
+        var afterOurs = await Start(_bed.CursorOf(ours));
+        var fromStart = await Start(_bed.Cursors.Encode(TestBed.TenantId, default));
+
+        Assert.Equal([_bed.CursorOf(kept)], (await ReadFrom(afterOurs.Value)).Select(_bed.CursorOf));
+        Assert.Equal(ErrorKind.OutOfRange, fromStart.Error?.Kind);
+    }
+
+    private async Task<EventCursor> StartedNow() => (await Start(null)).Value;
 }

@@ -17,7 +17,7 @@ public sealed class SessionEventsTests
 
     private readonly TestBed _bed = TestBed.WithEmployeeProfile();
 
-    private Task<Result<EventPage, Error>> List(int pageSize, string? pageToken = null, string? afterCursor = null, EventFilter? filter = null, Caller? caller = null) =>
+    private Task<Result<EventList, Error>> List(int pageSize, string? pageToken = null, string? afterCursor = null, EventFilter? filter = null, Caller? caller = null) =>
         _bed.SessionEvents.ListAsync(caller ?? TestBed.AcmeKey, TestBed.TenantId, filter ?? EventFilter.All, pageSize, pageToken, afterCursor, PageBudget.Unlimited<IssuerEvent>(), default);
 
     private Task<Error?> Stream(
@@ -33,7 +33,7 @@ public sealed class SessionEventsTests
 
     private static Task Ignore(FeedItem item, CancellationToken ct) => Task.CompletedTask;
 
-    private static string[] Cursors(EventPage page) => [.. page.Events.Select(e => e.Cursor)];
+    private static string[] Cursors(EventList page) => [.. page.Events.Select(e => e.Cursor)];
 
     /// <summary>The stream's outcome, or a timeout error when it is still open at the deadline (then it is cancelled).</summary>
     private static async Task<Error?> WithinDeadline(Task<Error?> stream, CancellationTokenSource cancel)
@@ -54,13 +54,13 @@ public sealed class SessionEventsTests
         await _bed.AppendEventAsync(TestBed.OtherTenantId);
 
         var first = await List(2);
-        var token = SessionEvents.NextPageToken(TestBed.TenantId, EventFilter.All, first.Value);
+        var token = first.Value.NextPageToken;
         var second = await List(2, token);
 
-        Assert.Equal([events[0].Cursor, events[1].Cursor], Cursors(first.Value));
+        Assert.Equal([_bed.CursorOf(events[0]), _bed.CursorOf(events[1])], Cursors(first.Value));
         Assert.NotNull(token);
-        Assert.Equal([events[2].Cursor], Cursors(second.Value));
-        Assert.Null(SessionEvents.NextPageToken(TestBed.TenantId, EventFilter.All, second.Value));
+        Assert.Equal([_bed.CursorOf(events[2])], Cursors(second.Value));
+        Assert.Null(second.Value.NextPageToken);
     }
 
     [Fact]
@@ -71,7 +71,33 @@ public sealed class SessionEventsTests
         var page = await List(0);
 
         Assert.Equal(PageSizes.Default, page.Value.Events.Count);
-        Assert.True(page.Value.Full);
+        Assert.NotNull(page.Value.NextPageToken);
+    }
+
+    [Fact]
+    public async Task List_PageToken_IsUnchangedByAnotherTenantsWritesAndCarriesOnlyTheLastEventsCursor()
+    {
+        var ours = new List<IssuerEvent>();
+        for (var i = 0; i < 3; i++) ours.Add(await _bed.AppendEventAsync());
+        var before = (await List(2)).Value.NextPageToken;
+        for (var i = 0; i < 100; i++) await _bed.AppendEventAsync(TestBed.OtherTenantId);
+
+        var after = (await List(2)).Value.NextPageToken;
+        var json = System.Text.Encoding.UTF8.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(after));
+
+        Assert.Equal(before, after);
+        Assert.Contains(_bed.CursorOf(ours[1]), json, StringComparison.Ordinal);
+        Assert.Equal([_bed.CursorOf(ours[2])], Cursors((await List(2, after)).Value));
+    }
+
+    [Fact]
+    public async Task List_AfterAnotherTenantsCursor_IsInvalidOnAfterCursor()
+    {
+        var theirs = await _bed.AppendEventAsync(TestBed.OtherTenantId);
+
+        var page = await List(10, afterCursor: _bed.CursorOf(theirs));
+
+        Assert.Equal(["after_cursor"], TestBed.Fields(page.Error));
     }
 
     [Fact]
@@ -87,7 +113,7 @@ public sealed class SessionEventsTests
     {
         for (var i = 0; i < 3; i++) await _bed.AppendEventAsync();
         var first = await List(2);
-        var token = SessionEvents.NextPageToken(TestBed.TenantId, EventFilter.All, first.Value);
+        var token = first.Value.NextPageToken;
 
         var filtered = await List(2, token, filter: new EventFilter(SessionId: "session1"));
 
@@ -99,7 +125,7 @@ public sealed class SessionEventsTests
     {
         for (var i = 0; i < 3; i++) await _bed.AppendEventAsync(TestBed.OtherTenantId);
         var theirs = await _bed.SessionEvents.ListAsync(TestBed.GlobexKey, TestBed.OtherTenantId, EventFilter.All, 2, null, null, PageBudget.Unlimited<IssuerEvent>(), default);
-        var token = SessionEvents.NextPageToken(TestBed.OtherTenantId, EventFilter.All, theirs.Value);
+        var token = theirs.Value.NextPageToken;
 
         var result = await List(2, token);
 
@@ -115,7 +141,7 @@ public sealed class SessionEventsTests
 
         var page = await List(10, filter: new EventFilter(SessionId: "session2"));
 
-        Assert.Equal([mine.Cursor], Cursors(page.Value));
+        Assert.Equal([_bed.CursorOf(mine)], Cursors(page.Value));
     }
 
     [Fact]
@@ -124,9 +150,9 @@ public sealed class SessionEventsTests
         var first = await _bed.AppendEventAsync();
         var second = await _bed.AppendEventAsync();
 
-        var page = await List(10, afterCursor: first.Cursor);
+        var page = await List(10, afterCursor: _bed.CursorOf(first));
 
-        Assert.Equal([second.Cursor], Cursors(page.Value));
+        Assert.Equal([_bed.CursorOf(second)], Cursors(page.Value));
     }
 
     [Fact]
@@ -137,7 +163,7 @@ public sealed class SessionEventsTests
         _bed.Clock.Advance(TimeSpan.FromDays(1));
         await _bed.EventReader.PurgeOlderThanAsync(_bed.Clock.GetUtcNow(), 100, default);
 
-        var page = await List(10, afterCursor: purged.Cursor);
+        var page = await List(10, afterCursor: _bed.CursorOf(purged));
 
         Assert.Equal(ErrorKind.OutOfRange, page.Error?.Kind);
         Assert.Equal(ErrorReasons.CursorExpired, page.Error?.Reason);
@@ -201,7 +227,7 @@ public sealed class SessionEventsTests
         using var cancel = new CancellationTokenSource();
         var stream = Stream((item, ct) =>
         {
-            if (item is FeedItem.Event e) received.Add(e.Value.Cursor);
+            if (item is FeedItem.Event e) received.Add(e.Cursor);
             if (received.Count == 2) gotLive.TrySetResult();
             return Task.CompletedTask;
         }, cancel.Token);
@@ -213,7 +239,7 @@ public sealed class SessionEventsTests
         var error = await stream;
 
         Assert.Null(error);
-        Assert.Equal([replayed.Cursor, live.Cursor], received);
+        Assert.Equal([_bed.CursorOf(replayed), _bed.CursorOf(live)], received);
         Assert.Equal(1, activeWhileOpen);
         Assert.Equal(0, _bed.Streams.Active);
     }

@@ -46,8 +46,8 @@ internal sealed class InMemoryDatabase : IUnitOfWork, IEventLog
     /// <summary>Every event ever appended, committed or not.</summary>
     public List<IssuerEvent> AppendedEvents { get; } = [];
 
-    /// <summary>The newest position retention deleted, as the event_retention row keeps it.</summary>
-    public EventCursor? EventsPurgedThrough { get; set; }
+    /// <summary>The newest position retention deleted, per tenant, as the event_purge_marks rows keep it.</summary>
+    public Dictionary<string, EventCursor> EventsPurgedThrough { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Woken after every commit that appended events, as the SQL adapters wake it.</summary>
     public IEventNotifier? Notifier { get; set; }
@@ -159,9 +159,11 @@ internal sealed class InMemoryDatabase : IUnitOfWork, IEventLog
         {
             var batch = Events.Where(e => e.OccurredAt < cutoff).Take(batchSize).ToList();
             if (batch.Count == 0) return 0;
-            foreach (var e in batch) Events.Remove(e);
-            var newest = new EventCursor(batch[^1].TransactionId, batch[^1].Sequence);
-            if (EventsPurgedThrough is not { } mark || newest > mark) EventsPurgedThrough = newest;
+            foreach (var e in batch)
+            {
+                Events.Remove(e);
+                if (!EventsPurgedThrough.TryGetValue(e.TenantId, out var mark) || e.Position > mark) EventsPurgedThrough[e.TenantId] = e.Position;
+            }
             return batch.Count;
         }
     }

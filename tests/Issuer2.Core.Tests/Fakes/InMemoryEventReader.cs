@@ -8,13 +8,8 @@ namespace Issuer2.Core.Tests.Fakes;
 /// </summary>
 internal sealed class InMemoryEventReader(InMemoryDatabase db) : IEventReader
 {
-    public async Task<IReadOnlyList<IssuerEvent>> ReadAfterAsync(string tenantId, string? afterCursor, int limit, CancellationToken ct)
-    {
-        EventCursor after = default;
-        if (afterCursor is not null && !EventCursor.TryParse(afterCursor, out after))
-            throw new ArgumentException("The cursor is not one this log issued.", nameof(afterCursor));
-        return (await ReadAsync(tenantId, after, EventFilter.All, limit, ct)).Events;
-    }
+    public async Task<IReadOnlyList<IssuerEvent>> ReadAfterAsync(string tenantId, EventCursor? after, int limit, CancellationToken ct) =>
+        (await ReadAsync(tenantId, after ?? default, EventFilter.All, limit, ct)).Events;
 
     public Task<EventPage> ReadAsync(string tenantId, EventCursor after, EventFilter filter, int limit, CancellationToken ct)
     {
@@ -36,9 +31,18 @@ internal sealed class InMemoryEventReader(InMemoryDatabase db) : IEventReader
 
     public Task<EventCursor> HeadAsync(CancellationToken ct) => Task.FromResult(db.Head);
 
-    public Task<EventCursor?> PurgedThroughAsync(CancellationToken ct)
+    public Task<EventCursor> TenantPositionAsync(string tenantId, EventCursor safe, CancellationToken ct)
     {
-        lock (db.Gate) return Task.FromResult(db.EventsPurgedThrough);
+        lock (db.Gate)
+        {
+            var newest = db.Events.Where(e => e.TenantId == tenantId && e.Position <= safe).Select(e => e.Position).DefaultIfEmpty().Max();
+            return Task.FromResult(db.EventsPurgedThrough.TryGetValue(tenantId, out var mark) && mark <= safe ? EventCursor.Max(newest, mark) : newest);
+        }
+    }
+
+    public Task<EventCursor?> PurgedThroughAsync(string tenantId, CancellationToken ct)
+    {
+        lock (db.Gate) return Task.FromResult(db.EventsPurgedThrough.TryGetValue(tenantId, out var mark) ? mark : (EventCursor?)null);
     }
 
     public Task<int> PurgeOlderThanAsync(DateTimeOffset cutoff, int batchSize, CancellationToken ct) =>

@@ -70,7 +70,7 @@ internal sealed partial class TestBed
         IssueCredential = new IssueCredential(new InMemoryCredentialIssuanceStore(Db), Journal, Proofs, Nonces, Signers, Keys, Clock);
         RecordNotification = new RecordNotification(new InMemoryNotificationStore(Db), Clock);
         IssueNonce = new IssueNonce(Directory, Nonces, Sender);
-        EventFeed = new EventFeed(EventReader, Notifier, Clock);
+        EventFeed = new EventFeed(EventReader, Notifier, Cursors, Clock);
         SessionEvents = new SessionEvents(EventFeed, EventReader, Streams);
     }
 
@@ -80,6 +80,11 @@ internal sealed partial class TestBed
     public FakeRateGate Gate { get; } = new();
     /// <summary>The caps per offer the wallet flow runs with: small, so tests reach them.</summary>
     public OfferCaps Caps { get; } = new(Slack: 2, Max: 5);
+    /// <summary>The host's cursor encoding, under a key of this test bed.</summary>
+    public EventCursors Cursors { get; } = new(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>The cursor a client of the event's tenant holds for it.</summary>
+    public string CursorOf(IssuerEvent e) => Cursors.Encode(e.TenantId, e.Position);
 
     internal InMemoryAuthorizationStore Authorizations { get; }
 

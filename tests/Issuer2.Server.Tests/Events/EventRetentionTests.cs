@@ -21,7 +21,7 @@ public abstract class EventRetentionTests(StreamingFixture fixture)
         var profile = await ServerFixture.CreateProfileAsync(tenant);
         await ServerFixture.CreateOfferAsync(tenant, profile);
         var old = await fixture.Host.ReadEventsUntilAsync(tenant.TenantId, events => events.Any(e => e.Type == EventTypes.OfferCreated));
-        var oldCursor = old[0].Cursor;
+        var oldCursor = fixture.Host.CursorOf(old[0]);
 
         fixture.Time.Advance(TimeSpan.FromDays(7) + TimeSpan.FromMinutes(1));
         await PurgeAsync(fixture.Now - TimeSpan.FromDays(7));
@@ -39,7 +39,7 @@ public abstract class EventRetentionTests(StreamingFixture fixture)
         var offer = await ServerFixture.CreateOfferAsync(tenant, profile);
         var live = await fromOldest.NextEventsAsync(1);
 
-        Assert.DoesNotContain(await fixture.ReadEventsAsync(tenant.TenantId), e => old.Any(o => o.Cursor == e.Cursor));
+        Assert.DoesNotContain(await fixture.ReadEventsAsync(tenant.TenantId), e => old.Any(o => o.Sequence == e.Sequence));
         Assert.Equal(EventType.OfferCreated, live[0].Type);
         Assert.Equal(offer.Offer.Name, live[0].Offer);
         Assert.Single(fromOldest.Received);

@@ -55,7 +55,7 @@ public sealed class EventTypeMappingTests
     {
         var e = IssuerEvent.Create("acme", type, At, _details[type], "o1", "s1", "p1");
 
-        var proto = SessionEventsGrpcService.ToProto(e);
+        var proto = SessionEventsGrpcService.ToProto(e, "cursor");
 
         Assert.NotEqual(EventType.Unspecified, proto.Type);
         Assert.NotEqual(Event.DetailOneofCase.None, proto.DetailCase);
@@ -74,7 +74,7 @@ public sealed class EventTypeMappingTests
     [Fact]
     public void TenantDeleted_CarriesItsMetadataVersion()
     {
-        var proto = SessionEventsGrpcService.ToProto(IssuerEvent.Create("acme", EventTypes.TenantDeleted, At, new EventDetails.TenantChanged(7)));
+        var proto = SessionEventsGrpcService.ToProto(IssuerEvent.Create("acme", EventTypes.TenantDeleted, At, new EventDetails.TenantChanged(7)), "cursor");
 
         Assert.Equal(EventType.TenantDeleted, proto.Type);
         Assert.Equal(7, proto.TenantChanged.MetadataVersion);
@@ -83,8 +83,8 @@ public sealed class EventTypeMappingTests
     [Fact]
     public void OfferResolved_OfAnOfferWithoutIssuerState_HasNoExpireTime_AndWithOneHasIt()
     {
-        var none = SessionEventsGrpcService.ToProto(IssuerEvent.Create("acme", EventTypes.OfferResolved, At, new EventDetails.OfferResolved(null), "o1"));
-        var minted = SessionEventsGrpcService.ToProto(IssuerEvent.Create("acme", EventTypes.OfferResolved, At, new EventDetails.OfferResolved(At.AddMinutes(10)), "o1"));
+        var none = SessionEventsGrpcService.ToProto(IssuerEvent.Create("acme", EventTypes.OfferResolved, At, new EventDetails.OfferResolved(null), "o1"), "cursor");
+        var minted = SessionEventsGrpcService.ToProto(IssuerEvent.Create("acme", EventTypes.OfferResolved, At, new EventDetails.OfferResolved(At.AddMinutes(10)), "o1"), "cursor");
 
         Assert.Equal(Event.DetailOneofCase.OfferResolved, none.DetailCase);
         Assert.Null(none.OfferResolved.CodeExpireTime);

@@ -2,6 +2,7 @@ using System.Globalization;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Issuer2.Grpc.V1;
+using Issuer2.Core.Events;
 using Issuer2.Server.Tests.Infrastructure;
 using Issuer2.Server.Tests.Wallet;
 
@@ -126,7 +127,7 @@ public sealed class TwoHostEventTests(TwoHostsFixture hosts) : IClassFixture<Two
         return rows.Select(row =>
         {
             var parts = row.Split('|');
-            var cursor = $"{long.Parse(parts[0], CultureInfo.InvariantCulture):x}.{long.Parse(parts[1], CultureInfo.InvariantCulture):x}";
+            var cursor = hosts.Cursors.Encode(tenantId, new EventCursor(long.Parse(parts[0], CultureInfo.InvariantCulture), long.Parse(parts[1], CultureInfo.InvariantCulture)));
             return (cursor, parts[2]);
         }).ToList();
     }

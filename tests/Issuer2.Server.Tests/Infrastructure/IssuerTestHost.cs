@@ -192,11 +192,24 @@ public sealed class IssuerTestHost : IAsyncDisposable
     public Clients ClientsForKey(string key) => ClientsFor("Bearer " + key);
 
     /// <summary>The tenant's event log as the host's IEventReader returns it, oldest first.</summary>
-    public async Task<IReadOnlyList<IssuerEvent>> ReadEventsAsync(string tenantId, string? afterCursor = null, int limit = 1000)
+    public async Task<IReadOnlyList<IssuerEvent>> ReadEventsAsync(string tenantId, EventCursor? after = null, int limit = 1000)
     {
         await using var scope = App.Services.CreateAsyncScope();
         var reader = scope.ServiceProvider.GetRequiredService<IEventReader>();
-        return await reader.ReadAfterAsync(tenantId, afterCursor, limit, CancellationToken.None);
+        return await reader.ReadAfterAsync(tenantId, after, limit, CancellationToken.None);
+    }
+
+    /// <summary>The cursor a client of the event's tenant gets for it from this host.</summary>
+    public string CursorOf(IssuerEvent e) => App.Services.GetRequiredService<EventCursors>().Encode(e.TenantId, e.Position);
+
+    /// <summary>The cursor a client of <paramref name="tenantId"/> gets for a position from this host.</summary>
+    public string CursorAt(string tenantId, EventCursor position) => App.Services.GetRequiredService<EventCursors>().Encode(tenantId, position);
+
+    /// <summary>The position a cursor of <paramref name="tenantId"/> names (the test fails when it is none).</summary>
+    public EventCursor PositionOf(string tenantId, string cursor)
+    {
+        Assert.True(App.Services.GetRequiredService<EventCursors>().TryDecode(tenantId, cursor, out var position), $"not a cursor of {tenantId}: {cursor}");
+        return position;
     }
 
     /// <summary>

@@ -96,8 +96,8 @@ public abstract class ServerFixture : IAsyncLifetime
         return await tenant.Clients.Offers.CreateOfferAsync(request);
     }
 
-    public Task<IReadOnlyList<IssuerEvent>> ReadEventsAsync(string tenantId, string? afterCursor = null) =>
-        Host.ReadEventsAsync(tenantId, afterCursor);
+    public Task<IReadOnlyList<IssuerEvent>> ReadEventsAsync(string tenantId, EventCursor? after = null) =>
+        Host.ReadEventsAsync(tenantId, after);
 
     /// <summary>Reads the tenant's events until one satisfies <paramref name="any"/>.</summary>
     public Task<IReadOnlyList<IssuerEvent>> ReadEventsUntilAsync(string tenantId, Func<IssuerEvent, bool> any) =>

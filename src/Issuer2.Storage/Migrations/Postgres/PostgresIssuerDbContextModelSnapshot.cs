@@ -977,12 +977,12 @@ namespace Issuer2.Storage.Migrations.Postgres
                     b.ToTable("tenants", (string)null);
                 });
 
-            modelBuilder.Entity("Issuer2.Storage.EventRetentionMark", b =>
+            modelBuilder.Entity("Issuer2.Storage.EventPurgeMark", b =>
                 {
-                    b.Property<string>("Id")
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
-                        .HasColumnName("id");
+                    b.Property<string>("TenantId")
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("tenant_id");
 
                     b.Property<long>("Sequence")
                         .HasColumnType("bigint")
@@ -992,9 +992,9 @@ namespace Issuer2.Storage.Migrations.Postgres
                         .HasColumnType("bigint")
                         .HasColumnName("transaction_id");
 
-                    b.HasKey("Id");
+                    b.HasKey("TenantId");
 
-                    b.ToTable("event_retention", (string)null);
+                    b.ToTable("event_purge_marks", (string)null);
                 });
 
             modelBuilder.Entity("Issuer2.Storage.Wallet.DpopProof", b =>

@@ -970,12 +970,12 @@ namespace Issuer2.Storage.Migrations.Sqlite
                     b.ToTable("tenants", (string)null);
                 });
 
-            modelBuilder.Entity("Issuer2.Storage.EventRetentionMark", b =>
+            modelBuilder.Entity("Issuer2.Storage.EventPurgeMark", b =>
                 {
-                    b.Property<string>("Id")
-                        .HasMaxLength(16)
+                    b.Property<string>("TenantId")
+                        .HasMaxLength(63)
                         .HasColumnType("TEXT")
-                        .HasColumnName("id");
+                        .HasColumnName("tenant_id");
 
                     b.Property<long>("Sequence")
                         .HasColumnType("INTEGER")
@@ -985,9 +985,9 @@ namespace Issuer2.Storage.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("transaction_id");
 
-                    b.HasKey("Id");
+                    b.HasKey("TenantId");
 
-                    b.ToTable("event_retention", (string)null);
+                    b.ToTable("event_purge_marks", (string)null);
                 });
 
             modelBuilder.Entity("Issuer2.Storage.Wallet.DpopProof", b =>

@@ -1,0 +1,50 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Issuer2.Storage.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class TenantEventPurgeMarks : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "event_retention");
+
+            migrationBuilder.CreateTable(
+                name: "event_purge_marks",
+                columns: table => new
+                {
+                    tenant_id = table.Column<string>(type: "character varying(63)", maxLength: 63, nullable: false),
+                    transaction_id = table.Column<long>(type: "bigint", nullable: false),
+                    sequence = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_event_purge_marks", x => x.tenant_id);
+                });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "event_purge_marks");
+
+            migrationBuilder.CreateTable(
+                name: "event_retention",
+                columns: table => new
+                {
+                    id = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    sequence = table.Column<long>(type: "bigint", nullable: false),
+                    transaction_id = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_event_retention", x => x.id);
+                });
+        }
+    }
+}
