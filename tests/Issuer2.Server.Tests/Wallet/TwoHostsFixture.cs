@@ -27,7 +27,7 @@ public sealed class TwoHostsFixture : IAsyncLifetime
     private readonly string _kek = TestEnvironment.NewKeyEncryptionKey();
 
     /// <summary>The cursors both hosts make, from the key-encryption key they share.</summary>
-    public Issuer2.Core.Events.EventCursors Cursors => Issuer2.Server.Hosting.EventCursorKey.CursorsFrom(Convert.FromBase64String(_kek));
+    public Issuer2.Core.Events.EventCursors Cursors => Issuer2.Server.Hosting.EventCursorKey.CursorsFrom(Issuer2.Core.Security.KeyRing.OfOne(Convert.FromBase64String(_kek)));
     private readonly List<string> _dataDirectories = [];
     private PostgresDatabase? _database;
     private ServerProcess? _a;

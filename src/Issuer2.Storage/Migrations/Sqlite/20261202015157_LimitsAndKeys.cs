@@ -5,13 +5,20 @@
 namespace Issuer2.Storage.Migrations.Sqlite
 {
     /// <inheritdoc />
-    public partial class TenantEventPurgeMarks : Migration
+    public partial class LimitsAndKeys : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropTable(
                 name: "event_retention");
+
+            migrationBuilder.AddColumn<string>(
+                name: "actor",
+                table: "events",
+                type: "TEXT",
+                maxLength: 160,
+                nullable: true);
 
             migrationBuilder.CreateTable(
                 name: "event_purge_marks",
@@ -25,6 +32,11 @@ namespace Issuer2.Storage.Migrations.Sqlite
                 {
                     table.PrimaryKey("PK_event_purge_marks", x => x.tenant_id);
                 });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_issuance_sessions_created_at",
+                table: "issuance_sessions",
+                column: "created_at");
         }
 
         /// <inheritdoc />
@@ -32,6 +44,14 @@ namespace Issuer2.Storage.Migrations.Sqlite
         {
             migrationBuilder.DropTable(
                 name: "event_purge_marks");
+
+            migrationBuilder.DropIndex(
+                name: "IX_issuance_sessions_created_at",
+                table: "issuance_sessions");
+
+            migrationBuilder.DropColumn(
+                name: "actor",
+                table: "events");
 
             migrationBuilder.CreateTable(
                 name: "event_retention",

@@ -12,8 +12,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Issuer2.Storage.Migrations.Postgres
 {
     [DbContext(typeof(PostgresIssuerDbContext))]
-    [Migration("20261202005324_TenantEventPurgeMarks")]
-    partial class TenantEventPurgeMarks
+    [Migration("20261202015213_LimitsAndKeys")]
+    partial class LimitsAndKeys
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -245,6 +245,11 @@ namespace Issuer2.Storage.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Sequence"));
 
+                    b.Property<string>("Actor")
+                        .HasMaxLength(160)
+                        .HasColumnType("character varying(160)")
+                        .HasColumnName("actor");
+
                     b.Property<string>("Detail")
                         .IsRequired()
                         .HasColumnType("text")
@@ -458,7 +463,7 @@ namespace Issuer2.Storage.Migrations.Postgres
                         .HasColumnName("pin_failed_attempts");
 
                     b.Property<byte[]>("PinHash")
-                        .HasMaxLength(32)
+                        .HasMaxLength(36)
                         .HasColumnType("bytea")
                         .HasColumnName("pin_hash");
 
@@ -553,7 +558,7 @@ namespace Issuer2.Storage.Migrations.Postgres
 
                     b.Property<byte[]>("Fingerprint")
                         .IsRequired()
-                        .HasMaxLength(32)
+                        .HasMaxLength(36)
                         .HasColumnType("bytea")
                         .HasColumnName("fingerprint");
 
@@ -807,6 +812,8 @@ namespace Issuer2.Storage.Migrations.Postgres
                         .HasColumnName("tenant_id");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
 
                     b.HasIndex("OfferId");
 

@@ -11,8 +11,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Issuer2.Storage.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteIssuerDbContext))]
-    [Migration("20261202005305_TenantEventPurgeMarks")]
-    partial class TenantEventPurgeMarks
+    [Migration("20261202015157_LimitsAndKeys")]
+    partial class LimitsAndKeys
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -238,6 +238,11 @@ namespace Issuer2.Storage.Migrations.Sqlite
                         .HasColumnName("sequence")
                         .HasAnnotation("Sqlite:Autoincrement", true);
 
+                    b.Property<string>("Actor")
+                        .HasMaxLength(160)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("actor");
+
                     b.Property<string>("Detail")
                         .IsRequired()
                         .HasColumnType("TEXT")
@@ -451,7 +456,7 @@ namespace Issuer2.Storage.Migrations.Sqlite
                         .HasColumnName("pin_failed_attempts");
 
                     b.Property<byte[]>("PinHash")
-                        .HasMaxLength(32)
+                        .HasMaxLength(36)
                         .HasColumnType("BLOB")
                         .HasColumnName("pin_hash");
 
@@ -546,7 +551,7 @@ namespace Issuer2.Storage.Migrations.Sqlite
 
                     b.Property<byte[]>("Fingerprint")
                         .IsRequired()
-                        .HasMaxLength(32)
+                        .HasMaxLength(36)
                         .HasColumnType("BLOB")
                         .HasColumnName("fingerprint");
 
@@ -800,6 +805,8 @@ namespace Issuer2.Storage.Migrations.Sqlite
                         .HasColumnName("tenant_id");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
 
                     b.HasIndex("OfferId");
 
