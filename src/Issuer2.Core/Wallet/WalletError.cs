@@ -27,6 +27,8 @@ public enum WalletErrorCode
     TemporarilyUnavailable,
     InvalidDpopProof,
     UseDpopNonce,
+    UnsupportedCredentialType,
+    UnsupportedCredentialFormat,
 }
 
 /// <summary>The spec strings of <see cref="WalletErrorCode"/>: written here once, never retyped elsewhere.</summary>
@@ -54,6 +56,12 @@ public static class WalletErrors
     public const string AccessDenied = "access_denied";
     public const string InvalidDpopProof = "invalid_dpop_proof";
     public const string UseDpopNonce = "use_dpop_nonce";
+
+    /// <summary>OID4VCI draft 13 §7.3.1.2: the requested credential type (vct) is not issued here.</summary>
+    public const string UnsupportedCredentialType = "unsupported_credential_type";
+
+    /// <summary>OID4VCI draft 13 §7.3.1.2: the requested credential format is not issued here.</summary>
+    public const string UnsupportedCredentialFormat = "unsupported_credential_format";
 
     /// <summary>Not a spec code: what Issuer2 answers for a tenant or offer URI that names nothing (HTTP 404).</summary>
     public const string NotFound = "not_found";
@@ -92,6 +100,8 @@ public static class WalletErrors
         WalletErrorCode.TemporarilyUnavailable => TemporarilyUnavailable,
         WalletErrorCode.InvalidDpopProof => InvalidDpopProof,
         WalletErrorCode.UseDpopNonce => UseDpopNonce,
+        WalletErrorCode.UnsupportedCredentialType => UnsupportedCredentialType,
+        WalletErrorCode.UnsupportedCredentialFormat => UnsupportedCredentialFormat,
     };
 }
 
@@ -109,6 +119,9 @@ public sealed record WalletError(WalletErrorCode Code, string Description)
 
     /// <summary>At a protected resource: answer with the <c>DPoP</c> authentication scheme's challenge (RFC 9449 §7.1) rather than Bearer's.</summary>
     public bool DpopChallenge { get; init; }
+
+    /// <summary>A fresh c_nonce the error body carries (<c>c_nonce</c>, <c>c_nonce_expires_in</c>): draft 13's invalid_proof (§7.3.2).</summary>
+    public Nonces.FreshCNonce? CNonce { get; init; }
 
     public static WalletError InvalidRequest(string description) => new(WalletErrorCode.InvalidRequest, description);
 

@@ -49,7 +49,8 @@ public static class WalletHttp
             or WalletErrorCode.InvalidProof or WalletErrorCode.InvalidNonce or WalletErrorCode.InvalidEncryptionParameters
             or WalletErrorCode.CredentialRequestDenied or WalletErrorCode.InvalidNotificationId
             or WalletErrorCode.InvalidNotificationRequest or WalletErrorCode.UnsupportedResponseType or WalletErrorCode.InvalidScope
-            or WalletErrorCode.InvalidTarget or WalletErrorCode.AccessDenied => StatusCodes.Status400BadRequest,
+            or WalletErrorCode.InvalidTarget or WalletErrorCode.AccessDenied
+            or WalletErrorCode.UnsupportedCredentialType or WalletErrorCode.UnsupportedCredentialFormat => StatusCodes.Status400BadRequest,
         // RFC 9449 §5, §7.1, §8, §9: 400 at the token endpoint, 401 with a DPoP challenge at resources.
         WalletErrorCode.InvalidDpopProof or WalletErrorCode.UseDpopNonce =>
             kind == WalletEndpointKind.Resource ? StatusCodes.Status401Unauthorized : StatusCodes.Status400BadRequest,
@@ -260,7 +261,14 @@ public static class WalletHttp
             response.StatusCode = status;
             response.Headers.CacheControl = "no-store";
             response.ContentType = "application/json";
-            await response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = error.SpecCode, ["error_description"] = description }));
+            var body = new System.Text.Json.Nodes.JsonObject { ["error"] = error.SpecCode, ["error_description"] = description };
+            if (error.CNonce is { } cNonce)
+            {
+                // OID4VCI draft 13 §7.3.2: invalid_proof hands the wallet the nonce to prove with.
+                body["c_nonce"] = cNonce.Value;
+                body["c_nonce_expires_in"] = cNonce.ExpiresIn;
+            }
+            await response.WriteAsync(body.ToJsonString());
         }
     }
 }

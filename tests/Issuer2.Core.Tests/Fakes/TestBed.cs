@@ -55,7 +55,7 @@ internal sealed partial class TestBed
         Sender = new SenderConstraint(new DpopProofValidator(DpopNonces, DpopReplays, Clock), DpopNonces);
         IssueToken = new IssueToken(
             new RedeemPreAuthorizedCode(Directory, new InMemoryTokenRedemptionStore(Db), Journal, Protector, Sender, Clock),
-            new RedeemAuthorizationCode(Directory, Authorizations, Journal, Protector, Sender, Clock));
+            new RedeemAuthorizationCode(Directory, Authorizations, Journal, Protector, Sender, Clock), Nonces);
         AuthorizeAccessToken = new AuthorizeAccessToken(Directory, new InMemorySessionAccessStore(Db), Sender, Clock);
         IssueCredential = new IssueCredential(new InMemoryCredentialIssuanceStore(Db), Journal, Proofs, Nonces, Signers, Protector, Clock);
         RecordNotification = new RecordNotification(new InMemoryNotificationStore(Db), Clock);
