@@ -247,7 +247,8 @@ public static class WalletHttp
         {
             var response = httpContext.Response;
             var description = Ascii(error.Description);
-            if (status == StatusCodes.Status401Unauthorized)
+            // RFC 6750 §3: also when the token does not enable the resource (insufficient_scope, 403: draft 13 §7.3.1.1).
+            if (status == StatusCodes.Status401Unauthorized || (kind == WalletEndpointKind.Resource && error.Code == WalletErrorCode.InsufficientScope))
             {
                 // RFC 6750 §3 (or RFC 9449 §7.1 for DPoP) at resources; RFC 6749 §5.2 at the token endpoint, which
                 // authenticates no client: the challenge names the Basic scheme a client would have used.

@@ -140,6 +140,11 @@ public abstract class Draft13ShapeTests(ServerFixture fixture)
         Assert.Equal("no-store", reply.CacheControl);
         string[] members = cNonce ? ["c_nonce", "c_nonce_expires_in", "error", "error_description"] : ["error", "error_description"];
         Assert.Equal(members, reply.Json.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        if (status == 403)
+        {
+            Assert.StartsWith("Bearer error=\"insufficient_scope\"", reply.WwwAuthenticate, StringComparison.Ordinal);
+        }
+
         if (cNonce)
         {
             Assert.False(string.IsNullOrEmpty(reply.Json.GetProperty("c_nonce").GetString()));
