@@ -11,9 +11,13 @@ namespace Issuer2.Core.Credentials;
 /// <summary>One claim to issue: where it goes, whether the holder may withhold it, and its value.</summary>
 public sealed record IssuedClaim(IReadOnlyList<string> Path, bool SelectivelyDisclosable, JsonElement Value);
 
-/// <summary>Everything a format issues from: the issuer, the profile version, the times, the holder's key and the claims.</summary>
+/// <summary>
+/// Everything a format issues from: the issuer, the profile version, the times, the holder's key and the claims;
+/// <see cref="IssuedAs"/> the format identifier the wallet's protocol version names it by (null: the format's own).
+/// </summary>
 public sealed record CredentialToIssue(
-    string Issuer, ProfileDefinition Definition, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt, string HolderKeyJson, IReadOnlyList<IssuedClaim> Claims);
+    string Issuer, ProfileDefinition Definition, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt, string HolderKeyJson, IReadOnlyList<IssuedClaim> Claims,
+    string? IssuedAs = null);
 
 /// <summary>
 /// A credential format (OID4VCI 1.0 Appendix A): the part of a profile only it understands, its entry in the issuer
@@ -44,6 +48,24 @@ public static class CredentialFormats
     public const string SdJwtVc = "dc+sd-jwt";
     public const string MsoMdoc = "mso_mdoc";
     public const string JwtVcJson = "jwt_vc_json";
+
+    /// <summary>
+    /// SD-JWT VC's identifier in OID4VCI draft 13 (Appendix A.3.1), from the SD-JWT VC drafts that used the typ
+    /// <c>vc+sd-jwt</c> until November 2024; the same format as <see cref="SdJwtVc"/>.
+    /// </summary>
+    public const string LegacySdJwtVc = "vc+sd-jwt";
+
+    /// <summary>The identifiers draft-13 wallets may name a format by, each mapped to the format's identifier (itself included).</summary>
+    public static readonly IReadOnlyDictionary<string, string> Draft13Identifiers =
+        new Dictionary<string, string>(StringComparer.Ordinal) { [SdJwtVc] = SdJwtVc, [LegacySdJwtVc] = SdJwtVc };
+
+    /// <summary>
+    /// The identifier a draft-13 request's credential is issued as, which picks SD-JWT VC's <c>typ</c>: what the
+    /// request named, and for a request that named no format (a credential_identifier) draft 13's own,
+    /// <see cref="LegacySdJwtVc"/> (docs/wallet-endpoints.md says why).
+    /// </summary>
+    public static string Draft13IssuedAs(string format, string? named) =>
+        format == SdJwtVc && named != SdJwtVc ? LegacySdJwtVc : format;
 
     /// <summary>The formats Issuer2 issues, by identifier.</summary>
     public static readonly IReadOnlyDictionary<string, ICredentialFormat> Issued =

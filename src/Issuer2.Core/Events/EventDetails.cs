@@ -23,9 +23,11 @@ public static class EventDetails
 
     public sealed record TokenRefused(string Reason, int? AttemptsLeft = null);
 
-    public sealed record CredentialIssued(string ConfigurationId, string Format, string CredentialId);
+    /// <summary>Version: the OID4VCI version the request spoke; null in events written before versions were recorded.</summary>
+    public sealed record CredentialIssued(string ConfigurationId, string Format, string CredentialId, Wallet.Oid4vciVersion? Version = null);
 
-    public sealed record CredentialRefused(string Error);
+    /// <summary>Version: the OID4VCI version the request spoke; null when its shape mixed both, or the body was no JSON object of either.</summary>
+    public sealed record CredentialRefused(string Error, Wallet.Oid4vciVersion? Version = null);
 
     public sealed record NotificationReceived(string Event, string CredentialId);
 

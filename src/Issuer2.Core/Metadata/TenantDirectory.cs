@@ -193,6 +193,10 @@ public static class IssuerMetadata
                 [Oid4vci.JwtProofType] = new JsonObject { ["proof_signing_alg_values_supported"] = new JsonArray([.. ProofValidator.SupportedAlgorithms.Select(a => (JsonNode)a!)]) },
             };
             configuration["credential_metadata"] = metadata;
+            // OID4VCI draft 13 (§11.2.3, Appendix A.3.2) reads display and claims at the top of the configuration,
+            // claims as an object keyed by claim name; 1.0 wallets read credential_metadata and pass over these.
+            if (metadata["display"] is JsonArray display) configuration["display"] = display.DeepClone();
+            if (d.Claims.Count > 0) configuration["claims"] = Draft13Claims(d.Claims);
             configurations[profile.ProfileId] = configuration;
         }
 
@@ -260,6 +264,32 @@ public static class IssuerMetadata
         ["issuer"] = tenant.CredentialIssuer,
         ["jwks"] = new JsonObject { ["keys"] = new JsonArray([.. keys.Select(k => JsonNode.Parse(k.PublicJwk))]) },
     };
+
+    /// <summary>
+    /// Draft 13's claims object (Appendix A.3.2): each path a chain of nested objects by name, the last one holding
+    /// <c>mandatory</c> and <c>display</c> ({name, locale}); a claim whose children are claims too holds both.
+    /// </summary>
+    private static JsonObject Draft13Claims(IReadOnlyList<Claims.ClaimDefinition> claims)
+    {
+        var root = new JsonObject();
+        foreach (var c in claims)
+        {
+            var node = root;
+            foreach (var segment in c.Path)
+            {
+                if (node[segment] is not JsonObject child)
+                {
+                    child = [];
+                    node[segment] = child;
+                }
+                node = child;
+            }
+            if (c.Mandatory) node["mandatory"] = true;
+            if (c.Display.Count > 0)
+                node["display"] = new JsonArray([.. c.Display.Select(x => (JsonNode)Localized(x.Locale, new JsonObject { ["name"] = x.Name }))]);
+        }
+        return root;
+    }
 
     private static JsonObject Localized(string? locale, JsonObject o)
     {

@@ -6,6 +6,9 @@ namespace Issuer2.Core.Nonces;
 /// <summary>A nonce that verified: when it expires, and the key its single use is recorded under.</summary>
 public sealed record VerifiedNonce(DateTimeOffset ExpiresAt, byte[] ConsumedKey);
 
+/// <summary>A c_nonce handed out with an answer, and <c>c_nonce_expires_in</c>: its lifetime in seconds.</summary>
+public sealed record FreshCNonce(string Value, int ExpiresIn);
+
 /// <summary>
 /// Self-contained c_nonce values (OID4VCI 1.0 §7), sealed by <see cref="SealedNonces"/> under the purpose
 /// <c>c_nonce</c>. Minting writes nothing, so the anonymous nonce endpoint costs no row; single use is enforced when
@@ -20,6 +23,9 @@ public sealed class NonceService(NonceKeys keys, TimeProvider clock)
     private readonly SealedNonces _sealed = new(keys, clock, "c_nonce", Lifetime);
 
     public string Mint(string tenantId) => _sealed.Mint(tenantId);
+
+    /// <summary>A fresh c_nonce with its lifetime, as the token response and draft-13 credential answers carry it (OID4VCI draft 13 §6.2, §7.3).</summary>
+    public FreshCNonce Fresh(string tenantId) => new(Mint(tenantId), (int)Lifetime.TotalSeconds);
 
     /// <summary>
     /// The nonce when it was minted by this issuer for this tenant, is written exactly as it was minted, and has not

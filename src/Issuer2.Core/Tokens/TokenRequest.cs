@@ -35,6 +35,12 @@ public sealed record TokenRequest(
 public sealed record TokenResponse(string AccessToken, int ExpiresIn, JsonArray? AuthorizationDetails, string? Scope = null, string TokenType = "Bearer")
 {
     public string? DpopNonce { get; init; }
+
+    /// <summary>
+    /// A c_nonce for draft-13 wallets, which take their first nonce from here (OID4VCI draft 13 §6.2); 1.0 wallets
+    /// ignore the member and ask the nonce endpoint. Of the same kind that endpoint mints: nothing is written for it.
+    /// </summary>
+    public Nonces.FreshCNonce? CNonce { get; init; }
 }
 
 /// <summary>
@@ -42,7 +48,7 @@ public sealed record TokenResponse(string AccessToken, int ExpiresIn, JsonArray?
 /// (<see cref="RedeemPreAuthorizedCode"/>, <see cref="RedeemAuthorizationCode"/>), which share the step that opens the
 /// session (<see cref="AccessTokens"/>).
 /// </summary>
-public sealed class IssueToken(RedeemPreAuthorizedCode preAuthorizedCode, RedeemAuthorizationCode authorizationCode)
+public sealed class IssueToken(RedeemPreAuthorizedCode preAuthorizedCode, RedeemAuthorizationCode authorizationCode, Nonces.NonceService nonces)
 {
     public async Task<Result<TokenResponse, WalletError>> ExecuteAsync(string tenantId, TokenRequest request, CancellationToken ct)
     {
@@ -51,9 +57,10 @@ public sealed class IssueToken(RedeemPreAuthorizedCode preAuthorizedCode, Redeem
         if (shape is not null) return shape;
         // Each grant checks the sender constraint (Dpop.SenderConstraint.AtTokenEndpointAsync) as soon as it holds the
         // tenant, which its first read brings: no read of the tenant here.
-        return request.GrantType == CredentialOfferDocument.PreAuthorizedGrant
+        var result = request.GrantType == CredentialOfferDocument.PreAuthorizedGrant
             ? await preAuthorizedCode.ExecuteAsync(tenantId, request, ct)
             : await authorizationCode.ExecuteAsync(tenantId, request, ct);
+        return result.IsSuccess ? result.Value with { CNonce = nonces.Fresh(tenantId) } : result;
     }
 
     /// <summary>What every token request must be before any grant looks at it; null when it is.</summary>

@@ -30,6 +30,8 @@ public enum WalletErrorCode
 
     /// <summary>RFC 6585 §4: a limit or cap was reached (HTTP 429 with <c>Retry-After</c>); sent as <c>temporarily_unavailable</c>.</summary>
     TooManyRequests,
+    UnsupportedCredentialType,
+    UnsupportedCredentialFormat,
 }
 
 /// <summary>The spec strings of <see cref="WalletErrorCode"/>: written here once, never retyped elsewhere.</summary>
@@ -57,6 +59,12 @@ public static class WalletErrors
     public const string AccessDenied = "access_denied";
     public const string InvalidDpopProof = "invalid_dpop_proof";
     public const string UseDpopNonce = "use_dpop_nonce";
+
+    /// <summary>OID4VCI draft 13 §7.3.1.2: the requested credential type (vct) is not issued here.</summary>
+    public const string UnsupportedCredentialType = "unsupported_credential_type";
+
+    /// <summary>OID4VCI draft 13 §7.3.1.2: the requested credential format is not issued here.</summary>
+    public const string UnsupportedCredentialFormat = "unsupported_credential_format";
 
     /// <summary>Not a spec code: what Issuer2 answers for a tenant or offer URI that names nothing (HTTP 404).</summary>
     public const string NotFound = "not_found";
@@ -97,6 +105,8 @@ public static class WalletErrors
         WalletErrorCode.UseDpopNonce => UseDpopNonce,
         // Note: OAuth has no code of its own for 429; temporarily_unavailable (RFC 6749 §4.1.2.1) says "try again later".
         WalletErrorCode.TooManyRequests => TemporarilyUnavailable,
+        WalletErrorCode.UnsupportedCredentialType => UnsupportedCredentialType,
+        WalletErrorCode.UnsupportedCredentialFormat => UnsupportedCredentialFormat,
     };
 }
 
@@ -117,6 +127,9 @@ public sealed record WalletError(WalletErrorCode Code, string Description)
 
     /// <summary>How long the wallet should wait before it retries: sent as <c>Retry-After</c> in whole seconds (RFC 9110 §10.2.3).</summary>
     public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>A fresh c_nonce the error body carries (<c>c_nonce</c>, <c>c_nonce_expires_in</c>): draft 13's invalid_proof (§7.3.2).</summary>
+    public Nonces.FreshCNonce? CNonce { get; init; }
 
     public static WalletError InvalidRequest(string description) => new(WalletErrorCode.InvalidRequest, description);
 

@@ -159,6 +159,14 @@ internal static class EventTypeNames
 
     private static T Detail<T>(IssuerEvent e) => JsonSerializer.Deserialize<T>(e.Detail, CoreJson.Options)!;
 
+    /// <summary>The proto's name of the version a credential request spoke; unspecified when none is recorded.</summary>
+    private static ProtocolVersion ProtocolVersionOf(Core.Wallet.Oid4vciVersion? version) => version switch
+    {
+        Core.Wallet.Oid4vciVersion.V1 => ProtocolVersion.Oid4Vci10,
+        Core.Wallet.Oid4vciVersion.Draft13 => ProtocolVersion.Oid4VciDraft13,
+        null => ProtocolVersion.Unspecified,
+    };
+
     public static void FillDetail(Event proto, IssuerEvent e)
     {
         switch (e.Type)
@@ -200,10 +208,12 @@ internal static class EventTypeNames
                 proto.CredentialIssued = new CredentialIssuedDetail
                 {
                     CredentialConfigurationId = credential.ConfigurationId, Format = credential.Format, CredentialId = credential.CredentialId,
+                    ProtocolVersion = ProtocolVersionOf(credential.Version),
                 };
                 break;
             case EventTypes.CredentialRefused:
-                proto.CredentialRefused = new CredentialRefusedDetail { Error = Detail<EventDetails.CredentialRefused>(e).Error };
+                var credentialRefused = Detail<EventDetails.CredentialRefused>(e);
+                proto.CredentialRefused = new CredentialRefusedDetail { Error = credentialRefused.Error, ProtocolVersion = ProtocolVersionOf(credentialRefused.Version) };
                 break;
             case EventTypes.NotificationReceived:
                 var notification = Detail<EventDetails.NotificationReceived>(e);

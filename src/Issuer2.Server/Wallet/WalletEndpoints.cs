@@ -101,6 +101,12 @@ public static class WalletEndpoints
         };
         if (result.Value.AuthorizationDetails is { } details) response["authorization_details"] = details;
         if (result.Value.Scope is { } scope) response["scope"] = scope;
+        if (result.Value.CNonce is { } cNonce)
+        {
+            // OID4VCI draft 13 §6.2: draft-13 wallets prove with this nonce; 1.0 wallets ignore it.
+            response["c_nonce"] = cNonce.Value;
+            response["c_nonce_expires_in"] = cNonce.ExpiresIn;
+        }
         return WalletHttp.Json(response.ToJsonString(), dpopNonce: result.Value.DpopNonce);
     }
 
@@ -122,20 +128,16 @@ public static class WalletEndpoints
         if (document is null) return WalletHttp.Error(WalletEndpointKind.Resource, WalletError.InvalidCredentialRequest(problem!) with { DpopNonce = nonce });
         using (document)
         {
-            var read = WalletRequests.Credential(document.RootElement);
+            // The request's shape decides its version; the answer, or the refusal, is in that version's shape.
+            var read = WalletRequests.Credential(document.RootElement, out var version);
             if (!read.IsSuccess)
             {
-                await issue.RecordRefusalAsync(authorized.Value, read.Error, ct);
-                return WalletHttp.Error(WalletEndpointKind.Resource, read.Error with { DpopNonce = nonce });
+                var refused = await issue.RefuseAsync(authorized.Value, read.Error, version, ct);
+                return WalletHttp.Error(WalletEndpointKind.Resource, refused with { DpopNonce = nonce });
             }
             var result = await issue.ExecuteAsync(authorized.Value, read.Value, ct);
             if (!result.IsSuccess) return WalletHttp.Error(WalletEndpointKind.Resource, result.Error with { DpopNonce = nonce });
-            var response = new JsonObject
-            {
-                ["credentials"] = new JsonArray(new JsonObject { ["credential"] = result.Value.Credential }),
-                ["notification_id"] = result.Value.NotificationId,
-            };
-            return WalletHttp.Json(response.ToJsonString(), dpopNonce: nonce);
+            return WalletHttp.Json(CredentialShapes.Response(read.Value.Version, result.Value), dpopNonce: nonce);
         }
     }
 

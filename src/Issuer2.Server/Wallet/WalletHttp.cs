@@ -49,7 +49,8 @@ public static class WalletHttp
             or WalletErrorCode.InvalidProof or WalletErrorCode.InvalidNonce or WalletErrorCode.InvalidEncryptionParameters
             or WalletErrorCode.CredentialRequestDenied or WalletErrorCode.InvalidNotificationId
             or WalletErrorCode.InvalidNotificationRequest or WalletErrorCode.UnsupportedResponseType or WalletErrorCode.InvalidScope
-            or WalletErrorCode.InvalidTarget or WalletErrorCode.AccessDenied => StatusCodes.Status400BadRequest,
+            or WalletErrorCode.InvalidTarget or WalletErrorCode.AccessDenied
+            or WalletErrorCode.UnsupportedCredentialType or WalletErrorCode.UnsupportedCredentialFormat => StatusCodes.Status400BadRequest,
         // RFC 9449 §5, §7.1, §8, §9: 400 at the token endpoint, 401 with a DPoP challenge at resources.
         WalletErrorCode.InvalidDpopProof or WalletErrorCode.UseDpopNonce =>
             kind == WalletEndpointKind.Resource ? StatusCodes.Status401Unauthorized : StatusCodes.Status400BadRequest,
@@ -248,7 +249,8 @@ public static class WalletHttp
         {
             var response = httpContext.Response;
             var description = Ascii(error.Description);
-            if (status == StatusCodes.Status401Unauthorized)
+            // RFC 6750 §3: also when the token does not enable the resource (insufficient_scope, 403: draft 13 §7.3.1.1).
+            if (status == StatusCodes.Status401Unauthorized || (kind == WalletEndpointKind.Resource && error.Code == WalletErrorCode.InsufficientScope))
             {
                 // RFC 6750 §3 (or RFC 9449 §7.1 for DPoP) at resources; RFC 6749 §5.2 at the token endpoint, which
                 // authenticates no client: the challenge names the Basic scheme a client would have used.
@@ -263,7 +265,14 @@ public static class WalletHttp
             response.StatusCode = status;
             response.Headers.CacheControl = "no-store";
             response.ContentType = "application/json";
-            await response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = error.SpecCode, ["error_description"] = description }));
+            var body = new System.Text.Json.Nodes.JsonObject { ["error"] = error.SpecCode, ["error_description"] = description };
+            if (error.CNonce is { } cNonce)
+            {
+                // OID4VCI draft 13 §7.3.2: invalid_proof hands the wallet the nonce to prove with.
+                body["c_nonce"] = cNonce.Value;
+                body["c_nonce_expires_in"] = cNonce.ExpiresIn;
+            }
+            await response.WriteAsync(body.ToJsonString());
         }
     }
 }

@@ -38,16 +38,30 @@ public static class WalletRequests
             dpop);
     }
 
-    /// <summary>A credential request (OID4VCI 1.0 §8.2).</summary>
-    public static Result<CredentialRequest, WalletError> Credential(JsonElement body)
+    /// <summary>
+    /// A credential request in the shape of the version it speaks (<see cref="CredentialShapes.VersionOf"/>):
+    /// <paramref name="version"/> is that version, null for a body of no one version's shape.
+    /// </summary>
+    public static Result<CredentialRequest, WalletError> Credential(JsonElement body, out Oid4vciVersion? version)
     {
+        version = CredentialShapes.VersionOf(body);
         if (body.ValueKind != JsonValueKind.Object) return WalletError.InvalidCredentialRequest("The body must be a JSON object.");
+        return version switch
+        {
+            null => CredentialShapes.Mixed(),
+            Oid4vciVersion.Draft13 => CredentialShapes.Draft13(body),
+            _ => CredentialV1(body),
+        };
+    }
+
+    /// <summary>A credential request (OID4VCI 1.0 §8.2).</summary>
+    private static Result<CredentialRequest, WalletError> CredentialV1(JsonElement body)
+    {
         var configurationId = OptionalString(body, "credential_configuration_id", out var badConfiguration);
         var identifier = OptionalString(body, "credential_identifier", out var badIdentifier);
         if (badConfiguration || badIdentifier) return WalletError.InvalidCredentialRequest("credential_configuration_id and credential_identifier must be strings.");
         if ((configurationId is null) == (identifier is null))
             return WalletError.InvalidCredentialRequest("Send exactly one of credential_configuration_id and credential_identifier.");
-        if (body.TryGetProperty("proof", out _)) return WalletError.InvalidCredentialRequest("proof was replaced by proofs in OID4VCI 1.0.");
         if (body.TryGetProperty("credential_response_encryption", out _))
             return new WalletError(WalletErrorCode.InvalidEncryptionParameters, "This issuer does not encrypt credential responses.");
 
@@ -86,12 +100,5 @@ public static class WalletRequests
         return new NotificationRequest(id.GetString()!, kind.GetString()!, description);
     }
 
-    private static string? OptionalString(JsonElement body, string name, out bool wrongType)
-    {
-        wrongType = false;
-        if (!body.TryGetProperty(name, out var value)) return null;
-        if (value.ValueKind == JsonValueKind.String) return value.GetString();
-        wrongType = true;
-        return null;
-    }
+    private static string? OptionalString(JsonElement body, string name, out bool wrongType) => CredentialShapes.OptionalString(body, name, out wrongType);
 }

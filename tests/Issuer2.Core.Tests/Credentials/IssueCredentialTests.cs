@@ -63,7 +63,7 @@ public sealed class IssueCredentialTests : IDisposable
     private void AssertRefused(Result<CredentialResponse, WalletError> result, string error)
     {
         Assert.Equal(error, result.Error?.SpecCode);
-        Assert.Equal(new EventDetails.CredentialRefused(error), LastRefusal());
+        Assert.Equal(new EventDetails.CredentialRefused(error, Oid4vciVersion.V1), LastRefusal());
     }
 
     private async Task UpdateVct(string vct)
@@ -267,7 +267,7 @@ public sealed class IssueCredentialTests : IDisposable
 
         var (issued, completed) = (_bed.Db.Events[^2], _bed.Db.Events[^1]);
         Assert.Equal([EventTypes.CredentialIssued, EventTypes.SessionCompleted], _bed.CommittedEventTypes()[^2..]);
-        Assert.Equal(new EventDetails.CredentialIssued("employee", CredentialFormats.SdJwtVc, _bed.Db.IssuedCredentials[0].Id), TestBed.Detail<EventDetails.CredentialIssued>(issued));
+        Assert.Equal(new EventDetails.CredentialIssued("employee", CredentialFormats.SdJwtVc, _bed.Db.IssuedCredentials[0].Id, Oid4vciVersion.V1), TestBed.Detail<EventDetails.CredentialIssued>(issued));
         Assert.Equal(new EventDetails.SessionCompleted(1), TestBed.Detail<EventDetails.SessionCompleted>(completed));
         Assert.Equal(session.Access.Session.Id, issued.SessionId);
         Assert.Equal(session.Access.Session.Id, completed.SessionId);
@@ -461,6 +461,7 @@ public sealed class IssueCredentialTests : IDisposable
 
         await _bed.IssueCredential.RecordRefusalAsync(session, WalletError.InvalidProof("proofs is required."), default);
 
+        // A refusal recorded without a version names none.
         Assert.Equal(new EventDetails.CredentialRefused(WalletErrors.InvalidProof), LastRefusal());
         Assert.Equal(session.Access.Session.Id, LastRefusalEvent().SessionId);
         Assert.Equal(session.Access.Offer!.Id, LastRefusalEvent().OfferId);

@@ -65,7 +65,7 @@ internal sealed partial class TestBed
         Sender = new SenderConstraint(new DpopProofValidator(DpopNonces, DpopReplays, Clock), DpopNonces);
         IssueToken = new IssueToken(
             new RedeemPreAuthorizedCode(Directory, new InMemoryTokenRedemptionStore(Db), Journal, Keys, Sender, Gate, Clock),
-            new RedeemAuthorizationCode(Directory, Authorizations, Journal, Keys, Sender, Gate, Clock));
+            new RedeemAuthorizationCode(Directory, Authorizations, Journal, Keys, Sender, Gate, Clock), Nonces);
         AuthorizeAccessToken = new AuthorizeAccessToken(Directory, new InMemorySessionAccessStore(Db), Sender, Gate, Clock);
         IssueCredential = new IssueCredential(new InMemoryCredentialIssuanceStore(Db), Journal, Proofs, Nonces, Signers, Keys, Clock);
         RecordNotification = new RecordNotification(new InMemoryNotificationStore(Db), Clock);

@@ -16,7 +16,7 @@ public static class NodeWallet
 
     public static string InteropDirectory => Path.Combine(TestEnvironment.RepoRoot, "tests", "interop");
 
-    public static async Task<JsonElement> RunAsync(JsonObject input)
+    public static async Task<JsonElement> RunAsync(JsonObject input, string script = "scenarios.mjs")
     {
         var directory = InteropDirectory;
         if (!Directory.Exists(Path.Combine(directory, "node_modules", "@openid4vc", "openid4vci")))
@@ -32,7 +32,7 @@ public static class NodeWallet
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add("scenarios.mjs");
+        start.ArgumentList.Add(script);
         start.ArgumentList.Add(input.ToJsonString());
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException("node did not start (is it on PATH?).");
@@ -46,7 +46,7 @@ public static class NodeWallet
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException($"node scenarios.mjs did not finish within {Timeout}:\n{await stdout}\n{await stderr}");
+            throw new InvalidOperationException($"node {script} did not finish within {Timeout}:\n{await stdout}\n{await stderr}");
         }
 
         var output = await stdout;
@@ -54,7 +54,7 @@ public static class NodeWallet
         var line = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
         Assert.True(
             process.ExitCode == 0 && line is not null,
-            $"node scenarios.mjs {input.ToJsonString()} exited with {process.ExitCode}:\n{output}\n--- stderr ---\n{errors}");
+            $"node {script} {input.ToJsonString()} exited with {process.ExitCode}:\n{output}\n--- stderr ---\n{errors}");
         using var document = JsonDocument.Parse(line!);
         return document.RootElement.Clone();
     }

@@ -56,7 +56,8 @@ public sealed class SdJwtVcFormat : ICredentialFormat
     {
         ArgumentNullException.ThrowIfNull(credential);
         return SdJwtVcIssuer.Issue(
-            new SdJwtVcEnvelope(credential.Issuer, credential.Definition.Vct, credential.IssuedAt, credential.ExpiresAt, credential.HolderKeyJson),
+            new SdJwtVcEnvelope(credential.Issuer, credential.Definition.Vct, credential.IssuedAt, credential.ExpiresAt, credential.HolderKeyJson,
+                credential.IssuedAs == CredentialFormats.LegacySdJwtVc ? SdJwtVcIssuer.LegacyType : SdJwtVcIssuer.Type),
             credential.Claims, signer);
     }
 }

@@ -8,8 +8,8 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace Issuer2.Core.Credentials.SdJwt;
 
-/// <summary>Everything an SD-JWT VC carries besides its claims.</summary>
-public sealed record SdJwtVcEnvelope(string Issuer, string Vct, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt, string HolderKeyJson);
+/// <summary>Everything an SD-JWT VC carries besides its claims; <see cref="Typ"/> its header's typ.</summary>
+public sealed record SdJwtVcEnvelope(string Issuer, string Vct, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt, string HolderKeyJson, string Typ = SdJwtVcIssuer.Type);
 
 /// <summary>
 /// Issues SD-JWT VCs (RFC 9901, SD-JWT VC): an issuer-signed JWT with <c>typ</c> <c>dc+sd-jwt</c>, the
@@ -19,6 +19,9 @@ public sealed record SdJwtVcEnvelope(string Issuer, string Vct, DateTimeOffset I
 public static class SdJwtVcIssuer
 {
     public const string Type = "dc+sd-jwt";
+
+    /// <summary>The typ SD-JWT VC used until November 2024, which OID4VCI draft 13's wallets expect (docs/wallet-endpoints.md).</summary>
+    public const string LegacyType = "vc+sd-jwt";
     public const string HashAlgorithm = "sha-256";
 
     private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
@@ -72,7 +75,7 @@ public static class SdJwtVcIssuer
         }
         if (digestsByObject.Count > 0) payload["_sd_alg"] = HashAlgorithm;
 
-        var jwt = Handler.CreateToken(payload.ToJsonString(), signer, new Dictionary<string, object> { ["typ"] = Type });
+        var jwt = Handler.CreateToken(payload.ToJsonString(), signer, new Dictionary<string, object> { ["typ"] = envelope.Typ });
         var sb = new StringBuilder(jwt).Append('~');
         foreach (var d in disclosures) sb.Append(d).Append('~');
         return sb.ToString();
