@@ -62,8 +62,7 @@ public sealed class IssueCredential(
         ArgumentNullException.ThrowIfNull(authorized);
         ArgumentNullException.ThrowIfNull(error);
         var session = authorized.Access.Session;
-        return journal.AppendAsync(IssuerEvent.Create(session.TenantId, EventTypes.CredentialRefused, clock.UtcNow(),
-            new EventDetails.CredentialRefused(error.SpecCode), session.OfferId, session.Id, session.ConfigurationId), ct);
+        return journal.RecordRefusalAsync(Refusal.Credential(session.TenantId, error.SpecCode, session.OfferId, session.Id, session.ConfigurationId), clock.UtcNow(), ct);
     }
 
     private async Task<Result<CredentialResponse, WalletError>> IssueForSessionAsync(AuthorizedSession authorized, CredentialRequest request, CancellationToken ct)
