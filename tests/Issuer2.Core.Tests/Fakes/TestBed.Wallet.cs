@@ -120,11 +120,10 @@ internal sealed partial class TestBed
     }
 
     /// <summary>Commits one event of <paramref name="tenantId"/> now, as a refusal does, and returns it as stored (with its cursor).</summary>
-    public async Task<IssuerEvent> AppendEventAsync(string tenantId = TenantId, string? sessionId = null, string type = EventTypes.TokenRefused)
+    public Task<IssuerEvent> AppendEventAsync(string tenantId = TenantId, string? sessionId = null, string type = EventTypes.TokenRefused)
     {
         Db.Transaction([IssuerEvent.Create(tenantId, type, Clock.UtcNow(), new EventDetails.TokenRefused("code_used"), "offer1", sessionId, "employee")], () => true);
-        await Task.CompletedTask;
-        return Db.Events[^1];
+        return Task.FromResult(Db.Events[^1]);
     }
 
     private sealed class TestMeterFactory : IMeterFactory
