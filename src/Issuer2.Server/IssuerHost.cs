@@ -103,6 +103,7 @@ public static class IssuerHost
         services.AddScoped<DpopProofValidator>();
         services.AddScoped<TenantDirectory>();
         services.AddSingleton(options.Caps.ToOfferCaps());
+        services.AddSingleton(options.Caps.ToRefusalCoalescing());
         services.AddScoped<ResolveOffer>();
         services.AddScoped<IssueToken>();
         services.AddScoped<Issuer2.Core.Authorization.AcceptAuthorizationRequest>();

@@ -31,6 +31,7 @@ public abstract class IssuerDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<IssuedCredential> IssuedCredentials => Set<IssuedCredential>();
     public DbSet<ConsumedNonce> ConsumedNonces => Set<ConsumedNonce>();
     internal DbSet<Wallet.DpopProof> DpopProofs => Set<Wallet.DpopProof>();
+    internal DbSet<Wallet.RefusalCounter> RefusalCounters => Set<Wallet.RefusalCounter>();
     public DbSet<Authorization> Authorizations => Set<Authorization>();
     public DbSet<IssuerState> IssuerStates => Set<IssuerState>();
     public DbSet<EventPurgeMark> EventPurgeMarks => Set<EventPurgeMark>();

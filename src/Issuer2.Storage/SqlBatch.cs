@@ -101,6 +101,23 @@ internal sealed class SqlBatch : IAsyncDisposable
         return rows;
     }
 
+    /// <summary>Runs statements that each end in RETURNING one integer column; returns each statement's values.</summary>
+    public async Task<IReadOnlyList<long>[]> ValuesPerStatementAsync(CancellationToken ct)
+    {
+        await OpenAsync(ct);
+        _command.CommandText = _sql.ToString();
+        var values = new List<long>[_statements];
+        await using var reader = await _command.ExecuteReaderAsync(ct);
+        for (var i = 0; i < _statements; i++)
+        {
+            values[i] = [];
+            while (await reader.ReadAsync(ct)) values[i].Add(reader.GetInt64(0));
+            if (!await reader.NextResultAsync(ct)) break;
+        }
+        for (var i = 0; i < _statements; i++) values[i] ??= [];
+        return values;
+    }
+
     public ValueTask DisposeAsync() => _command.DisposeAsync();
 
     private async Task OpenAsync(CancellationToken ct)

@@ -14,6 +14,7 @@ using Issuer2.Storage.Wallet;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 
 namespace Issuer2.Storage;
@@ -81,6 +82,7 @@ public static partial class StorageServiceCollectionExtensions
         services.AddScoped<ICredentialIssuanceStore, CredentialIssuanceStore>();
         services.AddScoped<INotificationStore, NotificationStore>();
         services.AddScoped<IEventJournal, EventJournal>();
+        services.TryAddSingleton(RefusalCoalescing.Default);
         services.AddScoped<IWalletRetention, WalletRetention>();
         services.AddScoped<Issuer2.Core.Authorization.IAuthorizationStore, AuthorizationStore>();
         services.AddScoped<Issuer2.Core.Dpop.IDpopReplayStore, DpopReplayStore>();

@@ -91,8 +91,8 @@ public sealed class IssueCredential(
         ArgumentNullException.ThrowIfNull(error);
         var session = authorized.Access.Session;
         var sent = version == Oid4vciVersion.Draft13 ? Draft13Errors.Of(error, () => nonces.Fresh(session.TenantId)) : error;
-        await journal.AppendAsync(IssuerEvent.Create(session.TenantId, EventTypes.CredentialRefused, clock.UtcNow(),
-            new EventDetails.CredentialRefused(sent.SpecCode, version), session.OfferId, session.Id, session.ConfigurationId), ct);
+        await journal.RecordRefusalAsync(
+            Refusal.Credential(session.TenantId, sent.SpecCode, session.OfferId, session.Id, session.ConfigurationId, version), clock.UtcNow(), ct);
         return sent;
     }
 

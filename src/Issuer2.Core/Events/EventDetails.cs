@@ -21,13 +21,17 @@ public static class EventDetails
     /// <summary>The authorization server's events: no subject, no claim, ever. Reason and Error only for a refusal.</summary>
     public sealed record Authorization(string AuthorizationId, string ClientId, string RedirectHost, string? Reason = null, string? Error = null);
 
-    public sealed record TokenRefused(string Reason, int? AttemptsLeft = null);
+    /// <summary>Repeats: the identical refusals this event stands for when more than one (<see cref="RefusalCoalescing"/>); null for one.</summary>
+    public sealed record TokenRefused(string Reason, int? AttemptsLeft = null, int? Repeats = null);
 
     /// <summary>Version: the OID4VCI version the request spoke; null in events written before versions were recorded.</summary>
     public sealed record CredentialIssued(string ConfigurationId, string Format, string CredentialId, Wallet.Oid4vciVersion? Version = null);
 
-    /// <summary>Version: the OID4VCI version the request spoke; null when its shape mixed both, or the body was no JSON object of either.</summary>
-    public sealed record CredentialRefused(string Error, Wallet.Oid4vciVersion? Version = null);
+    /// <summary>
+    /// Version: the OID4VCI version the request spoke; null when its shape mixed both, or the body was no JSON object of
+    /// either. Repeats as for <see cref="TokenRefused"/>.
+    /// </summary>
+    public sealed record CredentialRefused(string Error, Wallet.Oid4vciVersion? Version = null, int? Repeats = null);
 
     public sealed record NotificationReceived(string Event, string CredentialId);
 

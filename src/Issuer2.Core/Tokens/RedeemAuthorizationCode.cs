@@ -108,10 +108,11 @@ public sealed class RedeemAuthorizationCode(
 
     private async Task<Result<TokenResponse, WalletError>> RefuseAsync(Authorization.Authorization a, DateTimeOffset now, string reason, WalletError error, CancellationToken ct)
     {
-        await journal.AppendAsync(Refusal(a, now, reason), ct);
+        await journal.RecordRefusalAsync(Events.Refusal.Token(a.TenantId, reason, a.OfferId, a.SessionId, a.ConfigurationId), now, ct);
         return error;
     }
 
+    /// <summary>The refusal that revokes what a replayed code obtained: written with the revocation, once per replay the limits let through.</summary>
     private static IssuerEvent Refusal(Authorization.Authorization a, DateTimeOffset now, string reason) =>
         IssuerEvent.Create(a.TenantId, EventTypes.TokenRefused, now, new EventDetails.TokenRefused(reason), a.OfferId, a.SessionId, a.ConfigurationId);
 }

@@ -141,7 +141,7 @@ public sealed class RedeemPreAuthorizedCode(
             seen = await store.FindOfferAsync(offer.TenantId, offer.Id, ct) ?? seen;
         }
         // Locked, revoked, or out of attempts: answered as every request after the lock is.
-        await journal.AppendAsync(Refusal(offer, now, TokenRefusalReasons.OfferLocked), ct);
+        await journal.RecordRefusalAsync(Refusal(offer, TokenRefusalReasons.OfferLocked), now, ct);
         return TokenRefusalReasons.LockedOut;
     }
 
@@ -150,10 +150,9 @@ public sealed class RedeemPreAuthorizedCode(
 
     private async Task<Result<TokenResponse, WalletError>> RefuseAsync(Offer offer, DateTimeOffset now, string reason, WalletError error, CancellationToken ct)
     {
-        await journal.AppendAsync(Refusal(offer, now, reason), ct);
+        await journal.RecordRefusalAsync(Refusal(offer, reason), now, ct);
         return error;
     }
 
-    private static IssuerEvent Refusal(Offer offer, DateTimeOffset now, string reason) =>
-        IssuerEvent.Create(offer.TenantId, EventTypes.TokenRefused, now, new EventDetails.TokenRefused(reason), offer.Id, profileId: offer.ProfileId);
+    private static Refusal Refusal(Offer offer, string reason) => Events.Refusal.Token(offer.TenantId, reason, offer.Id, null, offer.ProfileId);
 }

@@ -201,7 +201,7 @@ internal static class EventTypeNames
                 break;
             case EventTypes.TokenRefused:
                 var refused = Detail<EventDetails.TokenRefused>(e);
-                proto.TokenRefused = new TokenRefusedDetail { Reason = refused.Reason, AttemptsLeft = refused.AttemptsLeft ?? 0 };
+                proto.TokenRefused = new TokenRefusedDetail { Reason = refused.Reason, AttemptsLeft = refused.AttemptsLeft ?? 0, Repeats = refused.Repeats ?? 1 };
                 break;
             case EventTypes.CredentialIssued:
                 var credential = Detail<EventDetails.CredentialIssued>(e);
@@ -213,7 +213,10 @@ internal static class EventTypeNames
                 break;
             case EventTypes.CredentialRefused:
                 var credentialRefused = Detail<EventDetails.CredentialRefused>(e);
-                proto.CredentialRefused = new CredentialRefusedDetail { Error = credentialRefused.Error, ProtocolVersion = ProtocolVersionOf(credentialRefused.Version) };
+                proto.CredentialRefused = new CredentialRefusedDetail
+                {
+                    Error = credentialRefused.Error, ProtocolVersion = ProtocolVersionOf(credentialRefused.Version), Repeats = credentialRefused.Repeats ?? 1,
+                };
                 break;
             case EventTypes.NotificationReceived:
                 var notification = Detail<EventDetails.NotificationReceived>(e);

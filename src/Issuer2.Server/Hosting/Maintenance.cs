@@ -32,6 +32,14 @@ internal sealed partial class Maintenance(IServiceScopeFactory scopes, IOptions<
                 }
                 while (purged >= batch && !stoppingToken.IsCancellationRequested);
 
+                // Refusal counters of closed windows: each that counted unwritten refusals becomes one event with the count.
+                var journal = scope.ServiceProvider.GetRequiredService<IEventJournal>();
+                do
+                {
+                    purged = await journal.FlushClosedWindowsAsync(clock.GetUtcNow(), batch, stoppingToken);
+                }
+                while (purged >= batch && !stoppingToken.IsCancellationRequested);
+
                 // Event retention, in the same short batches.
                 var events = scope.ServiceProvider.GetRequiredService<IEventReader>();
                 do

@@ -80,3 +80,22 @@ internal sealed class DpopProofConfiguration : IEntityTypeConfiguration<Wallet.D
         b.HasIndex(p => p.ExpiresAt);
     }
 }
+
+internal sealed class RefusalCounterConfiguration : IEntityTypeConfiguration<Wallet.RefusalCounter>
+{
+    public void Configure(EntityTypeBuilder<Wallet.RefusalCounter> b)
+    {
+        b.ToTable("refusal_counters");
+        // One counter per refusal key and window, on every host: the primary key is the upsert's conflict target.
+        b.HasKey(c => new { c.TenantId, c.Subject, c.EventType, c.Reason, c.WindowStart });
+        b.Property(c => c.TenantId).HasMaxLength(63);
+        b.Property(c => c.Subject).HasMaxLength(80);
+        b.Property(c => c.EventType).HasMaxLength(64);
+        b.Property(c => c.Reason).HasMaxLength(64);
+        b.Property(c => c.OfferId).HasMaxLength(32);
+        b.Property(c => c.SessionId).HasMaxLength(32);
+        b.Property(c => c.ProfileId).HasMaxLength(64);
+        // Maintenance flushes and purges closed windows, the oldest first.
+        b.HasIndex(c => c.WindowStart);
+    }
+}

@@ -227,16 +227,6 @@ internal sealed class NotificationStore(WalletWrites writes) : INotificationStor
         }, ct);
 }
 
-/// <summary>A refusal's event, on its own.</summary>
-internal sealed class EventJournal(WalletWrites writes) : IEventJournal
-{
-    public Task AppendAsync(IssuerEvent e, CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(e);
-        return writes.CommitAsync(e.TenantId, sql => sql.AddEvent(e), ct);
-    }
-}
-
 /// <summary>
 /// Retention of codes, issuer_states, authorizations, access tokens, consumed nonces and seen DPoP proofs (short batches of
 /// the oldest expired rows), and of issuance sessions with their issued-credential records past their retention.

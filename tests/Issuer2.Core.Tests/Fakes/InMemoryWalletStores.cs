@@ -186,12 +186,53 @@ internal sealed class InMemoryNotificationStore(InMemoryDatabase db) : INotifica
     }
 }
 
-internal sealed class InMemoryEventJournal(InMemoryDatabase db) : IEventJournal
+/// <summary>Refusals coalesced as EventJournal does: a counter per key and window, Core's rule deciding under the database's lock.</summary>
+internal sealed class InMemoryEventJournal(InMemoryDatabase db, Func<RefusalCoalescing> rule) : IEventJournal
 {
-    public Task AppendAsync(IssuerEvent e, CancellationToken ct)
+    private readonly Dictionary<(string Subject, string TenantId, string Type, string Reason, DateTimeOffset Window), (Refusal Refusal, long Refusals, long Emitted)> _counters = [];
+
+    public Task RecordRefusalAsync(Refusal refusal, DateTimeOffset at, CancellationToken ct)
     {
-        db.Transaction([e], () => true);
+        var coalescing = rule();
+        var window = coalescing.WindowStart(at);
+        IssuerEvent? written = null;
+        lock (_counters)
+        {
+            var key = (refusal.Subject, refusal.TenantId, refusal.Type, refusal.Reason, window);
+            var (_, refusals, emitted) = _counters.GetValueOrDefault(key, (refusal, 0, 0));
+            refusals++;
+            var closed = _counters.Keys.Where(k => k.Subject == key.Subject && k.TenantId == key.TenantId && k.Type == key.Type && k.Reason == key.Reason && k.Window < window).ToList();
+            var carried = closed.Sum(k => _counters[k].Refusals - _counters[k].Emitted);
+            foreach (var k in closed) _counters.Remove(k);
+            if (coalescing.Emits(refusals))
+            {
+                emitted++;
+                written = RefusalCoalescing.Written(refusal, at, carried);
+            }
+            else
+            {
+                refusals += carried;
+            }
+            _counters[key] = (refusal, refusals, emitted);
+        }
+        if (written is not null) db.Transaction([written], () => true);
         return Task.CompletedTask;
+    }
+
+    public Task<int> FlushClosedWindowsAsync(DateTimeOffset now, int batchSize, CancellationToken ct)
+    {
+        var window = rule().WindowStart(now);
+        List<IssuerEvent> flushed;
+        int count;
+        lock (_counters)
+        {
+            var closed = _counters.Where(c => c.Key.Window < window).OrderBy(c => c.Key.Window).Take(batchSize).ToList();
+            foreach (var c in closed) _counters.Remove(c.Key);
+            flushed = closed.Select(c => RefusalCoalescing.Flushed(c.Value.Refusal, now, c.Value.Refusals - c.Value.Emitted)).OfType<IssuerEvent>().ToList();
+            count = closed.Count;
+        }
+        if (flushed.Count > 0) db.Transaction(flushed, () => true);
+        return Task.FromResult(count);
     }
 }
 

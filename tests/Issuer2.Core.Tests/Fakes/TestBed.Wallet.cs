@@ -30,7 +30,11 @@ internal sealed partial class TestBed
     public EventStreams Streams { get; } = new(new TestMeterFactory());
     public InMemoryEventReader EventReader => new(Db);
     public TenantDirectory Directory => new(new InMemoryTenantSnapshotStore(Db), SnapshotCache, Clock);
-    public IEventJournal Journal => new InMemoryEventJournal(Db);
+    /// <summary>The refusal coalescing the journal applies; tests may change it at any time.</summary>
+    public RefusalCoalescing Coalescing { get; set; } = RefusalCoalescing.Default;
+
+    public IEventJournal Journal => _journal ??= new InMemoryEventJournal(Db, () => Coalescing);
+    private InMemoryEventJournal? _journal;
     public NonceService Nonces { get; }
     public ProofValidator Proofs { get; }
     public SignerCache Signers { get; }
@@ -116,10 +120,10 @@ internal sealed partial class TestBed
     }
 
     /// <summary>Commits one event of <paramref name="tenantId"/> now, as a refusal does, and returns it as stored (with its cursor).</summary>
-    public async Task<IssuerEvent> AppendEventAsync(string tenantId = TenantId, string? sessionId = null, string type = EventTypes.TokenRefused)
+    public Task<IssuerEvent> AppendEventAsync(string tenantId = TenantId, string? sessionId = null, string type = EventTypes.TokenRefused)
     {
-        await Journal.AppendAsync(IssuerEvent.Create(tenantId, type, Clock.UtcNow(), new EventDetails.TokenRefused("code_used"), "offer1", sessionId, "employee"), default);
-        return Db.Events[^1];
+        Db.Transaction([IssuerEvent.Create(tenantId, type, Clock.UtcNow(), new EventDetails.TokenRefused("code_used"), "offer1", sessionId, "employee")], () => true);
+        return Task.FromResult(Db.Events[^1]);
     }
 
     private sealed class TestMeterFactory : IMeterFactory

@@ -54,13 +54,14 @@ public sealed class Delta
     public static Delta TokenIssued(string tenant) =>
         new Delta().Add(Ledger.CodesConsumed).Add(Ledger.OffersUses).Add(Ledger.SessionsCount).Add(Ledger.TokensCount).Add(Ledger.Event(tenant, "token.issued"));
 
-    /// <summary>A refused token request that named a known code: one token.refused.</summary>
-    public static Delta TokenRefused(string tenant) => new Delta().Add(Ledger.Event(tenant, "token.refused"));
+    /// <summary>A refused token request that named a known code: one token.refused, and the refusal counted for coalescing.</summary>
+    public static Delta TokenRefused(string tenant) => new Delta().Add(Ledger.Event(tenant, "token.refused")).Add(Ledger.RefusalsCounted);
 
     /// <summary>A wrong PIN: token.refused and the offer's count; the attempt that reaches the limit locks it.</summary>
     public static Delta WrongPin(string tenant, bool locks)
     {
-        var delta = TokenRefused(tenant).Add(Ledger.OffersPinFailures);
+        // Note: a wrong PIN's event is written with its count (never coalesced), so no refusal is counted for coalescing.
+        var delta = new Delta().Add(Ledger.Event(tenant, "token.refused")).Add(Ledger.OffersPinFailures);
         return locks ? delta.Add(Ledger.OffersLocked).Add(Ledger.Event(tenant, "offer.locked")) : delta;
     }
 
@@ -69,8 +70,8 @@ public sealed class Delta
         new Delta().Add(Ledger.NoncesCount).Add(Ledger.Credentials(null)).Add(Ledger.SessionsCompleted).Add(Ledger.OffersIssued)
             .Add(Ledger.Event(tenant, "credential.issued")).Add(Ledger.Event(tenant, "session.completed"));
 
-    /// <summary>A refused credential request of a known session: one credential.refused.</summary>
-    public static Delta CredentialRefused(string tenant) => new Delta().Add(Ledger.Event(tenant, "credential.refused"));
+    /// <summary>A refused credential request of a known session: one credential.refused, and the refusal counted for coalescing.</summary>
+    public static Delta CredentialRefused(string tenant) => new Delta().Add(Ledger.Event(tenant, "credential.refused")).Add(Ledger.RefusalsCounted);
 
     /// <summary>A notification that changes the credential's last event.</summary>
     public static Delta Notified(string tenant, string? from, string to) =>

@@ -39,7 +39,8 @@ public abstract class FuzzTests(ServerFixture fixture, ITestOutputHelper output)
 
 /// <summary>
 /// The fuzz suite resolves one offer thousands of times without redeeming its codes: it lifts the cap of live codes
-/// per offer (docs/security.md) that would otherwise answer 429 after 100.
+/// per offer (docs/security.md) that would otherwise answer 429 after 100, and it expects one event per refusal, so it
+/// lifts the coalescing of identical refusal events (five per ten minutes by default).
 /// </summary>
 internal static class FuzzLimits
 {
@@ -47,6 +48,7 @@ internal static class FuzzLimits
     {
         ["Issuer2:Caps:MaxLiveSecretsPerOffer"] = "1000000",
         ["Issuer2:Caps:LiveSecretsSlack"] = "1000000",
+        ["Issuer2:Caps:RefusalEventsPerWindow"] = "1000000",
     };
 }
 

@@ -29,6 +29,9 @@ public sealed class Ledger
     public const string TokensCount = "tokens/count";
     public const string NoncesCount = "nonces/count";
 
+    /// <summary>Refusals counted for coalescing (docs/session-events.md): every refusal the journal records counts once.</summary>
+    public const string RefusalsCounted = "refusals/counted";
+
     /// <summary>The columns of offers that no wallet request changes.</summary>
     private static readonly string[] MutableOfferColumns = ["resolution_count", "use_count", "pin_failed_attempts", "issued_count", "locked_at"];
 
@@ -42,6 +45,7 @@ public sealed class Ledger
         ["tokens"] = "access_tokens",
         ["credentials"] = "issued_credentials",
         ["nonces"] = "consumed_nonces",
+        ["refusals"] = "refusal_counters",
     };
 
     private static readonly string[] Counters =
@@ -57,6 +61,7 @@ public sealed class Ledger
         "SELECT 'sessions/completed', count(completed_at) FROM issuance_sessions",
         "SELECT 'tokens/count', count(*) FROM access_tokens",
         "SELECT 'nonces/count', count(*) FROM consumed_nonces",
+        "SELECT 'refusals/counted', coalesce(sum(refusals), 0) FROM refusal_counters",
         "SELECT 'credentials/' || coalesce(notification_event, 'none'), count(*) FROM issued_credentials GROUP BY notification_event",
         "SELECT 'events/' || tenant_id || '/' || type, count(*) FROM events GROUP BY tenant_id, type",
     ];

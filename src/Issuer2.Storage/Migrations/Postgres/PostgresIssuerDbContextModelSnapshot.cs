@@ -1015,6 +1015,62 @@ namespace Issuer2.Storage.Migrations.Postgres
                     b.ToTable("dpop_proofs", (string)null);
                 });
 
+            modelBuilder.Entity("Issuer2.Storage.Wallet.RefusalCounter", b =>
+                {
+                    b.Property<string>("TenantId")
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Subject")
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)")
+                        .HasColumnName("subject");
+
+                    b.Property<string>("EventType")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("event_type");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("reason");
+
+                    b.Property<DateTimeOffset>("WindowStart")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("window_start");
+
+                    b.Property<long>("Emitted")
+                        .HasColumnType("bigint")
+                        .HasColumnName("emitted");
+
+                    b.Property<string>("OfferId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("offer_id");
+
+                    b.Property<string>("ProfileId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("profile_id");
+
+                    b.Property<long>("Refusals")
+                        .HasColumnType("bigint")
+                        .HasColumnName("refusals");
+
+                    b.Property<string>("SessionId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("session_id");
+
+                    b.HasKey("TenantId", "Subject", "EventType", "Reason", "WindowStart");
+
+                    b.HasIndex("WindowStart");
+
+                    b.ToTable("refusal_counters", (string)null);
+                });
+
             modelBuilder.Entity("Issuer2.Core.Keys.SigningKey", b =>
                 {
                     b.HasOne("Issuer2.Core.Tenants.Tenant", null)

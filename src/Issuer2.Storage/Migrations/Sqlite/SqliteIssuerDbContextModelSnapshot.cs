@@ -1008,6 +1008,62 @@ namespace Issuer2.Storage.Migrations.Sqlite
                     b.ToTable("dpop_proofs", (string)null);
                 });
 
+            modelBuilder.Entity("Issuer2.Storage.Wallet.RefusalCounter", b =>
+                {
+                    b.Property<string>("TenantId")
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Subject")
+                        .HasMaxLength(80)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("subject");
+
+                    b.Property<string>("EventType")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("event_type");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reason");
+
+                    b.Property<long>("WindowStart")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("window_start");
+
+                    b.Property<long>("Emitted")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("emitted");
+
+                    b.Property<string>("OfferId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("offer_id");
+
+                    b.Property<string>("ProfileId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("profile_id");
+
+                    b.Property<long>("Refusals")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("refusals");
+
+                    b.Property<string>("SessionId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("session_id");
+
+                    b.HasKey("TenantId", "Subject", "EventType", "Reason", "WindowStart");
+
+                    b.HasIndex("WindowStart");
+
+                    b.ToTable("refusal_counters", (string)null);
+                });
+
             modelBuilder.Entity("Issuer2.Core.Keys.SigningKey", b =>
                 {
                     b.HasOne("Issuer2.Core.Tenants.Tenant", null)

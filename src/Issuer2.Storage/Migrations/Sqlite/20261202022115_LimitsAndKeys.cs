@@ -33,10 +33,35 @@ namespace Issuer2.Storage.Migrations.Sqlite
                     table.PrimaryKey("PK_event_purge_marks", x => x.tenant_id);
                 });
 
+            migrationBuilder.CreateTable(
+                name: "refusal_counters",
+                columns: table => new
+                {
+                    tenant_id = table.Column<string>(type: "TEXT", maxLength: 63, nullable: false),
+                    subject = table.Column<string>(type: "TEXT", maxLength: 80, nullable: false),
+                    event_type = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    reason = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    window_start = table.Column<long>(type: "INTEGER", nullable: false),
+                    offer_id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: true),
+                    session_id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: true),
+                    profile_id = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    refusals = table.Column<long>(type: "INTEGER", nullable: false),
+                    emitted = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_refusal_counters", x => new { x.tenant_id, x.subject, x.event_type, x.reason, x.window_start });
+                });
+
             migrationBuilder.CreateIndex(
                 name: "IX_issuance_sessions_created_at",
                 table: "issuance_sessions",
                 column: "created_at");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_refusal_counters_window_start",
+                table: "refusal_counters",
+                column: "window_start");
         }
 
         /// <inheritdoc />
@@ -44,6 +69,9 @@ namespace Issuer2.Storage.Migrations.Sqlite
         {
             migrationBuilder.DropTable(
                 name: "event_purge_marks");
+
+            migrationBuilder.DropTable(
+                name: "refusal_counters");
 
             migrationBuilder.DropIndex(
                 name: "IX_issuance_sessions_created_at",
