@@ -103,7 +103,11 @@ public sealed class ServerProcess : IAsyncDisposable
         return server;
     }
 
-    /// <summary>Waits until GET /healthz answers 200; fails with the process output if it exits or never does.</summary>
+    /// <summary>
+    /// Waits until the host says it runs (printed once every listener is bound: /healthz answers on the HTTP listener
+    /// a moment before the gRPC one is bound) and GET /healthz answers 200; fails with the process output if it exits
+    /// or never does.
+    /// </summary>
     public async Task WaitUntilHealthyAsync(TimeSpan? timeout = null)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
@@ -121,7 +125,7 @@ public sealed class ServerProcess : IAsyncDisposable
             {
                 using var response = await http.GetAsync(new Uri(HttpUrl + "/healthz"));
                 last = response.StatusCode;
-                if (response.StatusCode == HttpStatusCode.OK)
+                if (response.StatusCode == HttpStatusCode.OK && StandardOutputLines.Any(line => line.StartsWith("Issuer2 is running.", StringComparison.Ordinal)))
                 {
                     return;
                 }
