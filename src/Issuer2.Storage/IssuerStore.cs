@@ -99,12 +99,13 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
         var t = check.TenantId;
         var rows = check.Quota switch
         {
-            Quota.Profiles => db.Profiles.Where(p => p.TenantId == t).Select(p => 1),
-            Quota.ProfileVersions => db.ProfileVersions.Where(v => v.ProfileUid == check.ProfileUid).Select(v => 1),
-            Quota.LiveOffers => db.Offers.Where(o => o.TenantId == t).Where(OfferRules.InState(OfferState.Active).Bind(check.At)).Select(o => 1),
-            Quota.ApiKeys => db.ApiKeys.Where(k => k.TenantId == t).Where(ApiKey.Live.Bind(check.At)).Select(k => 1),
+            Quota.Profiles => db.Profiles.Where(p => p.TenantId == t).OrderBy(p => p.Uid).Select(p => 1),
+            Quota.ProfileVersions => db.ProfileVersions.Where(v => v.ProfileUid == check.ProfileUid).OrderBy(v => v.Version).Select(v => 1),
+            Quota.LiveOffers => db.Offers.Where(o => o.TenantId == t).Where(OfferRules.InState(OfferState.Active).Bind(check.At)).OrderBy(o => o.Id).Select(o => 1),
+            Quota.ApiKeys => db.ApiKeys.Where(k => k.TenantId == t).Where(ApiKey.Live.Bind(check.At)).OrderBy(k => k.Id).Select(k => 1),
             Quota.EventStreams => throw new ArgumentException("Event streams are counted per host, not stored.", nameof(check)),
         };
+        // Counted no further than one past the limit; ordered by key, so the row-limited read is well defined.
         return rows.Take(check.Limit + 1).CountAsync(ct);
     }
 
