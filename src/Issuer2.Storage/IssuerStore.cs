@@ -21,43 +21,31 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
     private readonly HashSet<string> _eventTenants = new(StringComparer.Ordinal);
     private readonly List<Func<CancellationToken, Task>> _pinLimitLocks = [];
 
-    public async Task SaveChangesAsync(CancellationToken ct)
+    public Task SaveChangesAsync(CancellationToken ct) => CommitAsync(async () =>
     {
-        try
+        if (_pinLimitLocks.Count == 0)
         {
-            if (_pinLimitLocks.Count == 0)
-            {
-                await db.SaveChangesAsync(ct);
-            }
-            else
-            {
-                // The tracked changes first (the tenant's new limit), then the set-based locks, in one transaction.
-                await using var tx = await db.Database.BeginTransactionAsync(ct);
-                await db.SaveChangesAsync(ct);
-                foreach (var apply in _pinLimitLocks) await apply(ct);
-                await tx.CommitAsync(ct);
-                _pinLimitLocks.Clear();
-            }
+            await db.SaveChangesAsync(ct);
         }
-        catch (DbUpdateConcurrencyException e)
+        else
         {
-            throw new ConcurrencyConflictException("A row was changed by a concurrent request.", e);
+            // The tracked changes first (the tenant's new limit), then the set-based locks, in one transaction.
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            await db.SaveChangesAsync(ct);
+            foreach (var apply in _pinLimitLocks) await apply(ct);
+            await tx.CommitAsync(ct);
+            _pinLimitLocks.Clear();
         }
-        catch (DbUpdateException e) when (IsUniqueViolation(e))
-        {
-            throw new UniqueConflictException("A unique key was taken by a concurrent request.", e);
-        }
-        // After the commit, never inside it: a wake-up for events that are not yet visible would be wasted.
-        foreach (var tenant in _eventTenants) notifier.Committed(tenant);
-        _eventTenants.Clear();
-    }
+        return true;
+    });
 
     public async Task<QuotaCheck?> SaveWithinQuotasAsync(IReadOnlyList<QuotaCheck> checks, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(checks);
         if (checks.Count == 0 || _pinLimitLocks.Count > 0)
             throw new InvalidOperationException("A quota-guarded commit has checks and no set-based locks.");
-        try
+        QuotaCheck? exceeded = null;
+        await CommitAsync(async () =>
         {
             // Note: READ COMMITTED: a count before the insert races another host's. The tenant's row is locked first, so
             // commits guarded on one tenant queue here, and each count (a new snapshot per statement) sees the ones before
@@ -76,10 +64,27 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
                 {
                     await tx.RollbackAsync(ct);
                     Reset();
-                    return check;
+                    exceeded = check;
+                    return false;
                 }
             }
             await tx.CommitAsync(ct);
+            return true;
+        });
+        return exceeded;
+    }
+
+    /// <summary>
+    /// Runs one commit: EF's conflicts become Core's (<see cref="ConcurrencyConflictException"/>,
+    /// <see cref="UniqueConflictException"/>), and once it committed (it returns true) the event readers of the tenants
+    /// it wrote events for are woken — after the commit, never inside it: a wake-up for events that are not yet
+    /// visible would be wasted.
+    /// </summary>
+    private async Task CommitAsync(Func<Task<bool>> commit)
+    {
+        try
+        {
+            if (!await commit()) return;
         }
         catch (DbUpdateConcurrencyException e)
         {
@@ -91,7 +96,6 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
         }
         foreach (var tenant in _eventTenants) notifier.Committed(tenant);
         _eventTenants.Clear();
-        return null;
     }
 
     private Task<int> CountAsync(QuotaCheck check, CancellationToken ct)
