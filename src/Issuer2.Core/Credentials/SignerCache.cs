@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Issuer2.Core.Common;
 using Issuer2.Core.Keys;
 using Microsoft.IdentityModel.Tokens;
 
@@ -25,11 +26,7 @@ public sealed class SignerCache(SigningKeys keys, int capacity = SignerCache.Def
         ArgumentNullException.ThrowIfNull(key);
         var id = $"{key.TenantId}/{key.Kid}";
         if (_signers.TryGetValue(id, out var cached)) return cached;
-        while (_signers.Count >= Capacity)
-        {
-            var victim = _signers.Keys.FirstOrDefault();
-            if (victim is null || !_signers.TryRemove(victim, out _)) break;
-        }
+        BoundedMaps.MakeRoom(_signers, Capacity);
         return _signers.GetOrAdd(id, _ =>
             new SigningCredentials(new ECDsaSecurityKey(keys.OpenPrivateKey(key)) { KeyId = key.Kid }, SigningKeys.Es256));
     }

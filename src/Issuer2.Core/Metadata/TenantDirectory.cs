@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using Issuer2.Core.Common;
 using Issuer2.Core.Credentials;
 using Issuer2.Core.Keys;
 using Issuer2.Core.Profiles;
@@ -71,7 +72,7 @@ public sealed class TenantSnapshotCache(int capacity = TenantSnapshotCache.Defau
 
     internal void Put(TenantSnapshot snapshot)
     {
-        if (!_snapshots.ContainsKey(snapshot.Tenant.Id)) MakeRoom(_snapshots);
+        if (!_snapshots.ContainsKey(snapshot.Tenant.Id)) BoundedMaps.MakeRoom(_snapshots, Capacity);
         _snapshots.AddOrUpdate(snapshot.Tenant.Id, snapshot, (_, old) => old.Version > snapshot.Version ? old : snapshot);
     }
 
@@ -82,18 +83,8 @@ public sealed class TenantSnapshotCache(int capacity = TenantSnapshotCache.Defau
 
     internal void MarkSeen(string tenantId, DateTimeOffset now)
     {
-        if (!_seen.ContainsKey(tenantId)) MakeRoom(_seen);
+        if (!_seen.ContainsKey(tenantId)) BoundedMaps.MakeRoom(_seen, Capacity);
         _seen[tenantId] = now;
-    }
-
-    /// <summary>Evicts entries (any: each is only a reload away) until one more fits.</summary>
-    private void MakeRoom<T>(ConcurrentDictionary<string, T> map)
-    {
-        while (map.Count >= Capacity)
-        {
-            var victim = map.Keys.FirstOrDefault();
-            if (victim is null || !map.TryRemove(victim, out _)) break;
-        }
     }
 }
 

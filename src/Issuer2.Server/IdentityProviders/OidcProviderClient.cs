@@ -266,11 +266,7 @@ public sealed partial class OidcProviderClient : IIdentityProviderClient
     {
         if (_providers.TryGetValue(issuer, out var entry)) return entry;
         // Bounded: past the cap an arbitrary provider is dropped (it is fetched again when next used).
-        while (_providers.Count >= _maxProviders)
-        {
-            var victim = _providers.Keys.FirstOrDefault();
-            if (victim is null || _providers.TryRemove(victim, out _)) break;
-        }
+        BoundedMaps.MakeRoom(_providers, _maxProviders);
 
         var address = (issuer.EndsWith('/') ? issuer[..^1] : issuer) + DiscoveryPath;
         return _providers.GetOrAdd(issuer, _ => new ProviderEntry(() => NewManager(address)));
