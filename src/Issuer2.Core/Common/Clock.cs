@@ -14,4 +14,10 @@ public static class Clock
     }
 
     public static DateTimeOffset ToMicroseconds(DateTimeOffset time) => time.AddTicks(-(time.UtcTicks % TimeSpan.TicksPerMicrosecond));
+
+    /// <summary>
+    /// A wait as every retry hint says it (Retry-After's delay-seconds, RFC 9110 §10.2.3, and gRPC's RetryInfo): whole
+    /// seconds, rounded up, at least one.
+    /// </summary>
+    public static TimeSpan WholeSecondsToWait(TimeSpan wait) => TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(wait.TotalSeconds)));
 }

@@ -32,8 +32,7 @@ public sealed record OfferCaps(int Slack, int Max)
     /// </summary>
     public static TimeSpan RetryAfter(DateTimeOffset? oldestLiveExpiry, DateTimeOffset now)
     {
-        if (oldestLiveExpiry is not { } expiry || expiry <= now) return TimeSpan.FromSeconds(1);
-        return TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling((expiry - now).TotalSeconds)));
+        return Clock.WholeSecondsToWait(oldestLiveExpiry is { } expiry ? expiry - now : TimeSpan.Zero);
     }
 }
 

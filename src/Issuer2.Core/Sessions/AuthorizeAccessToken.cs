@@ -13,7 +13,6 @@ namespace Issuer2.Core.Sessions;
 /// </summary>
 public sealed record SessionAccess(IssuanceSession Session, Offer? Offer, DateTimeOffset TokenExpiresAt, long TenantVersion, bool AlreadyIssued, string? DpopJkt);
 
-/// <summary>What an access token was found to open, with the tenant as wallets see it.</summary>
 /// <summary>What an access token was found to open, with the tenant as wallets see it; a fresh DPoP-Nonce when the tenant requires them.</summary>
 public sealed record AuthorizedSession(TenantSnapshot Tenant, SessionAccess Access)
 {

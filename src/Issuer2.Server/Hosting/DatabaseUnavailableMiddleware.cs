@@ -57,7 +57,7 @@ internal sealed partial class DatabaseUnavailableMiddleware(RequestDelegate next
 
     /// <summary>RFC 9110 §10.2.3: delay-seconds, a whole number; at least 1.</summary>
     internal static string RetryAfterSeconds(TimeSpan retryAfter) =>
-        Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        ((long)Core.Common.Clock.WholeSecondsToWait(retryAfter).TotalSeconds).ToString(CultureInfo.InvariantCulture);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Endpoint} answered unavailable: the database is unavailable ({Reason}).")]
     private static partial void LogUnavailable(ILogger logger, string endpoint, string reason);

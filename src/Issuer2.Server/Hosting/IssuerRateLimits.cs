@@ -145,7 +145,7 @@ public static class IssuerRateLimits
 
     /// <summary>How long until a refused lease's bucket has a permit again: whole seconds, at least one.</summary>
     internal static TimeSpan RetryAfterOf(RateLimitLease lease) =>
-        TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling((lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.Zero).TotalSeconds)));
+        Core.Common.Clock.WholeSecondsToWait(lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.Zero);
 
     /// <summary>The answer to a request a per-address limit refused: JSON (429, Retry-After) or, at a browser step, a page.</summary>
     private static IResult Refusal(HttpContext http, RateLimitLease lease)
