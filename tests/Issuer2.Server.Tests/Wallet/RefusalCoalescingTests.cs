@@ -95,6 +95,8 @@ public abstract class RefusalCoalescingTests(ServerFixture fixture)
         NextWindow();
 
         await RefuseAsync(w, code, 1);
+        // On PostgreSQL a reader sees a commit once every older transaction of the cluster has ended: wait for it.
+        await fixture.ReadEventsUntilAsync(w.A.TenantId, e => e.OfferId == OfferId(offer) && e.Detail.Contains("\"repeats\":18", StringComparison.Ordinal));
 
         // Itself and the 17 of the closed window; flushing once this window closed too finds nothing more to tell.
         Assert.Equal(Enumerable.Repeat(1, Limit).Append(18), (await RefusalsAsync(w, OfferId(offer))).Select(r => r.Repeats));
