@@ -1,3 +1,4 @@
+using Issuer2.Core.Credentials;
 using Issuer2.Core.Offers;
 using Issuer2.Core.Sessions;
 using Issuer2.Core.Tokens;
@@ -15,6 +16,8 @@ internal interface IHotQueries
     Task<CodeWithOffer?> CodeByHash(IssuerDbContext db, string tenantId, byte[] codeHash, CancellationToken ct);
 
     Task<SessionAccess?> SessionByToken(IssuerDbContext db, string tenantId, byte[] tokenHash, CancellationToken ct);
+
+    Task<IssuedCredential?> CredentialByNotificationId(IssuerDbContext db, string sessionId, string notificationId, CancellationToken ct);
 }
 
 /// <summary>
@@ -59,6 +62,10 @@ internal sealed class HotQueries<TContext> : IHotQueries where TContext : Issuer
              select new SessionAccess(s, o, t.ExpiresAt, tenant.MetadataVersion,
                  db.IssuedCredentials.Any(c => c.SessionId == s.Id && c.ConfigurationId == s.ConfigurationId), t.DpopJkt)).FirstOrDefault());
 
+    private static readonly Func<TContext, string, string, CancellationToken, Task<IssuedCredential?>> CredentialByNotificationIdQuery =
+        EF.CompileAsyncQuery((TContext db, string sessionId, string notificationId, CancellationToken ct) =>
+            db.IssuedCredentials.AsNoTracking().FirstOrDefault(c => c.SessionId == sessionId && c.NotificationId == notificationId));
+
     private HotQueries()
     {
     }
@@ -73,4 +80,7 @@ internal sealed class HotQueries<TContext> : IHotQueries where TContext : Issuer
 
     public Task<SessionAccess?> SessionByToken(IssuerDbContext db, string tenantId, byte[] tokenHash, CancellationToken ct) =>
         SessionByTokenQuery((TContext)db, tenantId, tokenHash, ct);
+
+    public Task<IssuedCredential?> CredentialByNotificationId(IssuerDbContext db, string sessionId, string notificationId, CancellationToken ct) =>
+        CredentialByNotificationIdQuery((TContext)db, sessionId, notificationId, ct);
 }

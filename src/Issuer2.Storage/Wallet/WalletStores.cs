@@ -84,12 +84,7 @@ internal sealed class OfferResolutionStore(WalletWrites writes) : IOfferResoluti
             await tx.RollbackAsync(ct);
             return ResolutionOutcome.CapReached(await OldestLiveExpiryAsync(offer.Id, code?.CreatedAt ?? issuerState!.CreatedAt, code is not null, ct));
         }
-        await using (var write = new SqlBatch(db))
-        {
-            write.AddEvent(resolved);
-            await write.ExecuteAsync(ct);
-        }
-        await tx.CommitAsync(ct);
+        await writes.CommitWithAsync(tx, write => write.AddEvent(resolved), ct);
         writes.Committed(offer.TenantId);
         return ResolutionOutcome.Done;
     }
@@ -149,14 +144,12 @@ internal sealed class TokenRedemptionStore(WalletWrites writes) : ITokenRedempti
         }
         if (taken[0] == 0 || taken[1] == 0) return false;
 
-        await using (var write = new SqlBatch(db))
+        await writes.CommitWithAsync(tx, write =>
         {
             write.Add($"INSERT INTO issuance_sessions (id, tenant_id, offer_id, configuration_id, profile_uid, profile_version, client_id, credential_identifier, created_at) VALUES ({write.P(session.Id)}, {write.P(session.TenantId)}, {write.P(session.OfferId)}, {write.P(session.ConfigurationId)}, {write.Guid(session.ProfileUid)}, {write.P(session.ProfileVersion)}, {write.P(session.ClientId)}, {write.P(session.CredentialIdentifier)}, {write.Time(session.CreatedAt)})");
             write.Add($"INSERT INTO access_tokens (token_hash, tenant_id, session_id, expires_at, dpop_jkt) VALUES ({write.P(token.TokenHash)}, {write.P(token.TenantId)}, {write.P(token.SessionId)}, {write.Time(token.ExpiresAt)}, {write.P(token.DpopJkt)})");
             write.AddEvent(issued);
-            await write.ExecuteAsync(ct);
-        }
-        await tx.CommitAsync(ct);
+        }, ct);
         writes.Committed(offer.TenantId);
         return true;
     }
@@ -217,7 +210,7 @@ internal sealed class CredentialIssuanceStore(WalletWrites writes) : ICredential
 internal sealed class NotificationStore(WalletWrites writes) : INotificationStore
 {
     public Task<IssuedCredential?> FindByNotificationIdAsync(string sessionId, string notificationId, CancellationToken ct) =>
-        writes.Db.IssuedCredentials.AsNoTracking().FirstOrDefaultAsync(c => c.SessionId == sessionId && c.NotificationId == notificationId, ct);
+        writes.Db.Queries.CredentialByNotificationId(writes.Db, sessionId, notificationId, ct);
 
     public Task RecordAsync(IssuedCredential credential, string notificationEvent, DateTimeOffset now, IssuerEvent received, CancellationToken ct) =>
         writes.CommitAsync(credential.TenantId, sql =>

@@ -5,8 +5,10 @@ using Microsoft.EntityFrameworkCore.Storage;
 namespace Issuer2.Storage.Wallet;
 
 /// <summary>
-/// The one way the wallet adapters write: a transaction without EF's savepoints, the step's statements and its
-/// events as one <see cref="SqlBatch"/> (one round trip), the commit, then the wake-up for event readers.
+/// The one way the wallet adapters write: the step's statements and its events as one <see cref="SqlBatch"/>, all
+/// or nothing, then the wake-up for event readers. On PostgreSQL the commit rides in the batch's round trip: a batch
+/// alone is one implicit transaction (its statements go with one Sync, and any error rolls back all of them), and
+/// the last batch of an explicit transaction ends in <c>COMMIT</c>. On SQLite, in-process, the transaction is EF's.
 /// </summary>
 internal sealed class WalletWrites(IssuerDbContext db, IEventNotifier notifier)
 {
@@ -15,14 +17,36 @@ internal sealed class WalletWrites(IssuerDbContext db, IEventNotifier notifier)
     /// <summary>Runs <paramref name="build"/>'s batch and commits it.</summary>
     public async Task CommitAsync(string tenantId, Action<SqlBatch> build, CancellationToken ct)
     {
-        await using var tx = await BeginAsync(ct);
-        await using (var sql = new SqlBatch(db))
+        if (db.IsPostgres && db.Database.CurrentTransaction is null)
         {
+            await using var sql = new SqlBatch(db);
             build(sql);
             await sql.ExecuteAsync(ct);
         }
-        await tx.CommitAsync(ct);
+        else
+        {
+            await using var tx = await BeginAsync(ct);
+            await CommitWithAsync(tx, build, ct);
+        }
         notifier.Committed(tenantId);
+    }
+
+    /// <summary>
+    /// Runs the last batch of <paramref name="tx"/> and commits the transaction: on PostgreSQL with <c>COMMIT</c> as
+    /// the batch's last statement (one round trip; an error in the batch skips it and the transaction rolls back when
+    /// disposed), elsewhere with EF's commit. The caller wakes event readers (<see cref="Committed"/>).
+    /// </summary>
+    public async Task CommitWithAsync(IDbContextTransaction tx, Action<SqlBatch> build, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(build);
+        await using (var sql = new SqlBatch(db))
+        {
+            build(sql);
+            if (db.IsPostgres) sql.Add("COMMIT");
+            await sql.ExecuteAsync(ct);
+        }
+        if (!db.IsPostgres) await tx.CommitAsync(ct);
     }
 
     /// <summary>
