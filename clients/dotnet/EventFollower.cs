@@ -108,7 +108,12 @@ public sealed class EventFollower
 
                         message = stream.Current;
                     }
-                    catch (RpcException error) when (!ct.IsCancellationRequested && Resumable(error))
+                    catch (RpcException error) when (ct.IsCancellationRequested)
+                    {
+                        // The caller stopped following: that is a cancellation, whatever status the call ended with.
+                        throw new OperationCanceledException("Following was cancelled.", error, ct);
+                    }
+                    catch (RpcException error) when (Resumable(error))
                     {
                         ended = error;
                         break;
