@@ -8,7 +8,7 @@ internal static class ApiKeyCommands
 {
     public static Command Build()
     {
-        var group = new Command("api-keys", "API keys of a tenant: create (the key is shown once), list, revoke.");
+        var group = new Command("api-keys", "API keys of a tenant: create (the key is shown once), list, revoke. Takes the admin key.");
         group.Add(Create());
         group.Add(List());
         group.Add(Revoke());
