@@ -27,7 +27,7 @@ internal static class ConfigCommands
         show.Run((cli, _) =>
         {
             var c = cli.Connection;
-            var key = c.ApiKey is { Length: > 10 } k ? k[..7] + "…" : c.ApiKey is null ? null : "…";
+            var key = c.ApiKey is { Length: > 10 } k ? k[..7] + "..." : c.ApiKey is null ? null : "...";
             var value = new JsonObject { ["config"] = cli.ConfigPath, ["connection"] = cli.ConnectionName, ["address"] = c.Address, ["apiKey"] = key, ["tenant"] = c.Tenant };
             cli.Out.Object(value);
             return Task.FromResult(ExitCodes.Success);

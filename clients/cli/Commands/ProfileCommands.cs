@@ -21,10 +21,12 @@ internal static class ProfileCommands
     private static readonly Option<string?> Vct = new("--vct") { Description = "The SD-JWT VC type (vct)." };
     private static readonly Option<string?> DisplayName = new("--display-name") { Description = "The credential's display name (in --locale)." };
     private static readonly Option<string> Locale = new("--locale") { Description = "The locale of --display-name.", DefaultValueFactory = _ => "en" };
-    private static readonly Option<string[]> Claims = new("--claim") { Description = "A claim (path with dots), always disclosed; repeatable." };
-    private static readonly Option<string[]> SdClaims = new("--sd-claim") { Description = "A selectively disclosable claim (path with dots); repeatable." };
+    private static readonly Option<string[]> Claims = new("--claim") { Description = "A claim, always disclosed: path with dots, optionally :type (string, integer, number, boolean, date, date_time, object, array); repeatable." };
+    private static readonly Option<string[]> SdClaims = new("--sd-claim") { Description = "A selectively disclosable claim: path with dots, optionally :type; repeatable." };
     private static readonly Option<string[]> Defaults = new("--default") { Description = "A default value, path=value (value as JSON or text); repeatable." };
     private static readonly Option<string?> Validity = new("--validity") { Description = "How long issued credentials are valid (e.g. 365d)." };
+
+    private static Google.Protobuf.Reflection.EnumDescriptor ValueTypeDescriptor => ProfileServiceReflection.Descriptor.EnumTypes.Single(e => e.Name == "ClaimValueType");
 
     private static Argument<string> Id(string description) => new("profile-id") { Description = description };
 
@@ -147,9 +149,16 @@ internal static class ProfileCommands
         var claims = (cli.Value(Claims) ?? []).Select(c => (Path: c, Sd: false)).Concat((cli.Value(SdClaims) ?? []).Select(c => (Path: c, Sd: true))).ToList();
         if (claims.Count > 0)
         {
-            foreach (var (claimPath, sd) in claims)
+            foreach (var (spec, sd) in claims)
             {
                 var definition = new ClaimDefinition { SelectivelyDisclosable = sd };
+                var colon = spec.LastIndexOf(':');
+                var claimPath = colon < 0 ? spec : spec[..colon];
+                if (colon >= 0)
+                {
+                    definition.ValueType = Inputs.Enum<ClaimValueType>(ValueTypeDescriptor, "CLAIM_VALUE_TYPE_", spec[(colon + 1)..]);
+                }
+
                 definition.Path.AddRange(claimPath.Split('.'));
                 profile.Claims.Add(definition);
             }
