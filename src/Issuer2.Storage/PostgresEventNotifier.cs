@@ -11,13 +11,22 @@ namespace Issuer2.Storage;
 /// Wakes subscribers on every host of one PostgreSQL. One listening connection per host (not per subscriber)
 /// runs <c>LISTEN</c> and reconnects by itself; local commits wake local subscribers at once and are sent to the
 /// other hosts with <c>pg_notify</c> after commit, coalesced per tenant (a NOTIFY inside the writing transaction
-/// would serialise every commit on the notification queue lock).
+/// would serialise every commit on the notification queue lock). Under load the sends are paced: the first commit
+/// after a quiet spell is sent at once, later ones wait until <see cref="SendInterval"/> has passed since the last send
+/// and go together, so a busy host sends at most one NOTIFY transaction per interval instead of one per commit. A
+/// host skips the echo of its own sends: its subscribers were woken at commit.
 /// </summary>
 public sealed partial class PostgresEventNotifier(string connectionString, LocalEventNotifier local, ILogger<PostgresEventNotifier> log)
     : BackgroundService, IEventNotifier
 {
     public const string Channel = "issuer2_events";
     private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>The least time between two sends of one host: what a busy host adds to other hosts' wake-ups at most.</summary>
+    public static readonly TimeSpan SendInterval = TimeSpan.FromMilliseconds(5);
+
+    // The backend process of this host's sending connection (0: none yet): notifications from it are this host's own.
+    private volatile int _senderProcessId;
 
     private readonly ConcurrentDictionary<string, byte> _pending = new(StringComparer.Ordinal);
     private readonly Channel<bool> _sendSignal = System.Threading.Channels.Channel.CreateBounded<bool>(
@@ -47,7 +56,10 @@ public sealed partial class PostgresEventNotifier(string connectionString, Local
             {
                 await using var connection = new NpgsqlConnection(_connectionString);
                 await connection.OpenAsync(ct);
-                connection.Notification += (_, e) => local.Committed(e.Payload);
+                connection.Notification += (_, e) =>
+                {
+                    if (e.PID != _senderProcessId) local.Committed(e.Payload);
+                };
                 await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection)) await listen.ExecuteNonQueryAsync(ct);
                 Listening = true;
                 // Whatever was sent while no connection listened is unknown: every subscriber reads once more.
@@ -73,10 +85,13 @@ public sealed partial class PostgresEventNotifier(string connectionString, Local
     private async Task SendAsync(CancellationToken ct)
     {
         NpgsqlConnection? connection = null;
+        var lastSend = long.MinValue;
         try
         {
             while (await _sendSignal.Reader.WaitToReadAsync(ct))
             {
+                if (lastSend != long.MinValue && System.Diagnostics.Stopwatch.GetElapsedTime(lastSend) is var since && since < SendInterval)
+                    await Task.Delay(SendInterval - since, ct);
                 _sendSignal.Reader.TryRead(out _);
                 var tenants = _pending.Keys.ToList();
                 foreach (var t in tenants) _pending.TryRemove(t, out _);
@@ -87,11 +102,13 @@ public sealed partial class PostgresEventNotifier(string connectionString, Local
                     {
                         connection = new NpgsqlConnection(_connectionString);
                         await connection.OpenAsync(ct);
+                        _senderProcessId = connection.ProcessID;
                     }
                     await using var batch = new NpgsqlBatch(connection);
                     foreach (var tenant in tenants)
                         batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT pg_notify($1, $2)") { Parameters = { new() { Value = Channel }, new() { Value = tenant } } });
                     await batch.ExecuteNonQueryAsync(ct);
+                    lastSend = System.Diagnostics.Stopwatch.GetTimestamp();
                 }
                 catch (Exception e) when (e is NpgsqlException or IOException or InvalidOperationException or TimeoutException)
                 {
@@ -99,6 +116,7 @@ public sealed partial class PostgresEventNotifier(string connectionString, Local
                     LogSendFailed(log, e);
                     if (connection is not null) await connection.DisposeAsync();
                     connection = null;
+                    _senderProcessId = 0;
                 }
             }
         }

@@ -24,12 +24,19 @@ public sealed class EventFeed(IEventReader reader, IEventNotifier notifier, Even
     public const int BatchSize = 500;
 
     /// <summary>
-    /// When a read finds events waiting for an older transaction, how soon to look again: at first soon (Issuer2's
-    /// own transactions last milliseconds), then less and less often (a long transaction elsewhere on the cluster).
+    /// When a read finds events waiting for an older transaction, how soon to look again: half as long as they have
+    /// waited so far, between these bounds. Issuer2's own transactions last milliseconds, so for the first tens of
+    /// milliseconds the feed looks every 5 ms; only a transaction open for seconds elsewhere on the cluster slows it
+    /// to one look every 500 ms. It goes by the time waited, not by the number of reads: under load every commit
+    /// wakes the feed, and counting those reads would stretch the wait long before any transaction is slow.
     /// </summary>
     public static readonly TimeSpan HeldBackRetry = TimeSpan.FromMilliseconds(5);
 
     public static readonly TimeSpan HeldBackRetryMax = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How soon to read again after events have been held back for <paramref name="heldFor"/>.</summary>
+    public static TimeSpan HeldBackWait(TimeSpan heldFor) =>
+        TimeSpan.FromTicks(Math.Clamp(heldFor.Ticks / 2, HeldBackRetry.Ticks, HeldBackRetryMax.Ticks));
 
     /// <summary>
     /// Where a feed of <paramref name="tenantId"/> starts: INVALID_ARGUMENT when the cursor is not one of this tenant's,
@@ -68,7 +75,7 @@ public sealed class EventFeed(IEventReader reader, IEventNotifier notifier, Even
         using var wakeup = notifier.Subscribe(tenantId);
         var cursor = from;
         var idleSince = TimeProvider.System.GetTimestamp();
-        var heldBackRetry = HeldBackRetry;
+        long? heldBackSince = null;
         while (!ct.IsCancellationRequested)
         {
             var page = await reader.ReadAsync(tenantId, cursor, filter, BatchSize, ct);
@@ -78,9 +85,11 @@ public sealed class EventFeed(IEventReader reader, IEventNotifier notifier, Even
             cursor = page.SafeCursor;
             if (page.Full) continue;
 
-            if (page.Events.Count > 0 || !page.HeldBack) heldBackRetry = HeldBackRetry;
-            else heldBackRetry = TimeSpan.FromTicks(Math.Min(heldBackRetry.Ticks * 2, HeldBackRetryMax.Ticks));
-            var wait = page.HeldBack ? heldBackRetry : heartbeat - TimeProvider.System.GetElapsedTime(idleSince);
+            if (page.Events.Count > 0 || !page.HeldBack) heldBackSince = null;
+            if (page.HeldBack) heldBackSince ??= TimeProvider.System.GetTimestamp();
+            var wait = heldBackSince is { } since
+                ? HeldBackWait(TimeProvider.System.GetElapsedTime(since))
+                : heartbeat - TimeProvider.System.GetElapsedTime(idleSince);
             if (wait > TimeSpan.Zero && await wakeup.WaitAsync(wait, ct)) continue;
             if (page.HeldBack && TimeProvider.System.GetElapsedTime(idleSince) < heartbeat) continue;
             // Note: the safe cursor is global (it moves with every tenant's writes); the client gets this tenant's

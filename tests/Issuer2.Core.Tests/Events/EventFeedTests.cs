@@ -254,5 +254,16 @@ public sealed class EventFeedTests
         Assert.Equal(ErrorKind.OutOfRange, fromStart.Error?.Kind);
     }
 
+    [Theory]
+    [InlineData(0, 5)]
+    [InlineData(8, 5)]
+    [InlineData(40, 20)]
+    [InlineData(400, 200)]
+    [InlineData(1000, 500)]
+    [InlineData(60000, 500)]
+    public void HeldBackWait_GrowsWithTheTimeWaitedNotTheReads(int heldForMs, int expectedMs) =>
+        // A feed woken by every commit under load reads often; only a transaction open for long slows its looks.
+        Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), EventFeed.HeldBackWait(TimeSpan.FromMilliseconds(heldForMs)));
+
     private async Task<EventCursor> StartedNow() => (await Start(null)).Value;
 }
