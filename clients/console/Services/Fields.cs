@@ -101,13 +101,24 @@ public static class Fields
     /// <summary>The last segment of a resource name ("tenants/t/offers/abc" → "abc").</summary>
     public static string IdOf(string name) => name[(name.LastIndexOf('/') + 1)..];
 
-    /// <summary>EVENT_TYPE_TOKEN_ISSUED → TOKEN_ISSUED (the enum's name without its prefix).</summary>
+    /// <summary>The protos' files, whose enum descriptors name each value as the proto does.</summary>
+    private static readonly Google.Protobuf.Reflection.FileDescriptor[] ProtoFiles =
+    [
+        Issuer2.Grpc.V1.CommonReflection.Descriptor, Issuer2.Grpc.V1.TenantServiceReflection.Descriptor,
+        Issuer2.Grpc.V1.ProfileServiceReflection.Descriptor, Issuer2.Grpc.V1.OfferServiceReflection.Descriptor,
+        Issuer2.Grpc.V1.SessionEventsServiceReflection.Descriptor,
+    ];
+
+    /// <summary>
+    /// EVENT_TYPE_TOKEN_ISSUED → TOKEN_ISSUED: the value's proto name without its prefix (from the descriptors, not
+    /// from attributes, so a trimmed published app names them alike).
+    /// </summary>
     public static string EnumText(System.Enum value, string prefix)
     {
         ArgumentNullException.ThrowIfNull(value);
-        var name = value.GetType().GetField(value.ToString())?
-            .GetCustomAttributes(typeof(Google.Protobuf.Reflection.OriginalNameAttribute), false)
-            .OfType<Google.Protobuf.Reflection.OriginalNameAttribute>().FirstOrDefault()?.Name ?? value.ToString();
+        var type = value.GetType();
+        var descriptor = ProtoFiles.SelectMany(f => f.EnumTypes).FirstOrDefault(e => e.ClrType == type);
+        var name = descriptor?.FindValueByNumber(Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture))?.Name ?? value.ToString();
         return name.StartsWith(prefix, StringComparison.Ordinal) ? name[prefix.Length..] : name;
     }
 }
