@@ -18,7 +18,14 @@ public static class Repo
 
     public static string Configuration => AppContext.BaseDirectory.Replace('\\', '/').Contains("/Debug/", StringComparison.Ordinal) ? "Debug" : "Release";
 
-    public static string ServerDll => Path.Combine(Root, "src", "Issuer2.Server", "bin", Configuration, "net10.0", "Issuer2.Server.dll");
+    /// <summary>
+    /// The built server; ISSUER2_CONSOLE_TEST_SERVER names another Issuer2.Server.dll (e.g. of `dotnet publish`, whose
+    /// console is trimmed and under wwwroot/console).
+    /// </summary>
+    public static string ServerDll =>
+        Environment.GetEnvironmentVariable("ISSUER2_CONSOLE_TEST_SERVER") is { Length: > 0 } other
+            ? other
+            : Path.Combine(Root, "src", "Issuer2.Server", "bin", Configuration, "net10.0", "Issuer2.Server.dll");
 
     public static string InteropDirectory => Path.Combine(Root, "tests", "interop");
 
