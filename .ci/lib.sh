@@ -269,6 +269,23 @@ lib_pg_ensure_installed() {
     fi
 }
 
+# lib_chromium_ensure_installed: Debian's chromium (/usr/bin/chromium, for the browser tests), installed with apt-get
+# (as root, about 50 s) when it is missing. Returns 1 with the reason on stderr when it could not be installed.
+lib_chromium_ensure_installed() {
+    if [[ -x /usr/bin/chromium ]]; then
+        return 0
+    fi
+    echo "== installing Chromium (Debian package)"
+    {
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+            && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    } || {
+        echo "apt-get could not install the Debian package chromium" >&2
+        return 1
+    }
+    [[ -x /usr/bin/chromium ]] || { echo "chromium was installed but /usr/bin/chromium is missing" >&2; return 1; }
+}
+
 # lib_pg_start DIR PORT [OPTION…]: a throwaway cluster (one at a time) of LIB_PG_BIN (lib_pg_ensure_installed) in
 # DIR, a fresh directory of the caller's (given to the postgres user; the caller removes it): initdb of DIR/data as
 # the postgres user (trust, UTF8, no sync), then the server on 127.0.0.1:PORT with its socket in DIR, its log in

@@ -6,7 +6,9 @@
 #
 # Needs the .NET 10 SDK and Node 20. Installs PostgreSQL from the Debian package when it is missing
 # (as root), starts a throwaway cluster on a free loopback port for the PostgreSQL tests and removes
-# it on exit. Checks: buf lint (one check), the build with warnings as errors, every xunit test.
+# it on exit. Installs Debian's chromium when it is missing (the browser tests of tests/Issuer2.Console.Tests fail
+# without it). Checks: buf lint (one check), the TypeScript client's build (one check: buf generate, tsc, esbuild),
+# the build with warnings as errors, every xunit test.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -72,6 +74,27 @@ echo "== npm ci (tests/interop)"
         npm install --no-audit --no-fund --loglevel=error
     fi
 )
+
+# --- Chromium for the browser tests (they fail, never skip, without it) ---------------------------
+lib_chromium_ensure_installed || echo "Chromium is missing: the browser tests will fail"
+
+# --- TypeScript client: stubs (buf generate, local protoc-gen-es), tsc, the example bundle (one check)
+echo "== npm ci + build (clients/typescript)"
+if (
+    cd clients/typescript
+    if ! npm ci --no-audit --no-fund --loglevel=error >"$pg_dir/npm-ts.log" 2>&1; then
+        echo "npm ci refused clients/typescript/package-lock.json; running npm install"
+        npm install --no-audit --no-fund --loglevel=error
+    fi
+    rm -rf example/dist
+    npm run --silent build
+); then
+    echo "TypeScript client: built"
+    passed=$((passed + 1))
+else
+    echo "TypeScript client: build FAILED"
+    failed=$((failed + 1))
+fi
 
 # --- build: warnings are errors -------------------------------------------------------------------
 echo "== dotnet build (Release, warnings as errors)"

@@ -46,6 +46,7 @@ public static class IssuerHost
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = Defaults });
+        builder.AddConsole();
 
         var options = builder.Configuration.GetSection(IssuerOptions.Section).Get<IssuerOptions>() ?? new IssuerOptions();
         // A renamed setting is refused rather than ignored, so a limit an operator set never silently disappears.
@@ -161,6 +162,8 @@ public static class IssuerHost
 
         // The client address, scheme and host from the configured proxies only, before routing and the limits.
         app.UseIssuerForwardedHeaders();
+        // The browser console's files at /console/ (static, before routing and the wallets' limits).
+        app.UseConsole();
         app.UseRouting();
         if (options.CorsOrigins.Length > 0) app.UseCors();
         app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
