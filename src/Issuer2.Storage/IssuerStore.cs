@@ -23,14 +23,21 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
 
     public Task SaveChangesAsync(CancellationToken ct) => CommitAsync(async () =>
     {
-        if (_pinLimitLocks.Count == 0)
+        if (_pinLimitLocks.Count == 0 && db.IsPostgres)
         {
             await db.SaveChangesAsync(ct);
+        }
+        else if (_pinLimitLocks.Count == 0)
+        {
+            // SQLite: EF's own transaction would bypass the write gate.
+            await using var tx = await db.BeginWriteAsync(ct);
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
         }
         else
         {
             // The tracked changes first (the tenant's new limit), then the set-based locks, in one transaction.
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            await using var tx = await db.BeginWriteAsync(ct);
             await db.SaveChangesAsync(ct);
             foreach (var apply in _pinLimitLocks) await apply(ct);
             await tx.CommitAsync(ct);
@@ -50,7 +57,7 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
             // Note: READ COMMITTED: a count before the insert races another host's. The tenant's row is locked first, so
             // commits guarded on one tenant queue here, and each count (a new snapshot per statement) sees the ones before
             // it. SQLite's transactions begin IMMEDIATE: writers are already serial.
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            await using var tx = await db.BeginWriteAsync(ct);
             if (db.IsPostgres)
             {
                 foreach (var tenantId in checks.Select(c => c.TenantId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
@@ -371,7 +378,7 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
 
         // The rows and their tenants' marks move together, so a reader never misses that its cursor fell behind. The
         // upsert only raises a mark, so purges running on several hosts at once leave each at the newest they deleted.
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await db.BeginWriteAsync(ct);
         var deleted = await db.Events.Where(e => sequences.Contains(e.Sequence)).ExecuteDeleteAsync(ct);
         await using (var sql = new SqlBatch(db))
         {

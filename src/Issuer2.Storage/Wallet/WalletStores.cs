@@ -252,7 +252,7 @@ internal sealed class WalletRetention(IssuerDbContext db) : IWalletRetention
 
         // Note: nothing can add to these sessions meanwhile: a credential needs the session's live access token.
         db.Database.AutoSavepointsEnabled = false;
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await db.BeginWriteAsync(ct);
         await db.IssuedCredentials.Where(c => ids.Contains(c.SessionId)).ExecuteDeleteAsync(ct);
         await db.AccessTokens.Where(t => ids.Contains(t.SessionId)).ExecuteDeleteAsync(ct);
         var purged = await db.Sessions.Where(s => ids.Contains(s.Id)).ExecuteDeleteAsync(ct);

@@ -76,7 +76,7 @@ internal sealed class WalletWrites(IssuerDbContext db, IEventNotifier notifier)
     public Task<IDbContextTransaction> BeginAsync(CancellationToken ct)
     {
         db.Database.AutoSavepointsEnabled = false;
-        return db.Database.BeginTransactionAsync(ct);
+        return db.BeginWriteAsync(ct);
     }
 
     public void Committed(string tenantId) => notifier.Committed(tenantId);
