@@ -20,6 +20,12 @@
 #                           uses DPoP wherever the metadata advertises it.
 #   LOADGEN_DURATION=180    seconds a loadgen run may take (--duration; it also hard-stops 60 s later)
 #   PEER_BENCH=../shared/peer-bench   where the reference issuer and the load generator are (read-only: copied)
+#   SEED_CREDENTIALS=0      PostgreSQL only: issuance sessions with one issued-credential record each, and
+#   SEED_EVENTS=0           events, inserted by SQL (generate_series) into Issuer2's database after its start and
+#                           before the warm-up, for another tenant and within every retention period (made now,
+#                           expiring in a year), so no purge runs while the flows are measured: the figures with
+#                           a database that already holds that much (e.g. SEED_CREDENTIALS=1000000
+#                           SEED_EVENTS=10000000). The time the seeding took is printed; it is not measured.
 #
 # What runs: the Release builds of src/Issuer2.Server and bench/Issuer2.Bench (.ci/lib.sh), the server started from a
 # copy of its build output as bench/run.sh starts it (fresh admin key and key-encryption key, its own data
@@ -50,9 +56,12 @@ DATABASES="${DATABASES-sqlite postgres}"
 WORKERS="${WORKERS:-2}"
 DPOP="${DPOP:-0}"
 LOADGEN_DURATION="${LOADGEN_DURATION:-180}"
+SEED_CREDENTIALS="${SEED_CREDENTIALS:-0}"
+SEED_EVENTS="${SEED_EVENTS:-0}"
 PEER_BENCH="${PEER_BENCH:-$repo/../shared/peer-bench}"
 SETUP_TIMEOUT=300  # seconds for making one file of offers
 
+if ! [[ "$SEED_CREDENTIALS" =~ ^[0-9]+$ && "$SEED_EVENTS" =~ ^[0-9]+$ ]]; then echo "SEED_CREDENTIALS and SEED_EVENTS take non-negative integers" >&2; exit 2; fi
 for n in "$FLOWS" "$WORKERS" "$LOADGEN_DURATION" $CONCURRENCIES; do
     if ! [[ "$n" =~ ^[1-9][0-9]*$ ]]; then echo "FLOWS, WORKERS, LOADGEN_DURATION and CONCURRENCIES take positive integers" >&2; exit 2; fi
 done
@@ -275,12 +284,42 @@ issuer2_offers() {  # issuer2_offers COUNT FILE
     }
 }
 
+# seed_postgres: SEED_CREDENTIALS sessions with one issued credential each and SEED_EVENTS events for the tenant
+# 'seed-tenant', in Issuer2's PostgreSQL database (the server has migrated it), then ANALYZE.
+seed_postgres() {
+    local t0 t1
+    if ((SEED_CREDENTIALS == 0 && SEED_EVENTS == 0)); then return 0; fi
+    echo "== seeding PostgreSQL: $SEED_CREDENTIALS issued-credential records (and their sessions), $SEED_EVENTS events"
+    t0="$(date +%s)"
+    if ! runuser -u postgres -- "$LIB_PG_BIN/psql" -h 127.0.0.1 -p "$LIB_PG_PORT" -d postgres -v ON_ERROR_STOP=1 -q \
+        -v creds="$SEED_CREDENTIALS" -v events="$SEED_EVENTS" >"$logs/seed.log" 2>&1 <<'SQL'
+INSERT INTO issuance_sessions (id, tenant_id, offer_id, configuration_id, profile_uid, profile_version, created_at, completed_at)
+SELECT 'seed-s' || g, 'seed-tenant', 'seed-o' || (g / 4), 'seed-card', '00000000-0000-0000-0000-000000000001', 1, now(), now()
+FROM generate_series(1, :creds) g;
+INSERT INTO issued_credentials (id, tenant_id, session_id, offer_id, configuration_id, format, holder_key_thumbprint, issued_at, expires_at, notification_id)
+SELECT 'seed-c' || g, 'seed-tenant', 'seed-s' || g, 'seed-o' || (g / 4), 'seed-card', 'dc+sd-jwt', md5(g::text), now(), now() + interval '365 days', 'seed-n' || g
+FROM generate_series(1, :creds) g;
+INSERT INTO events (tenant_id, type, occurred_at, offer_id, session_id, detail)
+SELECT 'seed-tenant', 'credential.issued', now(), 'seed-o' || (g / 16), 'seed-s' || (g / 4), '{}'
+FROM generate_series(1, :events) g;
+ANALYZE;
+SQL
+    then
+        tail -n 20 "$logs/seed.log" >&2
+        echo "!! seeding PostgreSQL failed" >&2
+        exit 2
+    fi
+    t1="$(date +%s)"
+    echo "   seeded in $((t1 - t0)) s"
+}
+
 # run_issuer2 KIND LABEL [POSTMASTER] -- [SERVER ARG…]
 run_issuer2() {
     local kind="$1" label="$2" pm="$3"
     shift 4
     machine_load "$label"
     start_server "$kind" "$@"
+    if [[ "$kind" == postgres ]]; then seed_postgres; fi
     if ((WARM > 0)); then
         issuer2_offers "$WARM" "$work/offers/$kind-warm.txt"
         warmup "$label" "$work/offers/$kind-warm.txt"
