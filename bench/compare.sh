@@ -5,12 +5,14 @@
 # and exits non-zero if any flow failed (or did not run).
 #
 #   bash bench/compare.sh                          # 2000 flows at concurrency 16, both databases
-#   FLOWS=300 bash bench/compare.sh                # a quick run
+#   FLOWS=300 WARMUP=300 bash bench/compare.sh     # a quick run
 #   CONCURRENCIES="16 64" bash bench/compare.sh    # one timed run per concurrency, per server
 #
 # Knobs (environment):
-#   FLOWS=2000              flows per timed run; before a server's first timed run, FLOWS/10 flows of warm-up
-#                           (at the first concurrency; not reported)
+#   FLOWS=2000              flows per timed run
+#   WARMUP=1000             flows of warm-up before a server's first timed run (at the first concurrency; not
+#                           reported): both runtimes compile their hot paths during the first thousand flows or so
+#                           (.NET's tiered JIT, V8), and a shorter warm-up measures that compilation, not the flows
 #   CONCURRENCIES="16"      flows in flight, one timed run each (loadgen --concurrency)
 #   DATABASES="sqlite postgres"   Issuer2's databases (none: DATABASES="" runs the reference alone)
 #   WORKERS=2               loadgen --workers (worker threads of the load generator; at most the concurrency)
@@ -76,7 +78,8 @@ fi
 for tool in node npm curl; do
     command -v "$tool" >/dev/null || { echo "compare.sh needs $tool" >&2; exit 2; }
 done
-WARM=$((FLOWS / 10))
+WARM="${WARMUP:-1000}"
+if ! [[ "$WARM" =~ ^[0-9]+$ ]]; then echo "WARMUP takes a non-negative integer" >&2; exit 2; fi
 read -r -a concurrency_list <<<"$CONCURRENCIES"
 FIRST_C="${concurrency_list[0]}"
 
