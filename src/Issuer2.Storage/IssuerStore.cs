@@ -27,16 +27,10 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
         {
             await db.SaveChangesAsync(ct);
         }
-        else if (_pinLimitLocks.Count == 0)
-        {
-            // SQLite: EF's own transaction would bypass the write gate.
-            await using var tx = await db.BeginWriteAsync(ct);
-            await db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
-        }
         else
         {
-            // The tracked changes first (the tenant's new limit), then the set-based locks, in one transaction.
+            // The tracked changes first (the tenant's new limit), then the set-based locks, in one transaction; on
+            // SQLite always an explicit one, since EF's own would bypass the write gate.
             await using var tx = await db.BeginWriteAsync(ct);
             await db.SaveChangesAsync(ct);
             foreach (var apply in _pinLimitLocks) await apply(ct);

@@ -17,7 +17,7 @@ internal sealed class WalletWrites(IssuerDbContext db, IEventNotifier notifier)
     /// <summary>Runs <paramref name="build"/>'s batch and commits it.</summary>
     public async Task CommitAsync(string tenantId, Action<SqlBatch> build, CancellationToken ct)
     {
-        if (db.IsPostgres && db.Database.CurrentTransaction is null)
+        if (db.IsPostgres)
         {
             await using var sql = new SqlBatch(db);
             build(sql);
