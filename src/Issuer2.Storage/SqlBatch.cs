@@ -46,8 +46,21 @@ internal sealed class SqlBatch : IAsyncDisposable
     }
 
     /// <summary>Appends an event; on PostgreSQL its transaction id comes from the column's default.</summary>
-    public void AddEvent(IssuerEvent e) =>
-        Add($"INSERT INTO events (tenant_id, type, occurred_at, offer_id, session_id, profile_id, detail, actor) VALUES ({P(e.TenantId)}, {P(e.Type)}, {Time(e.OccurredAt)}, {P(e.OfferId)}, {P(e.SessionId)}, {P(e.ProfileId)}, {P(e.Detail)}, {P(e.Actor)})");
+    public void AddEvent(IssuerEvent e) => Add(EventInsert(e));
+
+    /// <summary>
+    /// The INSERT of an event, as a statement or a CTE's body; with <paramref name="onlyIf"/>, a condition the
+    /// statement checks when it runs, so the event is appended only when the change it reports was made.
+    /// </summary>
+    public string EventInsert(IssuerEvent e, string? onlyIf = null)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        var values = $"{P(e.TenantId)}, {P(e.Type)}, {Time(e.OccurredAt)}, {P(e.OfferId)}, {P(e.SessionId)}, {P(e.ProfileId)}, {P(e.Detail)}, {P(e.Actor)}";
+        return "INSERT INTO events (tenant_id, type, occurred_at, offer_id, session_id, profile_id, detail, actor) " + Row(values, onlyIf);
+    }
+
+    /// <summary>An INSERT's row: <c>VALUES (…)</c>, or with <paramref name="onlyIf"/> a SELECT of them that checks it.</summary>
+    public static string Row(string values, string? onlyIf) => onlyIf is null ? $"VALUES ({values})" : $"SELECT {values} WHERE {onlyIf}";
 
     public async Task ExecuteAsync(CancellationToken ct)
     {

@@ -28,7 +28,13 @@ internal static class WalletReads
 /// <summary>The tenant as wallets see it: a version stamp read on every request, the whole tenant when it moved.</summary>
 internal sealed class TenantSnapshotStore(IssuerDbContext db) : ITenantSnapshotStore
 {
-    public Task<long?> FindTenantVersionAsync(string tenantId, CancellationToken ct) => db.Queries.TenantVersion(db, tenantId, ct);
+    public async Task<long?> FindTenantVersionAsync(string tenantId, CancellationToken ct)
+    {
+        await using var sql = new SqlBatch(db);
+        sql.Add($"SELECT metadata_version FROM tenants WHERE id = {sql.P(tenantId)} AND deleted_at IS NULL");
+        var rows = await sql.ReadAsync(r => r.GetInt64(0), ct);
+        return rows.Count == 0 ? null : rows[0];
+    }
 
     public async Task<(Tenant Tenant, IReadOnlyList<Profile> Profiles, IReadOnlyList<SigningKey> Keys)?> LoadTenantAsync(string tenantId, CancellationToken ct)
     {
@@ -66,26 +72,29 @@ internal sealed class OfferResolutionStore(WalletWrites writes) : IOfferResoluti
         }
 
         var db = writes.Db;
-        await using var tx = await writes.BeginAsync(ct);
-        int[] taken;
-        await using (var take = new SqlBatch(db))
+        var taken = await writes.CommitCountingAsync(offer.TenantId, take =>
         {
-            // Note: the offer's row is locked first, so resolutions of one offer queue here on PostgreSQL (SQLite has one
-            // writer); the INSERT's count, a statement later, then sees every secret a committed resolution added.
-            take.Add($"UPDATE offers SET resolution_count = resolution_count + 1 WHERE id = {take.P(offer.Id)} RETURNING 1");
+            // One batch, all or nothing. Note: the offer's row is locked first, so resolutions of one offer queue here on
+            // PostgreSQL (SQLite has one writer); the INSERT's count, a statement later with a snapshot of its own, then
+            // sees every secret a committed resolution added. The count and the event follow only if the secret was
+            // inserted: a resolution beyond the cap changes nothing.
+            take.Add($"SELECT 1 FROM offers WHERE id = {take.P(offer.Id)}{(db.IsPostgres ? " FOR UPDATE" : "")}");
+            string minted;
             if (code is not null)
+            {
                 take.Add($"INSERT INTO pre_authorized_codes (code_hash, tenant_id, offer_id, created_at, expires_at) SELECT {take.P(code.CodeHash)}, {take.P(code.TenantId)}, {take.P(code.OfferId)}, {take.Time(code.CreatedAt)}, {take.Time(code.ExpiresAt)} WHERE (SELECT COUNT(*) FROM pre_authorized_codes WHERE offer_id = {take.P(offer.Id)} AND {SqlCondition.Render(CodeRules.Redeemable, code.CreatedAt, take, db)}) < {take.P(liveCap)} RETURNING 1");
+                minted = $"EXISTS (SELECT 1 FROM pre_authorized_codes WHERE code_hash = {take.P(code.CodeHash)})";
+            }
             else
+            {
                 take.Add($"INSERT INTO issuer_states (state_hash, tenant_id, offer_id, single_use, created_at, expires_at) SELECT {take.P(issuerState!.StateHash)}, {take.P(issuerState.TenantId)}, {take.P(issuerState.OfferId)}, {take.P(issuerState.SingleUse)}, {take.Time(issuerState.CreatedAt)}, {take.Time(issuerState.ExpiresAt)} WHERE (SELECT COUNT(*) FROM issuer_states WHERE offer_id = {take.P(offer.Id)} AND {SqlCondition.Render(IssuerStateRules.Live, issuerState.CreatedAt, take, db)}) < {take.P(liveCap)} RETURNING 1");
-            taken = await take.RowsPerStatementAsync(ct);
-        }
+                minted = $"EXISTS (SELECT 1 FROM issuer_states WHERE state_hash = {take.P(issuerState.StateHash)})";
+            }
+            take.Add($"UPDATE offers SET resolution_count = resolution_count + 1 WHERE id = {take.P(offer.Id)} AND {minted}");
+            take.Add(take.EventInsert(resolved, onlyIf: minted));
+        }, ct);
         if (taken[1] == 0)
-        {
-            await tx.RollbackAsync(ct);
             return ResolutionOutcome.CapReached(await OldestLiveExpiryAsync(offer.Id, code?.CreatedAt ?? issuerState!.CreatedAt, code is not null, ct));
-        }
-        await writes.CommitWithAsync(tx, write => write.AddEvent(resolved), ct);
-        writes.Committed(offer.TenantId);
         return ResolutionOutcome.Done;
     }
 
@@ -133,6 +142,7 @@ internal sealed class TokenRedemptionStore(WalletWrites writes) : ITokenRedempti
         PreAuthorizedCode code, Offer offer, DateTimeOffset now, IssuanceSession session, AccessToken token, IssuerEvent issued, CancellationToken ct)
     {
         var db = writes.Db;
+        if (db.IsPostgres) return await RedeemInOneStatementAsync(code, offer, now, session, token, issued, ct);
         await using var tx = await writes.BeginAsync(ct);
         // Both conditional updates in one round trip; each says by its returned row whether it took.
         int[] taken;
@@ -146,13 +156,47 @@ internal sealed class TokenRedemptionStore(WalletWrites writes) : ITokenRedempti
 
         await writes.CommitWithAsync(tx, write =>
         {
-            write.Add($"INSERT INTO issuance_sessions (id, tenant_id, offer_id, configuration_id, profile_uid, profile_version, client_id, credential_identifier, created_at) VALUES ({write.P(session.Id)}, {write.P(session.TenantId)}, {write.P(session.OfferId)}, {write.P(session.ConfigurationId)}, {write.Guid(session.ProfileUid)}, {write.P(session.ProfileVersion)}, {write.P(session.ClientId)}, {write.P(session.CredentialIdentifier)}, {write.Time(session.CreatedAt)})");
-            write.Add($"INSERT INTO access_tokens (token_hash, tenant_id, session_id, expires_at, dpop_jkt) VALUES ({write.P(token.TokenHash)}, {write.P(token.TenantId)}, {write.P(token.SessionId)}, {write.Time(token.ExpiresAt)}, {write.P(token.DpopJkt)})");
+            write.Add(SessionInsert(write, session, onlyIf: null));
+            write.Add(TokenInsert(write, token, onlyIf: null));
             write.AddEvent(issued);
         }, ct);
         writes.Committed(offer.TenantId);
         return true;
     }
+
+    /// <summary>
+    /// PostgreSQL: the redemption as one statement (one round trip, its own transaction). The code is consumed only while
+    /// the offer is usable in the statement's snapshot; the use is counted only if the code was consumed (the offer's row
+    /// lock re-checks <see cref="OfferRules.Usable"/> on its newest version); the session, token and event follow the
+    /// use. Note: an offer that ends between the snapshot and that lock (revoked, locked, expired, its last use taken)
+    /// leaves the code spent with nothing else written. The offer can give no token any more, so nothing a wallet can
+    /// see differs, and no use is ever counted without its session.
+    /// </summary>
+    private async Task<bool> RedeemInOneStatementAsync(
+        PreAuthorizedCode code, Offer offer, DateTimeOffset now, IssuanceSession session, AccessToken token, IssuerEvent issued, CancellationToken ct)
+    {
+        var db = writes.Db;
+        await using var sql = new SqlBatch(db);
+        const string Used = "EXISTS (SELECT 1 FROM used)";
+        sql.Add($"WITH consumed AS (UPDATE pre_authorized_codes SET consumed_at = {sql.Time(now)} WHERE code_hash = {sql.P(code.CodeHash)} AND {SqlCondition.Render(CodeRules.Redeemable, now, sql, db)} AND EXISTS (SELECT 1 FROM offers WHERE id = {sql.P(offer.Id)} AND {SqlCondition.Render(OfferRules.Usable, now, sql, db)}) RETURNING 1), "
+            + $"used AS (UPDATE offers SET use_count = use_count + 1 WHERE id = {sql.P(offer.Id)} AND {SqlCondition.Render(OfferRules.Usable, now, sql, db)} AND EXISTS (SELECT 1 FROM consumed) RETURNING 1), "
+            + $"opened AS ({SessionInsert(sql, session, Used)}), "
+            + $"granted AS ({TokenInsert(sql, token, Used)}), "
+            + $"appended AS ({sql.EventInsert(issued, Used)}) "
+            + "SELECT 1 FROM used");
+        if (!await sql.FirstStatementTookAsync(ct)) return false;
+        writes.Committed(offer.TenantId);
+        return true;
+    }
+
+    private static string SessionInsert(SqlBatch sql, IssuanceSession s, string? onlyIf) =>
+        "INSERT INTO issuance_sessions (id, tenant_id, offer_id, configuration_id, profile_uid, profile_version, client_id, credential_identifier, created_at) "
+        + SqlBatch.Row($"{sql.P(s.Id)}, {sql.P(s.TenantId)}, {sql.P(s.OfferId)}, {sql.P(s.ConfigurationId)}, {sql.Guid(s.ProfileUid)}, {sql.P(s.ProfileVersion)}, {sql.P(s.ClientId)}, {sql.P(s.CredentialIdentifier)}, {sql.Time(s.CreatedAt)}", onlyIf);
+
+    private static string TokenInsert(SqlBatch sql, AccessToken t, string? onlyIf) =>
+        "INSERT INTO access_tokens (token_hash, tenant_id, session_id, expires_at, dpop_jkt) "
+        + SqlBatch.Row($"{sql.P(t.TokenHash)}, {sql.P(t.TenantId)}, {sql.P(t.SessionId)}, {sql.Time(t.ExpiresAt)}, {sql.P(t.DpopJkt)}", onlyIf);
+
 }
 
 /// <summary>The session an access token opens, in one compiled read.</summary>

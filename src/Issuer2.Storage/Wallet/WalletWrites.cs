@@ -15,20 +15,42 @@ internal sealed class WalletWrites(IssuerDbContext db, IEventNotifier notifier)
     public IssuerDbContext Db => db;
 
     /// <summary>Runs <paramref name="build"/>'s batch and commits it.</summary>
-    public async Task CommitAsync(string tenantId, Action<SqlBatch> build, CancellationToken ct)
+    public Task CommitAsync(string tenantId, Action<SqlBatch> build, CancellationToken ct) =>
+        CommitAsync(tenantId, build, async sql =>
+        {
+            await sql.ExecuteAsync(ct);
+            return true;
+        }, ct);
+
+    /// <summary>
+    /// Runs <paramref name="build"/>'s batch, all or nothing, and commits it; returns how many rows each of its
+    /// statements that return rows returned (<see cref="SqlBatch.RowsPerStatementAsync"/>).
+    /// </summary>
+    public Task<int[]> CommitCountingAsync(string tenantId, Action<SqlBatch> build, CancellationToken ct) =>
+        CommitAsync(tenantId, build, sql => sql.RowsPerStatementAsync(ct), ct);
+
+    private async Task<T> CommitAsync<T>(string tenantId, Action<SqlBatch> build, Func<SqlBatch, Task<T>> run, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(build);
+        T result;
         if (db.IsPostgres)
         {
             await using var sql = new SqlBatch(db);
             build(sql);
-            await sql.ExecuteAsync(ct);
+            result = await run(sql);
         }
         else
         {
             await using var tx = await BeginAsync(ct);
-            await CommitWithAsync(tx, build, ct);
+            await using (var sql = new SqlBatch(db))
+            {
+                build(sql);
+                result = await run(sql);
+            }
+            await tx.CommitAsync(ct);
         }
         notifier.Committed(tenantId);
+        return result;
     }
 
     /// <summary>
