@@ -9,15 +9,11 @@ namespace Issuer2.Storage;
 /// <summary>The wallet flow's hot reads, each compiled once per provider so EF skips translating it on every request.</summary>
 internal interface IHotQueries
 {
-    Task<long?> TenantVersion(IssuerDbContext db, string tenantId, CancellationToken ct);
-
     Task<OfferWithTenant?> OfferByUriToken(IssuerDbContext db, string tenantId, byte[] uriTokenHash, CancellationToken ct);
 
     Task<CodeWithOffer?> CodeByHash(IssuerDbContext db, string tenantId, byte[] codeHash, CancellationToken ct);
 
     Task<SessionAccess?> SessionByToken(IssuerDbContext db, string tenantId, byte[] tokenHash, CancellationToken ct);
-
-    Task<IssuedCredential?> CredentialByNotificationId(IssuerDbContext db, string sessionId, string notificationId, CancellationToken ct);
 }
 
 /// <summary>
@@ -28,10 +24,6 @@ internal interface IHotQueries
 internal sealed class HotQueries<TContext> : IHotQueries where TContext : IssuerDbContext
 {
     public static readonly HotQueries<TContext> Instance = new();
-
-    private static readonly Func<TContext, string, CancellationToken, Task<long?>> TenantVersionQuery =
-        EF.CompileAsyncQuery((TContext db, string tenantId, CancellationToken ct) =>
-            db.Tenants.AsNoTracking().Where(t => t.Id == tenantId && t.DeletedAt == null).Select(t => (long?)t.MetadataVersion).FirstOrDefault());
 
     private static readonly Func<TContext, string, byte[], CancellationToken, Task<OfferWithTenant?>> OfferByUriTokenQuery =
         EF.CompileAsyncQuery((TContext db, string tenantId, byte[] uriTokenHash, CancellationToken ct) =>
@@ -59,18 +51,13 @@ internal sealed class HotQueries<TContext> : IHotQueries where TContext : Issuer
              where tenant.DeletedAt == null
              // A wallet-initiated session has no offer.
              from o in db.Offers.AsNoTracking().Where(o => o.Id == s.OfferId).DefaultIfEmpty()
-             select new SessionAccess(s, o, t.ExpiresAt, tenant.MetadataVersion,
-                 db.IssuedCredentials.Any(c => c.SessionId == s.Id && c.ConfigurationId == s.ConfigurationId), t.DpopJkt)).FirstOrDefault());
-
-    private static readonly Func<TContext, string, string, CancellationToken, Task<IssuedCredential?>> CredentialByNotificationIdQuery =
-        EF.CompileAsyncQuery((TContext db, string sessionId, string notificationId, CancellationToken ct) =>
-            db.IssuedCredentials.AsNoTracking().FirstOrDefault(c => c.SessionId == sessionId && c.NotificationId == notificationId));
+             // At most one: (session, configuration) is unique, and a session has one configuration.
+             from c in db.IssuedCredentials.AsNoTracking().Where(c => c.SessionId == s.Id && c.ConfigurationId == s.ConfigurationId).DefaultIfEmpty()
+             select new SessionAccess(s, o, t.ExpiresAt, tenant.MetadataVersion, c, t.DpopJkt)).FirstOrDefault());
 
     private HotQueries()
     {
     }
-
-    public Task<long?> TenantVersion(IssuerDbContext db, string tenantId, CancellationToken ct) => TenantVersionQuery((TContext)db, tenantId, ct);
 
     public Task<OfferWithTenant?> OfferByUriToken(IssuerDbContext db, string tenantId, byte[] uriTokenHash, CancellationToken ct) =>
         OfferByUriTokenQuery((TContext)db, tenantId, uriTokenHash, ct);
@@ -80,7 +67,4 @@ internal sealed class HotQueries<TContext> : IHotQueries where TContext : Issuer
 
     public Task<SessionAccess?> SessionByToken(IssuerDbContext db, string tenantId, byte[] tokenHash, CancellationToken ct) =>
         SessionByTokenQuery((TContext)db, tenantId, tokenHash, ct);
-
-    public Task<IssuedCredential?> CredentialByNotificationId(IssuerDbContext db, string sessionId, string notificationId, CancellationToken ct) =>
-        CredentialByNotificationIdQuery((TContext)db, sessionId, notificationId, ct);
 }

@@ -21,12 +21,9 @@ public static class NotificationEvents
 /// <summary>A notification request (OID4VCI 1.0 §11.1), shape-checked at the edge.</summary>
 public sealed record NotificationRequest(string NotificationId, string Event, string? EventDescription);
 
-/// <summary>What recording a notification reads and writes, through this one port.</summary>
+/// <summary>What recording a notification writes, through this one port (the credential comes with the session's access).</summary>
 public interface INotificationStore
 {
-    /// <summary>A credential of the session by its notification id, untracked.</summary>
-    Task<IssuedCredential?> FindByNotificationIdAsync(string sessionId, string notificationId, CancellationToken ct);
-
     /// <summary>One transaction: the credential's notification event and time, and the event.</summary>
     Task RecordAsync(IssuedCredential credential, string notificationEvent, DateTimeOffset now, IssuerEvent received, CancellationToken ct);
 }
@@ -46,10 +43,10 @@ public sealed class RecordNotification(INotificationStore store, TimeProvider cl
         ArgumentNullException.ThrowIfNull(request);
         var session = authorized.Access.Session;
 
-        var credential = request.NotificationId.Length > MaxNotificationIdLength
-            ? null
-            : await store.FindByNotificationIdAsync(session.Id, request.NotificationId, ct);
-        if (credential is null) return new WalletError(WalletErrorCode.InvalidNotificationId, "The notification_id is unknown.");
+        // The session's one credential, read with the access token; a notification id names it or nothing.
+        var credential = authorized.Access.Issued;
+        if (credential is null || request.NotificationId.Length > MaxNotificationIdLength
+            || !string.Equals(credential.NotificationId, request.NotificationId, StringComparison.Ordinal)) return new WalletError(WalletErrorCode.InvalidNotificationId, "The notification_id is unknown.");
         if (credential.NotificationEvent == request.Event) return true;
 
         var now = clock.UtcNow();

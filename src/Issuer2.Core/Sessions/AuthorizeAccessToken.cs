@@ -8,10 +8,14 @@ namespace Issuer2.Core.Sessions;
 
 /// <summary>
 /// What an access token opens: its session and offer (none for a wallet-initiated session), when the token expires, the live tenant's version stamp,
-/// whether the session already received its credential, and the thumbprint of the DPoP key the token is bound to (null: a bearer token) — all in
-/// the one read the credential endpoint makes.
+/// the credential the session already received (its one configuration's, if any), and the thumbprint of the DPoP key the token is bound to (null: a
+/// bearer token) — all in the one read the credential and notification endpoints make.
 /// </summary>
-public sealed record SessionAccess(IssuanceSession Session, Offer? Offer, DateTimeOffset TokenExpiresAt, long TenantVersion, bool AlreadyIssued, string? DpopJkt);
+public sealed record SessionAccess(IssuanceSession Session, Offer? Offer, DateTimeOffset TokenExpiresAt, long TenantVersion, IssuedCredential? Issued, string? DpopJkt)
+{
+    /// <summary>Whether the session already received its credential: a lost response is not sent again.</summary>
+    public bool AlreadyIssued => Issued is not null;
+}
 
 /// <summary>What an access token was found to open, with the tenant as wallets see it; a fresh DPoP-Nonce when the tenant requires them.</summary>
 public sealed record AuthorizedSession(TenantSnapshot Tenant, SessionAccess Access)

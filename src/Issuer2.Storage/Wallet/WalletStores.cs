@@ -253,9 +253,6 @@ internal sealed class CredentialIssuanceStore(WalletWrites writes) : ICredential
 /// <summary>Notifications: the credential read and its update, through one port.</summary>
 internal sealed class NotificationStore(WalletWrites writes) : INotificationStore
 {
-    public Task<IssuedCredential?> FindByNotificationIdAsync(string sessionId, string notificationId, CancellationToken ct) =>
-        writes.Db.Queries.CredentialByNotificationId(writes.Db, sessionId, notificationId, ct);
-
     public Task RecordAsync(IssuedCredential credential, string notificationEvent, DateTimeOffset now, IssuerEvent received, CancellationToken ct) =>
         writes.CommitAsync(credential.TenantId, sql =>
         {

@@ -133,8 +133,8 @@ internal sealed class InMemorySessionAccessStore(InMemoryDatabase db) : ISession
         var offer = session?.OfferId is null ? null : db.Offers.FirstOrDefault(o => o.Id == session.OfferId);
         var tenant = db.LiveTenant(tenantId);
         if (token is null || session is null || (session.OfferId is not null && offer is null) || tenant is null) return Task.FromResult<SessionAccess?>(null);
-        var issued = db.IssuedCredentials.Any(c => c.SessionId == session.Id && c.ConfigurationId == session.ConfigurationId);
-        return Task.FromResult<SessionAccess?>(new SessionAccess(Rows.Copy(session), offer is null ? null : Rows.Copy(offer), token.ExpiresAt, tenant.MetadataVersion, issued, token.DpopJkt));
+        var issued = db.IssuedCredentials.FirstOrDefault(c => c.SessionId == session.Id && c.ConfigurationId == session.ConfigurationId);
+        return Task.FromResult<SessionAccess?>(new SessionAccess(Rows.Copy(session), offer is null ? null : Rows.Copy(offer), token.ExpiresAt, tenant.MetadataVersion, issued is null ? null : Rows.Copy(issued), token.DpopJkt));
     }
 }
 
@@ -167,12 +167,6 @@ internal sealed class InMemoryCredentialIssuanceStore(InMemoryDatabase db) : ICr
 
 internal sealed class InMemoryNotificationStore(InMemoryDatabase db) : INotificationStore
 {
-    public Task<IssuedCredential?> FindByNotificationIdAsync(string sessionId, string notificationId, CancellationToken ct)
-    {
-        var credential = db.IssuedCredentials.FirstOrDefault(c => c.SessionId == sessionId && c.NotificationId == notificationId);
-        return Task.FromResult(credential is null ? null : Rows.Copy(credential));
-    }
-
     public Task RecordAsync(IssuedCredential credential, string notificationEvent, DateTimeOffset now, IssuerEvent received, CancellationToken ct)
     {
         db.Transaction([received], () =>

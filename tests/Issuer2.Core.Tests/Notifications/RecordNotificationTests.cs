@@ -4,6 +4,7 @@ using Issuer2.Core.Notifications;
 using Issuer2.Core.Offers;
 using Issuer2.Core.Sessions;
 using Issuer2.Core.Tests.Fakes;
+using Issuer2.Core.Tokens;
 using Issuer2.Core.Wallet;
 
 namespace Issuer2.Core.Tests.Notifications;
@@ -17,15 +18,16 @@ public sealed class RecordNotificationTests : IDisposable
 
     private DateTimeOffset Now => _bed.Clock.GetUtcNow();
 
-    private Task<Result<bool, WalletError>> Notify(AuthorizedSession session, string notificationId, string notificationEvent) =>
-        _bed.RecordNotification.ExecuteAsync(session, new NotificationRequest(notificationId, notificationEvent, null), default);
+    /// <summary>A notification request: its access token read afresh, as the endpoint reads it, then the notification.</summary>
+    private async Task<Result<bool, WalletError>> Notify(TokenResponse token, string notificationId, string notificationEvent) =>
+        await _bed.RecordNotification.ExecuteAsync(await _bed.AuthorizeAsync(token), new NotificationRequest(notificationId, notificationEvent, null), default);
 
-    /// <summary>A session that received its credential, and the notification id the credential response carried.</summary>
-    private async Task<(AuthorizedSession Session, string NotificationId)> IssuedAsync(CreatedOffer? offer = null)
+    /// <summary>The token of a session that received its credential, and the notification id the credential response carried.</summary>
+    private async Task<(TokenResponse Token, string NotificationId)> IssuedAsync(CreatedOffer? offer = null)
     {
-        var session = await _bed.SessionAsync(offer);
-        var response = await _bed.CredentialAsync(session, _holder);
-        return (session, response.NotificationId);
+        var token = await _bed.TokenAsync(offer ?? await _bed.OfferAsync());
+        var response = await _bed.CredentialAsync(await _bed.AuthorizeAsync(token), _holder);
+        return (token, response.NotificationId);
     }
 
     private IssuedCredential StoredCredential(string notificationId) => _bed.Db.IssuedCredentials.Single(c => c.NotificationId == notificationId);
@@ -88,8 +90,9 @@ public sealed class RecordNotificationTests : IDisposable
         Assert.Equal(Now, stored.NotifiedAt);
         Assert.Equal(EventTypes.NotificationReceived, received.Type);
         Assert.Equal(new EventDetails.NotificationReceived(NotificationEvents.CredentialAccepted, stored.Id), TestBed.Detail<EventDetails.NotificationReceived>(received));
-        Assert.Equal(session.Access.Session.Id, received.SessionId);
-        Assert.Equal(session.Access.Offer!.Id, received.OfferId);
+        var access = (await _bed.AuthorizeAsync(session)).Access;
+        Assert.Equal(access.Session.Id, received.SessionId);
+        Assert.Equal(access.Offer!.Id, received.OfferId);
     }
 
     [Fact]
