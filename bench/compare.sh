@@ -22,6 +22,11 @@
 #                           uses DPoP wherever the metadata advertises it.
 #   LOADGEN_DURATION=180    seconds a loadgen run may take (--duration; it also hard-stops 60 s later)
 #   PEER_BENCH=../shared/peer-bench   where the reference issuer and the load generator are (read-only: copied)
+#   HOSTS="1"               PostgreSQL only: how many Issuer2 hosts share the one database, one timed series per
+#                           value (HOSTS="1 2": one host, then two). With two, each host makes half of every offer
+#                           file for a tenant of its own (a tenant's URLs are its host's), the halves interleaved
+#                           line by line, so the flows alternate between the hosts; the server CPU is both hosts'
+#                           together, and each host's commits wake the other's event readers (LISTEN/NOTIFY).
 #   SEED_CREDENTIALS=0      PostgreSQL only: issuance sessions with one issued-credential record each, and
 #   SEED_EVENTS=0           events, inserted by SQL (generate_series) into Issuer2's database after its start and
 #                           before the warm-up, for another tenant and within every retention period (made now,
@@ -59,6 +64,7 @@ WORKERS="${WORKERS:-2}"
 DPOP="${DPOP:-0}"
 LOADGEN_DURATION="${LOADGEN_DURATION:-180}"
 SEED_CREDENTIALS="${SEED_CREDENTIALS:-0}"
+HOSTS="${HOSTS:-1}"
 SEED_EVENTS="${SEED_EVENTS:-0}"
 PEER_BENCH="${PEER_BENCH:-$repo/../shared/peer-bench}"
 SETUP_TIMEOUT=300  # seconds for making one file of offers
@@ -70,6 +76,9 @@ done
 if [[ -z "${CONCURRENCIES// /}" ]]; then echo "CONCURRENCIES is empty" >&2; exit 2; fi
 for db in $DATABASES; do
     case "$db" in sqlite | postgres) ;; *) echo "unknown database '$db' (sqlite, postgres)" >&2; exit 2 ;; esac
+done
+for h in $HOSTS; do
+    case "$h" in 1 | 2) ;; *) echo "HOSTS takes 1 and 2 ('$h')" >&2; exit 2 ;; esac
 done
 if [[ ! -f "$PEER_BENCH/loadgen.mjs" || ! -f "$PEER_BENCH/peer-issuer.mjs" ]]; then
     echo "no peer-bench at $PEER_BENCH (set PEER_BENCH)" >&2
@@ -141,17 +150,26 @@ loadgen() {
     return "$rc"
 }
 
-# measure LABEL KIND C OFFERS SERVER_PID [POSTMASTER]: one timed loadgen run with the CPU counters around it; adds a
+# cpu_of PID…: CPU seconds used so far by these processes together (cpu-of.sh for each).
+cpu_of() {
+    local total=0 p
+    for p in "$@"; do total="$(awk -v a="$total" -v b="$(bash "$peer/cpu-of.sh" "$p")" 'BEGIN { printf "%.3f", a + b }')"; done
+    echo "$total"
+}
+
+# measure LABEL KIND C OFFERS "SERVER_PID…" [POSTMASTER]: one timed loadgen run with the CPU counters around it; adds a
 # row (KIND: reference, sqlite or postgres) and counts a run with failed or missing flows.
 measure() {
     local label="$1" kind="$2" c="$3" offers="$4" pid="$5" pm="${6:-}"
     local out="$logs/loadgen-$kind-c$c.json" rc=0 s0 s1 p0="" p1="" m0 m1 fields
     sleep 1  # let the setup's writes settle
     m0="$(machine_ticks)"
-    s0="$(bash "$peer/cpu-of.sh" "$pid")"
+    # shellcheck disable=SC2086  # one or two server PIDs
+    s0="$(cpu_of $pid)"
     if [[ -n "$pm" ]]; then p0="$(pg_ticks "$pm")"; fi
     loadgen "$label c$c" "$offers" "$c" "$out" || rc=$?
-    s1="$(bash "$peer/cpu-of.sh" "$pid")"
+    # shellcheck disable=SC2086
+    s1="$(cpu_of $pid)"
     if [[ -n "$pm" ]]; then p1="$(pg_ticks "$pm")"; fi
     m1="$(machine_ticks)"
     # shellcheck disable=SC2016  # the quoted text is JavaScript
@@ -278,13 +296,28 @@ start_server() {
     server_pid="$LIB_SERVER_PID" http_url="$LIB_BENCH_HTTP_URL" grpc_url="$LIB_BENCH_GRPC_URL"
 }
 
-issuer2_offers() {  # issuer2_offers COUNT FILE
-    timeout "$SETUP_TIMEOUT" dotnet "$LIB_BENCH_DLL" --grpc "$grpc_url" --admin-key "$LIB_ADMIN_KEY" \
+issuer2_offers() {  # issuer2_offers COUNT FILE [GRPC_URL]
+    timeout "$SETUP_TIMEOUT" dotnet "$LIB_BENCH_DLL" --grpc "${3:-$grpc_url}" --admin-key "$LIB_ADMIN_KEY" \
         --offers-out "$2" --count "$1" --dpop "$issuer2_dpop" 2>>"$logs/issuer2-offers.log" || {
         tail -n 20 "$logs/issuer2-offers.log" >&2
         echo "!! could not make $1 offers at Issuer2; server log: $server_log" >&2
         exit 2
     }
+}
+
+# host_offers COUNT FILE: COUNT offers; with a second host, half made on each (a tenant each), interleaved line by line.
+host_offers() {
+    local half
+    if [[ -z "$second_grpc_url" ]]; then
+        issuer2_offers "$1" "$2"
+        return 0
+    fi
+    half=$((($1 + 1) / 2))
+    issuer2_offers "$half" "$2.a"
+    : >"$2.b"
+    if (($1 - half > 0)); then issuer2_offers "$(($1 - half))" "$2.b" "$second_grpc_url"; fi
+    paste -d '\n' "$2.a" "$2.b" | sed '/^$/d' >"$2"
+    rm -f "$2.a" "$2.b"
 }
 
 # seed_postgres: SEED_CREDENTIALS sessions with one issued credential each and SEED_EVENTS events for the tenant
@@ -316,29 +349,47 @@ SQL
     echo "   seeded in $((t1 - t0)) s"
 }
 
-# run_issuer2 KIND LABEL [POSTMASTER] -- [SERVER ARG…]
+second_pid="" second_grpc_url=""
+# run_issuer2 KIND LABEL [POSTMASTER] HOSTS -- [SERVER ARG…]: HOSTS servers on the one database (2: PostgreSQL only).
 run_issuer2() {
-    local kind="$1" label="$2" pm="$3"
-    shift 4
+    local kind="$1" label="$2" pm="$3" hosts="$4" pids first_log
+    shift 5
     machine_load "$label"
     start_server "$kind" "$@"
+    pids="$server_pid" first_log="$server_log"
     if [[ "$kind" == postgres ]]; then seed_postgres; fi
+    if [[ "$hosts" == 2 ]]; then
+        local first_pid="$server_pid" first_http="$http_url" first_grpc="$grpc_url"
+        mkdir -p "$work/pgdata-dir-b"
+        start_server "$kind-host-b" "$@" --Issuer2:DataDirectory="$work/pgdata-dir-b"
+        second_pid="$server_pid" second_grpc_url="$grpc_url"
+        server_pid="$first_pid" http_url="$first_http" grpc_url="$first_grpc" server_log="$first_log"
+        pids="$first_pid $second_pid"
+    fi
+    local tag="$kind-h$hosts"
     if ((WARM > 0)); then
-        issuer2_offers "$WARM" "$work/offers/$kind-warm.txt"
-        warmup "$label" "$work/offers/$kind-warm.txt"
+        host_offers "$WARM" "$work/offers/$tag-warm.txt"
+        warmup "$label" "$work/offers/$tag-warm.txt"
     fi
     for c in $CONCURRENCIES; do
         echo "== $label: $FLOWS flows at concurrency $c"
-        issuer2_offers "$FLOWS" "$work/offers/$kind-c$c.txt"
-        measure "$label" "$kind" "$c" "$work/offers/$kind-c$c.txt" "$server_pid" "$pm"
+        host_offers "$FLOWS" "$work/offers/$tag-c$c.txt"
+        measure "$label" "$tag" "$c" "$work/offers/$tag-c$c.txt" "$pids" "$pm"
     done
-    if ! kill -0 "$server_pid" 2>/dev/null; then echo "!! Issuer2 ($kind) is gone; log $server_log" >&2; failures=$((failures + 1)); fi
-    lib_server_stop "$server_pid"
-    server_pid=""
-    if grep -qE '^(fail|crit|warn):' "$server_log"; then
-        echo "   Issuer2 ($kind) logged at Warning or above ($server_log):" >&2
-        grep -E '^(fail|crit|warn):' "$server_log" | sort | uniq -c | head -n 10 >&2
-    fi
+    local p
+    for p in $pids; do
+        if ! kill -0 "$p" 2>/dev/null; then echo "!! Issuer2 ($kind, pid $p) is gone; logs $logs" >&2; failures=$((failures + 1)); fi
+        lib_server_stop "$p"
+    done
+    server_pid="" second_pid="" second_grpc_url=""
+    local log host_logs=("$first_log")
+    if [[ "$hosts" == 2 ]]; then host_logs+=("$logs/server-$kind-host-b.log"); fi
+    for log in "${host_logs[@]}"; do
+        if grep -qE '^(fail|crit|warn):' "$log"; then
+            echo "   Issuer2 ($kind) logged at Warning or above ($log):" >&2
+            grep -E '^(fail|crit|warn):' "$log" | sort | uniq -c | head -n 10 >&2
+        fi
+    done
 }
 
 if [[ "$need_issuer2" == 1 ]]; then
@@ -346,20 +397,24 @@ if [[ "$need_issuer2" == 1 ]]; then
         case "$db" in
             sqlite)
                 mkdir -p "$work/sqlite"
-                run_issuer2 sqlite "Issuer2 SQLite" "" -- --Issuer2:DataDirectory="$work/sqlite"
+                run_issuer2 sqlite "Issuer2 SQLite" "" 1 -- --Issuer2:DataDirectory="$work/sqlite"
                 ;;
             postgres)
                 lib_pg_ensure_installed --quiet || exit 2
-                pg_dir="$(mktemp -d /tmp/issuer2-compare-pg.XXXXXX)"
-                lib_on_exit rm -rf "$pg_dir"
-                pg_port="$(lib_free_port)"
-                lib_pg_start "$pg_dir" "$pg_port" -c synchronous_commit=on || exit 2
-                echo "== PostgreSQL $(lib_pg_version) throwaway cluster on 127.0.0.1:$pg_port, postmaster pid $LIB_PG_PID: fsync=off, synchronous_commit=on"
-                mkdir -p "$work/pgdata-dir"
-                run_issuer2 postgres "Issuer2 PostgreSQL" "$LIB_PG_PID" -- --Issuer2:DataDirectory="$work/pgdata-dir" \
-                    --Issuer2:Database:Provider=Postgres --Issuer2:Database:ConnectionString="$(lib_pg_connection)"
-                lib_pg_stop
-                cp "$pg_dir/log" "$logs/postgres.log" 2>/dev/null || true
+                for hosts in $HOSTS; do
+                    pg_dir="$(mktemp -d /tmp/issuer2-compare-pg.XXXXXX)"
+                    lib_on_exit rm -rf "$pg_dir"
+                    pg_port="$(lib_free_port)"
+                    lib_pg_start "$pg_dir" "$pg_port" -c synchronous_commit=on || exit 2
+                    echo "== PostgreSQL $(lib_pg_version) throwaway cluster on 127.0.0.1:$pg_port, postmaster pid $LIB_PG_PID: fsync=off, synchronous_commit=on"
+                    mkdir -p "$work/pgdata-dir"
+                    pg_label="Issuer2 PostgreSQL"
+                    if [[ "$hosts" == 2 ]]; then pg_label="Issuer2 PostgreSQL, 2 hosts"; fi
+                    run_issuer2 postgres "$pg_label" "$LIB_PG_PID" "$hosts" -- --Issuer2:DataDirectory="$work/pgdata-dir" \
+                        --Issuer2:Database:Provider=Postgres --Issuer2:Database:ConnectionString="$(lib_pg_connection)"
+                    lib_pg_stop
+                    cp "$pg_dir/log" "$logs/postgres-h$hosts.log" 2>/dev/null || true
+                done
                 ;;
         esac
     done
