@@ -27,6 +27,10 @@
 #                           file for a tenant of its own (a tenant's URLs are its host's), the halves interleaved
 #                           line by line, so the flows alternate between the hosts; the server CPU is both hosts'
 #                           together, and each host's commits wake the other's event readers (LISTEN/NOTIFY).
+#                           With two hosts, a subscriber (Issuer2.Bench --mode follow) follows host A's tenant on
+#                           host B during each timed run: the wallet flows' events (resolved, token, credential,
+#                           session completed, notification) must each arrive once; their latency (receipt − the
+#                           event's time) is printed in a second table.
 #   SEED_CREDENTIALS=0      PostgreSQL only: issuance sessions with one issued-credential record each, and
 #   SEED_EVENTS=0           events, inserted by SQL (generate_series) into Issuer2's database after its start and
 #                           before the warm-up, for another tenant and within every retention period (made now,
@@ -349,7 +353,57 @@ SQL
     echo "   seeded in $((t1 - t0)) s"
 }
 
-second_pid="" second_grpc_url=""
+second_pid="" second_grpc_url="" follow_pid=""
+event_rows=()
+
+# follow_start TENANT_FILE EXPECTED_OFFERS OUT: the subscriber on host B for the tenant of TENANT_FILE (written by
+# Issuer2.Bench --offers-out beside its offers), from the oldest retained event; returns once it has caught up with
+# the tenant's EXPECTED_OFFERS offers (it says "live"), or fails after 30 s.
+follow_start() {
+    dotnet "$LIB_BENCH_DLL" --mode follow --grpc "$second_grpc_url" --tenant-file "$1" --expect-backlog "$2" >"$3" 2>"$3.err" &
+    follow_pid=$!
+    local waited=0
+    until grep -q "follow: live" "$3.err" 2>/dev/null; do
+        if ((waited >= 300)) || ! kill -0 "$follow_pid" 2>/dev/null; then
+            cat "$3.err" >&2
+            echo "!! the subscriber on host B did not catch up with its tenant's $2 offers" >&2
+            exit 2
+        fi
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+}
+
+# follow_stop C EXPECTED_EVENTS OUT: two quiet seconds for the last events, then SIGTERM; adds a row of the second table.
+follow_stop() {
+    local c="$1" expected="$2" out="$3" rc=0 fields
+    sleep 2
+    kill -TERM "$follow_pid" 2>/dev/null || true
+    wait "$follow_pid" || rc=$?
+    follow_pid=""
+    # shellcheck disable=SC2016  # the quoted text is JavaScript
+    if ! fields="$(node -e '
+        const d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))
+        console.log([d.flow_events, d.duplicates, d.p50_ms ?? "–", d.p99_ms ?? "–", d.max_ms ?? "–", d.stream_error ?? "-"].join("\t"))
+    ' "$out" 2>/dev/null)"; then
+        echo "!! the subscriber on host B left no report ($out, exit $rc)" >&2
+        cat "$out.err" >&2 || true
+        failures=$((failures + 1))
+        return 0
+    fi
+    local events duplicates p50 p99 max error
+    IFS=$'\t' read -r events duplicates p50 p99 max error <<<"$fields"
+    echo "   live events on host B (host A's tenant): $events of $expected, $duplicates duplicates, latency p50 $p50 ms, p99 $p99 ms, max $max ms"
+    if [[ "$rc" != 0 || "$events" != "$expected" || "$duplicates" != 0 || "$error" != - ]]; then
+        echo "!! the subscriber on host B: exit $rc, $events of $expected events, $duplicates duplicates, stream: $error" >&2
+        failures=$((failures + 1))
+    fi
+    event_rows+=("| $c | $events | $expected | $duplicates | $p50 | $p99 | $max |")
+}
+stop_follower() {
+    if [[ -n "$follow_pid" ]]; then kill "$follow_pid" 2>/dev/null || true; fi
+}
+lib_on_exit stop_follower
 # run_issuer2 KIND LABEL [POSTMASTER] HOSTS -- [SERVER ARG…]: HOSTS servers on the one database (2: PostgreSQL only).
 run_issuer2() {
     local kind="$1" label="$2" pm="$3" hosts="$4" pids first_log
@@ -374,7 +428,9 @@ run_issuer2() {
     for c in $CONCURRENCIES; do
         echo "== $label: $FLOWS flows at concurrency $c"
         host_offers "$FLOWS" "$work/offers/$tag-c$c.txt"
+        if [[ "$hosts" == 2 ]]; then follow_start "$work/offers/$tag-c$c.txt.a.tenant" $(((FLOWS + 1) / 2)) "$logs/follow-c$c.json"; fi
         measure "$label" "$tag" "$c" "$work/offers/$tag-c$c.txt" "$pids" "$pm"
+        if [[ "$hosts" == 2 ]]; then follow_stop "$c" $((5 * ((FLOWS + 1) / 2))) "$logs/follow-c$c.json"; fi
     done
     local p
     for p in $pids; do
@@ -447,6 +503,16 @@ echo
 echo "CPU: user + system of the server process (/proc, after − before the run) and of the PostgreSQL cluster (postmaster"
 echo "with reaped children + its live children), per successful flow. loadgen CPU % of one core (loadgen --workers $WORKERS;"
 echo "near 100 × workers: the client was the bottleneck). Machine busy %: all CPUs during the run, whatever used them."
+if ((${#event_rows[@]} > 0)); then
+    echo
+    echo "Live events, two hosts: a subscriber on host B following host A's tenant (half the flows) during each run"
+    echo
+    echo "| concurrency | flow events received | expected | duplicates | latency p50 ms | p99 ms | max ms |"
+    echo "|---:|---:|---:|---:|---:|---:|---:|"
+    printf '%s\n' "${event_rows[@]}"
+    echo
+    echo "Latency: receipt at the subscriber − the event's time (host A's clock when the change was made, before its commit)."
+fi
 echo "logs: $logs"
 
 if [[ "$failures" != 0 ]]; then

@@ -682,3 +682,94 @@ internal static class IdleSubscribers
         return failed ? 1 : 0;
     }
 }
+
+/// <summary>
+/// An event subscriber beside another load generator (bench/compare.sh, HOSTS=2): follows one tenant on one host,
+/// from the oldest retained event, until SIGTERM; then prints one JSON line: how many events of the wallet flows
+/// arrived, duplicates, and their latency (receipt − the event's time, one machine, one clock).
+/// </summary>
+internal static class EventsFollow
+{
+    /// <summary>The events the wallet flows cause (the offers' own OFFER_CREATED come before the flows).</summary>
+    private static readonly HashSet<EventType> FlowEvents =
+        [EventType.OfferResolved, EventType.TokenIssued, EventType.CredentialIssued, EventType.SessionCompleted, EventType.NotificationReceived];
+
+    public static async Task<int> RunAsync(BenchOptions o)
+    {
+        string[] lines;
+        try
+        {
+            lines = await File.ReadAllLinesAsync(o.TenantFile!);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync($"bench: cannot read {o.TenantFile}: {e.Message}");
+            return 2;
+        }
+        if (lines.Length < 2) { await Console.Error.WriteLineAsync($"bench: {o.TenantFile} needs the tenant and its API key, a line each"); return 2; }
+        var (parent, apiKey) = (lines[0], lines[1]);
+
+        using var stop = new CancellationTokenSource();
+        using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>
+        {
+            c.Cancel = true;
+            stop.Cancel();
+        });
+        using var channel = EventStats.Channel(o.GrpcUrl);
+        var client = new SessionEventsService.SessionEventsServiceClient(channel);
+        using var call = client.SubscribeEvents(new SubscribeEventsRequest { Parent = parent, FromOldestRetained = true },
+            Setup.Bearer(apiKey).WithCancellationToken(stop.Token));
+        var cursors = new HashSet<string>(StringComparer.Ordinal);
+        var latencies = new List<double>();
+        var perType = new Dictionary<EventType, int>();
+        int duplicates = 0, created = 0;
+        var live = false;
+        string? streamError = null;
+        try
+        {
+            while (await call.ResponseStream.MoveNext(stop.Token))
+            {
+                var at = DateTime.UtcNow;
+                if (call.ResponseStream.Current.Event is not { } e) continue;
+                if (!cursors.Add(e.Cursor)) { duplicates++; continue; }
+                if (e.Type == EventType.OfferCreated && ++created >= o.ExpectBacklog && !live)
+                {
+                    live = true;
+                    Console.Error.WriteLine(Program.Invariant($"bench: follow: live after the {created} offers of {parent}"));
+                }
+                if (!FlowEvents.Contains(e.Type)) continue;
+                perType[e.Type] = perType.GetValueOrDefault(e.Type) + 1;
+                latencies.Add((at - e.Time.ToDateTime()).TotalMilliseconds);
+            }
+            streamError = "the server ended the stream";
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && stop.IsCancellationRequested)
+        {
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+        catch (RpcException e)
+        {
+            streamError = $"{e.StatusCode}: {e.Status.Detail}";
+        }
+
+        var sorted = latencies.Order().ToArray();
+        double? At(double p) => sorted.Length == 0 ? null : Math.Round(Report.Percentile(sorted, p), 1);
+        var report = new System.Text.Json.Nodes.JsonObject
+        {
+            ["parent"] = parent,
+            ["live"] = live,
+            ["flow_events"] = sorted.Length,
+            ["per_type"] = new System.Text.Json.Nodes.JsonObject(perType.OrderBy(kv => kv.Key).Select(kv =>
+                KeyValuePair.Create(kv.Key.ToString(), (System.Text.Json.Nodes.JsonNode?)kv.Value))),
+            ["duplicates"] = duplicates,
+            ["p50_ms"] = At(0.50),
+            ["p99_ms"] = At(0.99),
+            ["max_ms"] = sorted.Length == 0 ? null : Math.Round(sorted[^1], 1),
+            ["stream_error"] = streamError,
+        };
+        Console.WriteLine(report.ToJsonString());
+        return streamError is null && duplicates == 0 && live ? 0 : 1;
+    }
+}

@@ -19,6 +19,11 @@
 // Session-event modes (Events.cs): --mode events-latency (cross-host event latency at a fixed flow rate) and
 // --mode idle-subscribers (memory and CPU of many idle SubscribeEvents streams); see bench/README.md.
 //
+// Follow (--mode follow): a subscriber beside another load generator: SubscribeEvents on --grpc for the tenant of
+// --tenant-file (FILE.tenant, which --offers-out writes beside FILE: the tenant and its API key), from the oldest
+// retained event, until SIGTERM; "live" on stderr once --expect-backlog OFFER_CREATED events have arrived; then one
+// JSON line: the wallet flows' events, duplicates, latency p50/p99/max (receipt − the event's time).
+//
 // Exit codes: 0 all flows succeeded; 1 some flows failed (reported); 2 bad arguments or setup failed.
 using System.Buffers.Text;
 using System.Collections.Concurrent;
@@ -58,6 +63,7 @@ internal static class Program
             case "events-latency": return await EventsLatency.RunAsync(options);
             case "idle-subscribers": return await IdleSubscribers.RunAsync(options);
             case "offers": return await OffersOut.RunAsync(options);
+            case "follow": return await EventsFollow.RunAsync(options);
         }
 
         using var http = CreateHttpClient(options, options.Concurrency);
@@ -184,13 +190,16 @@ internal sealed class BenchOptions
         "[--server-pid PID_A] [--subscriber-pid PID_B] [--postgres-pid PID]\n" +
         "       Issuer2.Bench --mode idle-subscribers --grpc URL_B --http URL_B --admin-key KEY [--streams 1000] [--tenants 10] [--hold-seconds 60] " +
         "[--heartbeat-seconds 15] [--server-pid PID_B] [--baseline-pid PID_A] [--postgres-pid PID]\n" +
-        "       Issuer2.Bench --offers-out FILE --grpc URL --admin-key KEY [--count 2000] [--setup-parallelism N] [--dpop off|optional|required]";
+        "       Issuer2.Bench --offers-out FILE --grpc URL --admin-key KEY [--count 2000] [--setup-parallelism N] [--dpop off|optional|required]\n" +
+        "       Issuer2.Bench --mode follow --grpc URL --tenant-file FILE.tenant [--expect-backlog N]";
 
     public string Mode { get; init; } = "flows";
 
     /// <summary>The bench tenant's DPoP mode: off (bearer tokens, the default), or, for the offers of an external load generator, optional or required.</summary>
     public DpopMode Dpop { get; init; } = DpopMode.Off;
     public string? OffersOut { get; init; }
+    public string? TenantFile { get; init; }
+    public int ExpectBacklog { get; init; }
     public Uri? SubscribeGrpcUrl { get; init; }
     public int Rate { get; init; } = 50;
     public int? SubscriberPid { get; init; }
@@ -243,8 +252,8 @@ internal sealed class BenchOptions
 
         var offersOut = values.GetValueOrDefault("offers-out");
         var mode = values.GetValueOrDefault("mode", offersOut is null ? "flows" : "offers");
-        if (mode is not ("flows" or "events-latency" or "idle-subscribers" or "offers"))
-            throw new ArgumentException("--mode must be flows, events-latency, idle-subscribers or offers");
+        if (mode is not ("flows" or "events-latency" or "idle-subscribers" or "offers" or "follow"))
+            throw new ArgumentException("--mode must be flows, events-latency, idle-subscribers, offers or follow");
         if ((mode == "offers") != (offersOut is not null))
             throw new ArgumentException("--offers-out FILE goes with the offers mode, and only with it");
         if (offersOut is "") throw new ArgumentException("--offers-out must name a file");
@@ -261,6 +270,8 @@ internal sealed class BenchOptions
         {
             Mode = mode,
             OffersOut = offersOut,
+            TenantFile = mode == "follow" ? Required("tenant-file") : null,
+            ExpectBacklog = Int("expect-backlog", 0, 0),
             Dpop = dpop,
             SubscribeGrpcUrl = mode == "events-latency" ? Url("subscribe-grpc") : null,
             Rate = Int("rate", 50, 1),
@@ -272,8 +283,8 @@ internal sealed class BenchOptions
             HeartbeatSeconds = Int("heartbeat-seconds", 15, 1),
             DrainSeconds = Int("drain-seconds", 15, 1),
             GrpcUrl = Url("grpc"),
-            HttpUrl = mode == "offers" && !values.ContainsKey("http") ? Url("grpc") : Url("http"), // offers: gRPC only
-            AdminKey = Required("admin-key"),
+            HttpUrl = mode is "offers" or "follow" && !values.ContainsKey("http") ? Url("grpc") : Url("http"), // offers, follow: gRPC only
+            AdminKey = mode == "follow" ? values.GetValueOrDefault("admin-key", "") : Required("admin-key"), // follow: the tenant's own key
             Flows = values.ContainsKey("count") ? Int("count", 2000, 1) : Int("flows", 2000, 1), // offers: --count
             Concurrency = Int("concurrency", 16, 1),
             ServerPid = Pid("server-pid"),
@@ -433,6 +444,10 @@ internal static class OffersOut
         try
         {
             await File.WriteAllTextAsync(options.OffersOut!, string.Concat(setup.OfferUrls.Select(u => u + "\n")));
+            // The tenant and its API key beside the offers, owner-only, for a subscriber (--mode follow).
+            await File.WriteAllTextAsync(options.OffersOut + ".tenant", "");
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(options.OffersOut + ".tenant", UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            await File.WriteAllTextAsync(options.OffersOut + ".tenant", setup.Parent + "\n" + setup.ApiKey + "\n");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -804,7 +819,7 @@ internal sealed record Report(
     }
 
     /// <summary>Nearest-rank percentile of sorted values.</summary>
-    private static double Percentile(double[] sorted, double p) =>
+    internal static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 
     public void Print(BenchOptions o, (string Step, double[] Sorted)[] steps)

@@ -18,8 +18,16 @@ internal sealed class DpopReplayStore(IssuerDbContext db) : IDpopReplayStore
 {
     public async Task<bool> TryRecordAsync(byte[] jtiKey, DateTimeOffset expiresAt, CancellationToken ct)
     {
-        await using var sql = new SqlBatch(db);
-        sql.Add($"INSERT INTO dpop_proofs (jti_key, expires_at) VALUES ({sql.P(jtiKey)}, {sql.Time(expiresAt)}) ON CONFLICT (jti_key) DO NOTHING RETURNING 1");
-        return await sql.FirstStatementTookAsync(ct);
+        // SQLite: the write waits its turn at the process's write gate like every other, instead of in SQLite's sleeping
+        // busy handler (WriteGate); PostgreSQL: the statement alone is its own transaction.
+        await using var tx = db.IsPostgres ? null : await db.BeginWriteAsync(ct);
+        bool took;
+        await using (var sql = new SqlBatch(db))
+        {
+            sql.Add($"INSERT INTO dpop_proofs (jti_key, expires_at) VALUES ({sql.P(jtiKey)}, {sql.Time(expiresAt)}) ON CONFLICT (jti_key) DO NOTHING RETURNING 1");
+            took = await sql.FirstStatementTookAsync(ct);
+        }
+        if (tx is not null) await tx.CommitAsync(ct);
+        return took;
     }
 }
