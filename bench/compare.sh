@@ -27,10 +27,11 @@
 #                           file for a tenant of its own (a tenant's URLs are its host's), the halves interleaved
 #                           line by line, so the flows alternate between the hosts; the server CPU is both hosts'
 #                           together, and each host's commits wake the other's event readers (LISTEN/NOTIFY).
-#                           With two hosts, a subscriber (Issuer2.Bench --mode follow) follows host A's tenant on
+#   FOLLOW=1                with two hosts, a subscriber (Issuer2.Bench --mode follow) follows host A's tenant on
 #                           host B during each timed run: the wallet flows' events (resolved, token, credential,
 #                           session completed, notification) must each arrive once; their latency (receipt − the
-#                           event's time) is printed in a second table.
+#                           event's time) is printed in a second table. Its stream's reads cost both hosts and
+#                           PostgreSQL CPU, and its process shares the machine: FOLLOW=0 measures two hosts without it.
 #   SEED_CREDENTIALS=0      PostgreSQL only: issuance sessions with one issued-credential record each, and
 #   SEED_EVENTS=0           events, inserted by SQL (generate_series) into Issuer2's database after its start and
 #                           before the warm-up, for another tenant and within every retention period (made now,
@@ -69,6 +70,7 @@ DPOP="${DPOP:-0}"
 LOADGEN_DURATION="${LOADGEN_DURATION:-180}"
 SEED_CREDENTIALS="${SEED_CREDENTIALS:-0}"
 HOSTS="${HOSTS:-1}"
+FOLLOW="${FOLLOW:-1}"
 SEED_EVENTS="${SEED_EVENTS:-0}"
 PEER_BENCH="${PEER_BENCH:-$repo/../shared/peer-bench}"
 SETUP_TIMEOUT=300  # seconds for making one file of offers
@@ -81,6 +83,7 @@ if [[ -z "${CONCURRENCIES// /}" ]]; then echo "CONCURRENCIES is empty" >&2; exit
 for db in $DATABASES; do
     case "$db" in sqlite | postgres) ;; *) echo "unknown database '$db' (sqlite, postgres)" >&2; exit 2 ;; esac
 done
+if [[ "$FOLLOW" != 0 && "$FOLLOW" != 1 ]]; then echo "FOLLOW takes 0 or 1" >&2; exit 2; fi
 for h in $HOSTS; do
     case "$h" in 1 | 2) ;; *) echo "HOSTS takes 1 and 2 ('$h')" >&2; exit 2 ;; esac
 done
@@ -428,9 +431,9 @@ run_issuer2() {
     for c in $CONCURRENCIES; do
         echo "== $label: $FLOWS flows at concurrency $c"
         host_offers "$FLOWS" "$work/offers/$tag-c$c.txt"
-        if [[ "$hosts" == 2 ]]; then follow_start "$work/offers/$tag-c$c.txt.a.tenant" $(((FLOWS + 1) / 2)) "$logs/follow-c$c.json"; fi
+        if [[ "$hosts" == 2 && "$FOLLOW" == 1 ]]; then follow_start "$work/offers/$tag-c$c.txt.a.tenant" $(((FLOWS + 1) / 2)) "$logs/follow-c$c.json"; fi
         measure "$label" "$tag" "$c" "$work/offers/$tag-c$c.txt" "$pids" "$pm"
-        if [[ "$hosts" == 2 ]]; then follow_stop "$c" $((5 * ((FLOWS + 1) / 2))) "$logs/follow-c$c.json"; fi
+        if [[ "$hosts" == 2 && "$FOLLOW" == 1 ]]; then follow_stop "$c" $((5 * ((FLOWS + 1) / 2))) "$logs/follow-c$c.json"; fi
     done
     local p
     for p in $pids; do
