@@ -10,7 +10,7 @@
 #
 # Knobs (environment):
 #   FLOWS=2000              flows per timed run
-#   WARMUP=1000             flows of warm-up before a server's first timed run (at the first concurrency; not
+#   WARMUP=1000             flows of warm-up per server before its first timed run (at the first concurrency; not
 #                           reported): both runtimes compile their hot paths during the first thousand flows or so
 #                           (.NET's tiered JIT, V8), and a shorter warm-up measures that compilation, not the flows
 #   CONCURRENCIES="16"      flows in flight, one timed run each (loadgen --concurrency)
@@ -218,7 +218,7 @@ measure() {
 # warmup LABEL OFFERS: the warm-up run (not reported; failures still count).
 warmup() {
     local label="$1" offers="$2" out="$logs/loadgen-warmup-${1// /-}.json"
-    echo "== $label: warm-up, $WARM flows at concurrency $FIRST_C"
+    echo "== $label: warm-up, $(wc -l <"$offers") flows at concurrency $FIRST_C"
     if ! loadgen "$label warm-up" "$offers" "$FIRST_C" "$out"; then
         echo "!! $label warm-up had failures (report $out)" >&2
         failures=$((failures + 1))
@@ -425,7 +425,8 @@ run_issuer2() {
     fi
     local tag="$kind-h$hosts"
     if ((WARM > 0)); then
-        host_offers "$WARM" "$work/offers/$tag-warm.txt"
+        # WARM flows for each host: each runtime compiles its own hot paths.
+        host_offers $((WARM * hosts)) "$work/offers/$tag-warm.txt"
         warmup "$label" "$work/offers/$tag-warm.txt"
     fi
     for c in $CONCURRENCIES; do
