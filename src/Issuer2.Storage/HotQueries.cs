@@ -1,4 +1,3 @@
-using Issuer2.Core.Credentials;
 using Issuer2.Core.Offers;
 using Issuer2.Core.Sessions;
 using Issuer2.Core.Tokens;

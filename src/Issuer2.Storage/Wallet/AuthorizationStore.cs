@@ -98,14 +98,12 @@ internal sealed class AuthorizationStore(WalletWrites writes) : IAuthorizationSt
         }
         if (taken.Any(rows => rows == 0)) return false;
 
-        await using (var write = new SqlBatch(db))
+        await writes.CommitWithAsync(tx, write =>
         {
             write.Add($"INSERT INTO issuance_sessions (id, tenant_id, offer_id, configuration_id, profile_uid, profile_version, client_id, credential_identifier, encrypted_claims, created_at) VALUES ({write.P(session.Id)}, {write.P(session.TenantId)}, {write.P(session.OfferId)}, {write.P(session.ConfigurationId)}, {write.Guid(session.ProfileUid)}, {write.P(session.ProfileVersion)}, {write.P(session.ClientId)}, {write.P(session.CredentialIdentifier)}, {write.P(session.EncryptedClaims)}, {write.Time(session.CreatedAt)})");
-            write.Add($"INSERT INTO access_tokens (token_hash, tenant_id, session_id, expires_at, dpop_jkt) VALUES ({write.P(token.TokenHash)}, {write.P(token.TenantId)}, {write.P(token.SessionId)}, {write.Time(token.ExpiresAt)}, {write.P(token.DpopJkt)})");
+            write.Add(WalletWrites.TokenInsert(write, token));
             write.AddEvent(issued);
-            await write.ExecuteAsync(ct);
-        }
-        await tx.CommitAsync(ct);
+        }, ct);
         writes.Committed(a.TenantId);
         return true;
     }

@@ -14,20 +14,12 @@ internal sealed class DpopProof
 /// a replay an insert of no row rather than an error: no exception per replayed proof, no aborted transaction, no
 /// error line in the PostgreSQL log for every replay an attacker sends.
 /// </summary>
-internal sealed class DpopReplayStore(IssuerDbContext db) : IDpopReplayStore
+internal sealed class DpopReplayStore(WalletWrites writes) : IDpopReplayStore
 {
-    public async Task<bool> TryRecordAsync(byte[] jtiKey, DateTimeOffset expiresAt, CancellationToken ct)
-    {
-        // SQLite: the write waits its turn at the process's write gate like every other, instead of in SQLite's sleeping
-        // busy handler (WriteGate); PostgreSQL: the statement alone is its own transaction.
-        await using var tx = db.IsPostgres ? null : await db.BeginWriteAsync(ct);
-        bool took;
-        await using (var sql = new SqlBatch(db))
-        {
-            sql.Add($"INSERT INTO dpop_proofs (jti_key, expires_at) VALUES ({sql.P(jtiKey)}, {sql.Time(expiresAt)}) ON CONFLICT (jti_key) DO NOTHING RETURNING 1");
-            took = await sql.FirstStatementTookAsync(ct);
-        }
-        if (tx is not null) await tx.CommitAsync(ct);
-        return took;
-    }
+    // The write waits its turn like every other (on SQLite at the write gate, not in SQLite's sleeping busy handler); it
+    // appends no event, so no event reader is woken.
+    public Task<bool> TryRecordAsync(byte[] jtiKey, DateTimeOffset expiresAt, CancellationToken ct) =>
+        writes.RunAsync(
+            sql => sql.Add($"INSERT INTO dpop_proofs (jti_key, expires_at) VALUES ({sql.P(jtiKey)}, {sql.Time(expiresAt)}) ON CONFLICT (jti_key) DO NOTHING RETURNING 1"),
+            sql => sql.FirstStatementTookAsync(ct), ct);
 }

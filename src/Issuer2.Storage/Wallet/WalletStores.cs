@@ -157,7 +157,7 @@ internal sealed class TokenRedemptionStore(WalletWrites writes) : ITokenRedempti
         await writes.CommitWithAsync(tx, write =>
         {
             write.Add(SessionInsert(write, session, onlyIf: null));
-            write.Add(TokenInsert(write, token, onlyIf: null));
+            write.Add(WalletWrites.TokenInsert(write, token));
             write.AddEvent(issued);
         }, ct);
         writes.Committed(offer.TenantId);
@@ -181,7 +181,7 @@ internal sealed class TokenRedemptionStore(WalletWrites writes) : ITokenRedempti
         sql.Add($"WITH consumed AS (UPDATE pre_authorized_codes SET consumed_at = {sql.Time(now)} WHERE code_hash = {sql.P(code.CodeHash)} AND {SqlCondition.Render(CodeRules.Redeemable, now, sql, db)} AND EXISTS (SELECT 1 FROM offers WHERE id = {sql.P(offer.Id)} AND {SqlCondition.Render(OfferRules.Usable, now, sql, db)}) RETURNING 1), "
             + $"used AS (UPDATE offers SET use_count = use_count + 1 WHERE id = {sql.P(offer.Id)} AND {SqlCondition.Render(OfferRules.Usable, now, sql, db)} AND EXISTS (SELECT 1 FROM consumed) RETURNING 1), "
             + $"opened AS ({SessionInsert(sql, session, Used)}), "
-            + $"granted AS ({TokenInsert(sql, token, Used)}), "
+            + $"granted AS ({WalletWrites.TokenInsert(sql, token, Used)}), "
             + $"appended AS ({sql.EventInsert(issued, Used)}) "
             + "SELECT 1 FROM used");
         if (!await sql.FirstStatementTookAsync(ct)) return false;
@@ -192,11 +192,6 @@ internal sealed class TokenRedemptionStore(WalletWrites writes) : ITokenRedempti
     private static string SessionInsert(SqlBatch sql, IssuanceSession s, string? onlyIf) =>
         "INSERT INTO issuance_sessions (id, tenant_id, offer_id, configuration_id, profile_uid, profile_version, client_id, credential_identifier, created_at) "
         + SqlBatch.Row($"{sql.P(s.Id)}, {sql.P(s.TenantId)}, {sql.P(s.OfferId)}, {sql.P(s.ConfigurationId)}, {sql.Guid(s.ProfileUid)}, {sql.P(s.ProfileVersion)}, {sql.P(s.ClientId)}, {sql.P(s.CredentialIdentifier)}, {sql.Time(s.CreatedAt)}", onlyIf);
-
-    private static string TokenInsert(SqlBatch sql, AccessToken t, string? onlyIf) =>
-        "INSERT INTO access_tokens (token_hash, tenant_id, session_id, expires_at, dpop_jkt) "
-        + SqlBatch.Row($"{sql.P(t.TokenHash)}, {sql.P(t.TenantId)}, {sql.P(t.SessionId)}, {sql.Time(t.ExpiresAt)}, {sql.P(t.DpopJkt)}", onlyIf);
-
 }
 
 /// <summary>The session an access token opens, in one compiled read.</summary>

@@ -1,4 +1,5 @@
 using Issuer2.Core.Events;
+using Issuer2.Core.Sessions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
@@ -31,26 +32,38 @@ internal sealed class WalletWrites(IssuerDbContext db, IEventNotifier notifier)
 
     private async Task<T> CommitAsync<T>(string tenantId, Action<SqlBatch> build, Func<SqlBatch, Task<T>> run, CancellationToken ct)
     {
+        var result = await RunAsync(build, run, ct);
+        notifier.Committed(tenantId);
+        return result;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="build"/>'s batch as one transaction, without waking event readers (for a write that appends
+    /// no event): on PostgreSQL the batch alone, its own implicit transaction; on SQLite in a transaction begun at the
+    /// write gate (<see cref="WriteGate"/>), so it waits its turn like every other write.
+    /// </summary>
+    public async Task<T> RunAsync<T>(Action<SqlBatch> build, Func<SqlBatch, Task<T>> run, CancellationToken ct)
+    {
         ArgumentNullException.ThrowIfNull(build);
+        ArgumentNullException.ThrowIfNull(run);
+        await using var tx = db.IsPostgres ? null : await BeginAsync(ct);
         T result;
-        if (db.IsPostgres)
+        await using (var sql = new SqlBatch(db))
         {
-            await using var sql = new SqlBatch(db);
             build(sql);
             result = await run(sql);
         }
-        else
-        {
-            await using var tx = await BeginAsync(ct);
-            await using (var sql = new SqlBatch(db))
-            {
-                build(sql);
-                result = await run(sql);
-            }
-            await tx.CommitAsync(ct);
-        }
-        notifier.Committed(tenantId);
+        if (tx is not null) await tx.CommitAsync(ct);
         return result;
+    }
+
+    /// <summary>The INSERT of an access token, as a statement or (with <paramref name="onlyIf"/>) a CTE's conditional body.</summary>
+    public static string TokenInsert(SqlBatch sql, AccessToken t, string? onlyIf = null)
+    {
+        ArgumentNullException.ThrowIfNull(sql);
+        ArgumentNullException.ThrowIfNull(t);
+        return "INSERT INTO access_tokens (token_hash, tenant_id, session_id, expires_at, dpop_jkt) "
+            + SqlBatch.Row($"{sql.P(t.TokenHash)}, {sql.P(t.TenantId)}, {sql.P(t.SessionId)}, {sql.Time(t.ExpiresAt)}, {sql.P(t.DpopJkt)}", onlyIf);
     }
 
     /// <summary>
