@@ -32,6 +32,10 @@
 #                           session completed, notification) must each arrive once; their latency (receipt − the
 #                           event's time) is printed in a second table. Its stream's reads cost both hosts and
 #                           PostgreSQL CPU, and its process shares the machine: FOLLOW=0 measures two hosts without it.
+#   PERF=0                  1: `perf record -F 499 -g` of each Issuer2 host during each timed run (Debian's linux-perf;
+#                           the servers run with DOTNET_PerfMapEnabled=1 so that JIT-compiled frames have names), to
+#                           logs/perf-KIND-cC.data; read with `perf report -i FILE` or `perf script -i FILE`. The
+#                           sampling costs the servers CPU too: read its runs' CPU figures as a profile's, not a bench's.
 #   SEED_CREDENTIALS=0      PostgreSQL only: issuance sessions with one issued-credential record each, and
 #   SEED_EVENTS=0           events, inserted by SQL (generate_series) into Issuer2's database after its start and
 #                           before the warm-up, for another tenant and within every retention period (made now,
@@ -71,6 +75,11 @@ LOADGEN_DURATION="${LOADGEN_DURATION:-180}"
 SEED_CREDENTIALS="${SEED_CREDENTIALS:-0}"
 HOSTS="${HOSTS:-1}"
 FOLLOW="${FOLLOW:-1}"
+PERF="${PERF:-0}"
+if [[ "$PERF" == 1 ]]; then
+    command -v perf >/dev/null || { echo "PERF=1 needs perf (Debian's linux-perf)" >&2; exit 2; }
+    export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
+fi
 SEED_EVENTS="${SEED_EVENTS:-0}"
 PEER_BENCH="${PEER_BENCH:-$repo/../shared/peer-bench}"
 SETUP_TIMEOUT=300  # seconds for making one file of offers
@@ -174,7 +183,13 @@ measure() {
     # shellcheck disable=SC2086  # one or two server PIDs
     s0="$(cpu_of $pid)"
     if [[ -n "$pm" ]]; then p0="$(pg_ticks "$pm")"; fi
+    local perf_pid=""
+    if [[ "$PERF" == 1 && "$kind" != reference ]]; then
+        perf record -q -F 499 -g -p "${pid// /,}" -o "$logs/perf-$kind-c$c.data" >"$logs/perf-$kind-c$c.log" 2>&1 &
+        perf_pid=$!
+    fi
     loadgen "$label c$c" "$offers" "$c" "$out" || rc=$?
+    if [[ -n "$perf_pid" ]]; then kill -INT "$perf_pid" 2>/dev/null || true; wait "$perf_pid" || true; fi
     # shellcheck disable=SC2086
     s1="$(cpu_of $pid)"
     if [[ -n "$pm" ]]; then p1="$(pg_ticks "$pm")"; fi

@@ -39,8 +39,8 @@ public abstract class IssuerDbContext(DbContextOptions options) : DbContext(opti
     /// <summary>True on PostgreSQL, where events carry the writing transaction's id.</summary>
     public abstract bool IsPostgres { get; }
 
-    /// <summary>The wallet flow's compiled hot reads for this provider.</summary>
-    internal abstract IHotQueries Queries { get; }
+    /// <summary>The wallet flow's hot reads for this provider's model.</summary>
+    internal abstract HotQueries Queries { get; }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -85,7 +85,9 @@ public sealed class SqliteIssuerDbContext(DbContextOptions<SqliteIssuerDbContext
 {
     public override bool IsPostgres => false;
 
-    internal override IHotQueries Queries => HotQueries<SqliteIssuerDbContext>.Instance;
+    private static HotQueries? s_queries;
+
+    internal override HotQueries Queries => s_queries ??= new HotQueries(Model);
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -100,5 +102,7 @@ public sealed class PostgresIssuerDbContext(DbContextOptions<PostgresIssuerDbCon
 {
     public override bool IsPostgres => true;
 
-    internal override IHotQueries Queries => HotQueries<PostgresIssuerDbContext>.Instance;
+    private static HotQueries? s_queries;
+
+    internal override HotQueries Queries => s_queries ??= new HotQueries(Model);
 }

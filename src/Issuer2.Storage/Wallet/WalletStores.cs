@@ -194,7 +194,7 @@ internal sealed class TokenRedemptionStore(WalletWrites writes) : ITokenRedempti
         + SqlBatch.Row($"{sql.P(s.Id)}, {sql.P(s.TenantId)}, {sql.P(s.OfferId)}, {sql.P(s.ConfigurationId)}, {sql.Guid(s.ProfileUid)}, {sql.P(s.ProfileVersion)}, {sql.P(s.ClientId)}, {sql.P(s.CredentialIdentifier)}, {sql.Time(s.CreatedAt)}", onlyIf);
 }
 
-/// <summary>The session an access token opens, in one compiled read.</summary>
+/// <summary>The session an access token opens, in one read.</summary>
 internal sealed class SessionAccessStore(IssuerDbContext db) : ISessionAccessStore
 {
     public Task<SessionAccess?> FindSessionByTokenAsync(string tenantId, byte[] tokenHash, CancellationToken ct) =>
