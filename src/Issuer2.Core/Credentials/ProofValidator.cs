@@ -33,14 +33,16 @@ public sealed class ProofValidator(TimeProvider clock)
     /// access token was issued to, null for anonymous pre-authorized access (OID4VCI 1.0 Appendix F.1: then the proof
     /// has no <c>iss</c>; otherwise an <c>iss</c>, if present, is that client_id).
     /// </summary>
-    public async Task<Result<ValidatedProof, WalletError>> ValidateAsync(string? proof, string credentialIssuer, string? clientId)
+    public Task<Result<ValidatedProof, WalletError>> ValidateAsync(string? proof, string credentialIssuer, string? clientId) =>
+        Task.FromResult(Validate(proof, credentialIssuer, clientId));
+
+    private Result<ValidatedProof, WalletError> Validate(string? proof, string credentialIssuer, string? clientId)
     {
         // Shape first: the strict reader's JWS and JWT rules, then the proof's own.
         var now = clock.UtcNow();
         var (read, problem) = WalletJwt.Read(proof, new JwtTimes(now, ClockSkew));
         if (read is null) return WalletError.InvalidProof($"The proof {problem}.");
         using var jwt = read;
-        if (WalletJwt.ForSignature(jwt) is not { } token) return WalletError.InvalidProof("The proof is not a well-formed JWT.");
 
         // Header: typ, alg, and exactly one key reference.
         if (jwt.Typ != ProofType) return WalletError.InvalidProof($"The proof's typ must be {ProofType}.");
@@ -61,7 +63,7 @@ public sealed class ProofValidator(TimeProvider clock)
             return WalletError.InvalidProof("The proof's key must be a P-256 EC public key.");
 
         // Signature, by Microsoft.IdentityModel; the claims are checked below on what the strict reader read.
-        if (!await WalletJwt.SignatureVerifiesAsync(token, holderKey, SupportedAlgorithms, ProofType)) return WalletError.InvalidProof("The proof's signature does not verify with its key.");
+        if (!WalletJwt.SignatureVerifies(jwt, holderKey, SupportedAlgorithms)) return WalletError.InvalidProof("The proof's signature does not verify with its key.");
 
         // Claims (Appendix F.1): aud the credential issuer, as a string; iss by how the token was issued.
         var claims = jwt.Payload;

@@ -75,7 +75,6 @@ public sealed class DpopProofValidator(DpopNonces nonces, IDpopReplayStore repla
         var (read, problem) = WalletJwt.Read(proof, new JwtTimes(now, MaxAhead));
         if (read is null) return Invalid($"The DPoP proof {problem}.");
         using var jwt = read;
-        if (WalletJwt.ForSignature(jwt) is not { } token) return Invalid("The DPoP proof is not a well-formed JWT.");
 
         // Header: typ, an asymmetric alg of the list (never none, never HMAC), a public key as jwk.
         if (jwt.Typ != ProofType) return Invalid($"The DPoP proof's typ must be {ProofType}.");
@@ -86,7 +85,7 @@ public sealed class DpopProofValidator(DpopNonces nonces, IDpopReplayStore repla
         if (!WalletJwk.TryPublicKey(jwk, out var key, out var keyJson)) return Invalid("The DPoP proof's jwk must be an EC P-256 public key.");
 
         // Signature, by that key.
-        if (!await WalletJwt.SignatureVerifiesAsync(token, key, Algorithms, ProofType)) return Invalid("The DPoP proof's signature does not verify with its jwk.");
+        if (!WalletJwt.SignatureVerifies(jwt, key, Algorithms)) return Invalid("The DPoP proof's signature does not verify with its jwk.");
 
         // Claims: the request it was made for.
         var claims = jwt.Payload;

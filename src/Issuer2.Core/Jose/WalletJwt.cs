@@ -1,7 +1,6 @@
 using System.Buffers.Text;
 using System.Text.Json;
 using Issuer2.Core.Common;
-using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Issuer2.Core.Jose;
@@ -63,7 +62,8 @@ public static class WalletJwt
 
     private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false, MaxDepth = 16 };
 
-    private static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false };
+    // Note: each wallet key is used for one check and disposed, so no signature provider is cached for it.
+    private static readonly CryptoProviderFactory Providers = new() { CacheSignatureProviders = false };
 
     private static readonly string[] NumericClaims = ["iat", "exp", "nbf"];
     private static readonly string[] StringClaims = ["iss", "sub", "jti"];
@@ -95,43 +95,39 @@ public static class WalletJwt
     }
 
     /// <summary>
-    /// Microsoft.IdentityModel's reading of a JWT the strict reader accepted, for <see cref="SignatureVerifiesAsync"/>;
-    /// null when it cannot read it.
+    /// Whether the JWS's signature verifies with the P-256 key <paramref name="key"/> by its header's alg, which must be
+    /// one of <paramref name="algorithms"/> (RFC 7515 §5.2, by Microsoft.IdentityModel's signature provider over the
+    /// signing input). Only the signature: typ and the claims each JWT type requires are its validator's, on what the
+    /// strict reader read.
     /// </summary>
-    public static JsonWebToken? ForSignature(ReadJwt jwt)
+    public static bool SignatureVerifies(ReadJwt jwt, JsonWebKey key, IReadOnlyList<string> algorithms)
     {
         ArgumentNullException.ThrowIfNull(jwt);
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(algorithms);
+        if (jwt.Alg is not { } alg || !algorithms.Contains(alg, StringComparer.Ordinal)) return false;
+        var compact = jwt.Compact;
+        var signatureStart = compact.LastIndexOf('.') + 1;
         try
         {
-            return Handler.ReadJsonWebToken(jwt.Compact);
+            var signature = Base64Url.DecodeFromChars(compact.AsSpan(signatureStart));
+            // The signing input: ASCII(BASE64URL(header) || '.' || BASE64URL(payload)); the strict reader checked its characters.
+            var input = System.Text.Encoding.ASCII.GetBytes(compact, 0, signatureStart - 1);
+            using var ecdsa = EcPublicKey.P256(Base64Url.DecodeFromChars(key.X), Base64Url.DecodeFromChars(key.Y));
+            var provider = Providers.CreateForVerifying(new ECDsaSecurityKey(ecdsa), alg);
+            try
+            {
+                return provider.Verify(input, signature);
+            }
+            finally
+            {
+                Providers.ReleaseSignatureProvider(provider);
+            }
         }
-        catch (Exception e) when (e is ArgumentException or SecurityTokenMalformedException or JsonException or FormatException)
+        catch (Exception e) when (e is FormatException or System.Security.Cryptography.CryptographicException or ArgumentException or NotSupportedException)
         {
-            return null;
+            return false;
         }
-    }
-
-    /// <summary>
-    /// Whether the JWS's signature verifies with <paramref name="key"/>, by one of <paramref name="algorithms"/>, with
-    /// the header typ <paramref name="type"/> (checked by the caller already, exactly). Only the signature: the claims
-    /// each JWT type requires are its validator's, on what the strict reader read.
-    /// </summary>
-    public static async Task<bool> SignatureVerifiesAsync(JsonWebToken token, SecurityKey key, IReadOnlyList<string> algorithms, string type)
-    {
-        var result = await Handler.ValidateTokenAsync(token, new TokenValidationParameters
-        {
-            IssuerSigningKey = key,
-            TryAllIssuerSigningKeys = true,
-            ValidateIssuerSigningKey = false,
-            ValidAlgorithms = algorithms,
-            ValidTypes = [type],
-            ValidateIssuer = false,
-            ValidateAudience = false,
-            ValidateLifetime = false,
-            RequireExpirationTime = false,
-            RequireSignedTokens = true,
-        });
-        return result.IsValid;
     }
 
     private static string? HeaderProblem(JsonElement header)
