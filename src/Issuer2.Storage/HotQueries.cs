@@ -1,3 +1,4 @@
+using Issuer2.Core.Events;
 using Issuer2.Core.Offers;
 using Issuer2.Core.Sessions;
 using Issuer2.Core.Tenants;
@@ -26,6 +27,7 @@ internal sealed class HotQueries
     public HotQueries(IModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
+        Events = RowShape<IssuerEvent>.Of(model);
         _offer = RowShape<Offer>.Of(model);
         _code = RowShape<PreAuthorizedCode>.Of(model);
         _session = RowShape<IssuanceSession>.Of(model);
@@ -51,6 +53,9 @@ internal sealed class HotQueries
             + $"AND ic.{Column<IssuedCredential>(model, nameof(IssuedCredential.ConfigurationId))} = s.{Column<IssuanceSession>(model, nameof(IssuanceSession.ConfigurationId))} "
             + $"WHERE t.{Column<AccessToken>(model, nameof(AccessToken.TokenHash))} = {{0}} AND t.{Column<AccessToken>(model, nameof(AccessToken.TenantId))} = {{1}} AND {live} LIMIT 1";
     }
+
+    /// <summary>The event log's rows (<see cref="IssuerStore.ReadAsync"/>, which subscribers' feeds read on every wake-up).</summary>
+    public RowShape<IssuerEvent> Events { get; }
 
     public async Task<OfferWithTenant?> OfferByUriToken(IssuerDbContext db, string tenantId, byte[] uriTokenHash, CancellationToken ct)
     {

@@ -1,3 +1,4 @@
+using System.Text;
 using Issuer2.Core.ApiKeys;
 using Issuer2.Core.Common;
 using Issuer2.Core.Events;
@@ -299,22 +300,28 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
     public async Task<EventPage> ReadAsync(string tenantId, EventCursor after, EventFilter filter, int limit, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(filter);
-        // The horizon first. PostgreSQL: every transaction below xmin has ended, and every later one gets a higher
-        // id, so events below it can be delivered in (transaction id, sequence) order without ever skipping one that
-        // commits late. SQLite commits one writer at a time: the highest sequence now is the horizon.
-        var horizon = await HorizonAsync(ct);
-        var q = db.Events.AsNoTracking().Where(e => e.TenantId == tenantId
-            && (e.TransactionId > after.TransactionId || (e.TransactionId == after.TransactionId && e.Sequence > after.Sequence)));
-        if (!db.IsPostgres) q = q.Where(e => e.Sequence <= horizon.Sequence);
-        if (filter.OfferId is { } offerId) q = q.Where(e => e.OfferId == offerId);
-        if (filter.SessionId is { } sessionId) q = q.Where(e => e.SessionId == sessionId);
-        if (filter.ProfileId is { } profileId) q = q.Where(e => e.ProfileId == profileId);
-        if (filter.Types is { } types)
+        // The horizon and the events in one statement: one snapshot, one round trip. PostgreSQL: every transaction below
+        // the snapshot's xmin has ended, and every later one gets a higher id, so events below it can be delivered in
+        // (transaction id, sequence) order without ever skipping one that commits late. SQLite commits one writer at a
+        // time: the highest sequence taken is the horizon.
+        var shape = db.Queries.Events;
+        await using var sql = new SqlBatch(db);
+        var where = new StringBuilder($"tenant_id = {sql.P(tenantId)} AND (transaction_id > {sql.P(after.TransactionId)} OR (transaction_id = {sql.P(after.TransactionId)} AND sequence > {sql.P(after.Sequence)}))");
+        if (!db.IsPostgres) where.Append($" AND sequence <= {SqliteHead}");
+        if (filter.OfferId is { } offerId) where.Append($" AND offer_id = {sql.P(offerId)}");
+        if (filter.SessionId is { } sessionId) where.Append($" AND session_id = {sql.P(sessionId)}");
+        if (filter.ProfileId is { } profileId) where.Append($" AND profile_id = {sql.P(profileId)}");
+        if (filter.Types is { } types) where.Append(types.Count == 0 ? " AND 1 = 0" : $" AND type IN ({string.Join(", ", types.Select(t => sql.P(t)))})");
+        sql.Add($"SELECT h.horizon, {shape.Columns("e")} FROM (SELECT {(db.IsPostgres ? PostgresXmin : SqliteHead)} AS horizon) h "
+            + $"LEFT JOIN (SELECT {shape.Columns("ev")} FROM {shape.Table} ev WHERE {where} ORDER BY transaction_id, sequence LIMIT {sql.P(limit + 1)}) e ON 1 = 1 "
+            + "ORDER BY e.transaction_id, e.sequence");
+        var horizon = default(EventCursor);
+        var rows = new List<IssuerEvent>();
+        foreach (var (head, e) in await sql.ReadAsync(r => (r.GetInt64(0), shape.ReadOptional(r, 1)), ct))
         {
-            var list = types.ToArray();
-            q = q.Where(e => list.Contains(e.Type));
+            horizon = db.IsPostgres ? new EventCursor(head - 1, long.MaxValue) : new EventCursor(0, head);
+            if (e is not null) rows.Add(e);
         }
-        var rows = await q.OrderBy(e => e.TransactionId).ThenBy(e => e.Sequence).Take(limit + 1).ToListAsync(ct);
 
         var deliverable = db.IsPostgres ? rows.TakeWhile(e => e.TransactionId < horizon.TransactionId + 1).ToList() : rows;
         var heldBack = deliverable.Count < rows.Count && deliverable.Count <= limit;
@@ -325,6 +332,10 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
         return new EventPage(deliverable, safe, full, heldBack);
     }
 
+    // The horizon's SQL (HorizonAsync says what each means).
+    private const string PostgresXmin = "(pg_snapshot_xmin(pg_current_snapshot())::text)::bigint";
+    private const string SqliteHead = "COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)";
+
     public Task<EventCursor> HeadAsync(CancellationToken ct) => HorizonAsync(ct);
 
     /// <summary>The position below which the log is complete: PostgreSQL (xmin - 1, ∞), SQLite (0, highest sequence ever taken).</summary>
@@ -332,12 +343,12 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
     {
         if (db.IsPostgres)
         {
-            var xmin = await db.Database.SqlQuery<long>($"SELECT (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint AS \"Value\"").SingleAsync(ct);
+            var xmin = await db.Database.SqlQueryRaw<long>("SELECT " + PostgresXmin + " AS \"Value\"").SingleAsync(ct);
             return new EventCursor(xmin - 1, long.MaxValue);
         }
         // Note: the AUTOINCREMENT high-water mark, not MAX(sequence): retention may have deleted the newest rows, and the
         // horizon must not move back below positions already handed out (a purge mark, a heartbeat).
-        var head = await db.Database.SqlQuery<long>($"SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) AS \"Value\"").SingleAsync(ct);
+        var head = await db.Database.SqlQueryRaw<long>("SELECT " + SqliteHead + " AS \"Value\"").SingleAsync(ct);
         return new EventCursor(0, head);
     }
 
