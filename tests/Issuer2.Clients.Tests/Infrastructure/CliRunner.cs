@@ -93,8 +93,12 @@ public sealed class CliRunner(ServerHost host, string? apiKey, string? tenant)
             {
                 var lines = Lines;
                 if (predicate(lines)) return lines;
-                if (_process.HasExited && predicate(Lines) is false)
+                if (_process.HasExited)
                 {
+                    // Note: the process can have exited before its last lines were read; WaitForExitAsync waits for the end
+                    // of its redirected output too.
+                    await _process.WaitForExitAsync();
+                    if (predicate(Lines)) return Lines;
                     throw new InvalidOperationException($"issuer2 exited with {_process.ExitCode}:\n{string.Join('\n', Lines)}\n{Errors}");
                 }
 
