@@ -33,7 +33,7 @@ internal sealed class HotQueries
         _session = RowShape<IssuanceSession>.Of(model);
         _token = RowShape<AccessToken>.Of(model);
         _issued = RowShape<IssuedCredential>.Of(model);
-        var tenants = RowShape<Tenant>.Of(model).Table;
+        var tenants = model.FindEntityType(typeof(Tenant))!.GetTableMappings().Single().Table.Name;
         var version = Column<Tenant>(model, nameof(Tenant.MetadataVersion));
         var live = $"tn.{Column<Tenant>(model, nameof(Tenant.DeletedAt))} IS NULL";
         var tenantId = Column<Tenant>(model, nameof(Tenant.Id));

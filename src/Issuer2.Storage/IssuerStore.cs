@@ -315,13 +315,11 @@ public sealed class IssuerStore(IssuerDbContext db, IEventNotifier notifier)
         sql.Add($"SELECT h.horizon, {shape.Columns("e")} FROM (SELECT {(db.IsPostgres ? PostgresXmin : SqliteHead)} AS horizon) h "
             + $"LEFT JOIN (SELECT {shape.Columns("ev")} FROM {shape.Table} ev WHERE {where} ORDER BY transaction_id, sequence LIMIT {sql.P(limit + 1)}) e ON 1 = 1 "
             + "ORDER BY e.transaction_id, e.sequence");
-        var horizon = default(EventCursor);
-        var rows = new List<IssuerEvent>();
-        foreach (var (head, e) in await sql.ReadAsync(r => (r.GetInt64(0), shape.ReadOptional(r, 1)), ct))
-        {
-            horizon = db.IsPostgres ? new EventCursor(head - 1, long.MaxValue) : new EventCursor(0, head);
-            if (e is not null) rows.Add(e);
-        }
+        // One row at least (the LEFT JOIN's), each carrying the same horizon; without events, its columns are NULL.
+        var read = await sql.ReadAsync(r => (Head: r.GetInt64(0), Event: shape.ReadOptional(r, 1)), ct);
+        var head = read[0].Head;
+        var horizon = db.IsPostgres ? new EventCursor(head - 1, long.MaxValue) : new EventCursor(0, head);
+        var rows = read.Where(x => x.Event is not null).Select(x => x.Event!).ToList();
 
         var deliverable = db.IsPostgres ? rows.TakeWhile(e => e.TransactionId < horizon.TransactionId + 1).ToList() : rows;
         var heldBack = deliverable.Count < rows.Count && deliverable.Count <= limit;
