@@ -18,6 +18,10 @@ public sealed class Chromium : IAsyncLifetime
     {
         if (!File.Exists(ExecutablePath))
             throw new InvalidOperationException($"{ExecutablePath} is missing: `apt-get install -y chromium` (tests/run-all.sh installs it).");
+        // Playwright's expectations wait 5 s by default, its actions 30 s (set per context below). On a loaded CI
+        // machine a page's first render or a live event can take longer than 5 s without anything being wrong:
+        // the expectations wait as long as the actions do. A broken page still fails them.
+        Assertions.SetDefaultExpectTimeout(30_000);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
