@@ -32,6 +32,8 @@
 #                           session completed, notification) must each arrive once; their latency (receipt − the
 #                           event's time) is printed in a second table. Its stream's reads cost both hosts and
 #                           PostgreSQL CPU, and its process shares the machine: FOLLOW=0 measures two hosts without it.
+#   SQLITE_SYNCHRONOUS=Full Issuer2:Database:SqliteSynchronous of the SQLite server: Full (the default: every commit
+#                           synced to disk) or Normal (synced at checkpoints; docs/architecture.md, "SQLite durability")
 #   PERF=0                  1: `perf record -F 499 -g` of each Issuer2 host during each timed run (Debian's linux-perf;
 #                           the servers run with DOTNET_PerfMapEnabled=1 so that JIT-compiled frames have names), to
 #                           logs/perf-KIND-cC.data; read with `perf report -i FILE` or `perf script -i FILE`. The
@@ -76,6 +78,7 @@ SEED_CREDENTIALS="${SEED_CREDENTIALS:-0}"
 HOSTS="${HOSTS:-1}"
 FOLLOW="${FOLLOW:-1}"
 PERF="${PERF:-0}"
+SQLITE_SYNCHRONOUS="${SQLITE_SYNCHRONOUS:-Full}"
 if [[ "$PERF" == 1 ]]; then
     command -v perf >/dev/null || { echo "PERF=1 needs perf (Debian's linux-perf)" >&2; exit 2; }
     export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
@@ -472,7 +475,10 @@ if [[ "$need_issuer2" == 1 ]]; then
         case "$db" in
             sqlite)
                 mkdir -p "$work/sqlite"
-                run_issuer2 sqlite "Issuer2 SQLite" "" 1 -- --Issuer2:DataDirectory="$work/sqlite"
+                sqlite_label="Issuer2 SQLite"
+                [[ "$SQLITE_SYNCHRONOUS" == Full ]] || sqlite_label="Issuer2 SQLite, synchronous=$SQLITE_SYNCHRONOUS"
+                run_issuer2 sqlite "$sqlite_label" "" 1 -- --Issuer2:DataDirectory="$work/sqlite" \
+                    --Issuer2:Database:SqliteSynchronous="$SQLITE_SYNCHRONOUS"
                 ;;
             postgres)
                 lib_pg_ensure_installed --quiet || exit 2

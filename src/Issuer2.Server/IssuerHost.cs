@@ -54,6 +54,8 @@ public static class IssuerHost
             throw new InvalidOperationException("Issuer2:Events:MaxStreamsPerTenant is now Issuer2:Quotas:EventStreamsPerTenant; set that instead.");
         if (!DatabaseProviders.IsKnown(options.Database.Provider))
             throw new InvalidOperationException($"Issuer2:Database:Provider \"{options.Database.Provider}\" is not one of Sqlite, Postgres.");
+        if (options.Database.SqliteSynchronous != SqliteSynchronous.Full && DatabaseProviders.IsPostgres(options.Database.Provider))
+            throw new InvalidOperationException("Issuer2:Database:SqliteSynchronous applies to SQLite only; PostgreSQL's durability is its own synchronous_commit.");
         var connectionString = options.Database.ConnectionString;
         if (string.IsNullOrWhiteSpace(connectionString))
         {
@@ -70,7 +72,7 @@ public static class IssuerHost
         // Graceful stop: in-flight requests get this long once the listeners close (event streams end at once).
         services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownDrainTime);
         services.AddSingleton(TimeProvider.System);
-        services.AddIssuerStorage(options.Database.Provider, connectionString);
+        services.AddIssuerStorage(options.Database.Provider, connectionString, options.Database.SqliteSynchronous);
 
         // Secrets: the key ring never lives in the database; each use asks for its purpose's keys.
         var keys = KeyEncryptionKeyLoader.Load(options, warn);

@@ -43,7 +43,8 @@ public static class IssuerDbContextFactory
 /// <summary>Registers the storage and Core's ports for one provider.</summary>
 public static partial class StorageServiceCollectionExtensions
 {
-    public static IServiceCollection AddIssuerStorage(this IServiceCollection services, string provider, string connectionString)
+    public static IServiceCollection AddIssuerStorage(
+        this IServiceCollection services, string provider, string connectionString, SqliteSynchronous sqliteSynchronous = SqliteSynchronous.Full)
     {
         if (DatabaseProviders.IsPostgres(provider)) connectionString = TunePostgres(connectionString);
         services.AddSingleton<LocalEventNotifier>();
@@ -59,7 +60,12 @@ public static partial class StorageServiceCollectionExtensions
         }
         else
         {
-            services.AddDbContextPool<SqliteIssuerDbContext>(o => o.UseSqlite(connectionString));
+            var normalSync = sqliteSynchronous == SqliteSynchronous.Normal ? new SqliteNormalSyncInterceptor() : null;
+            services.AddDbContextPool<SqliteIssuerDbContext>(o =>
+            {
+                o.UseSqlite(connectionString);
+                if (normalSync is not null) o.AddInterceptors(normalSync);
+            });
             services.AddScoped<IssuerDbContext>(sp => sp.GetRequiredService<SqliteIssuerDbContext>());
             // One host: waking its own subscribers is all there is to do.
             services.AddSingleton<IEventNotifier>(sp => sp.GetRequiredService<LocalEventNotifier>());

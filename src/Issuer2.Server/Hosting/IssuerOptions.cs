@@ -1,3 +1,5 @@
+using Issuer2.Storage;
+
 namespace Issuer2.Server.Hosting;
 
 /// <summary>The "Issuer2" configuration section; see the README's configuration table.</summary>
@@ -99,4 +101,11 @@ public sealed class DatabaseOptions
     /// get with their 503, in whole seconds (at least 1).
     /// </summary>
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// SQLite only: "Full" (default: every commit is synced to disk before the answer) or "Normal" (synced at
+    /// checkpoints only: faster, but a power loss may roll back the last commits; docs/architecture.md,
+    /// "SQLite durability").
+    /// </summary>
+    public SqliteSynchronous SqliteSynchronous { get; set; } = SqliteSynchronous.Full;
 }
