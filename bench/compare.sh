@@ -34,6 +34,8 @@
 #                           PostgreSQL CPU, and its process shares the machine: FOLLOW=0 measures two hosts without it.
 #   SQLITE_SYNCHRONOUS=Full Issuer2:Database:SqliteSynchronous of the SQLite server: Full (the default: every commit
 #                           synced to disk) or Normal (synced at checkpoints; docs/architecture.md, "SQLite durability")
+#   PG_CONNECTION_EXTRA=""  PostgreSQL only: Npgsql connection-string keywords appended to Issuer2's connection string
+#                           (e.g. "Maximum Pool Size=4", or "Multiplexing=true"), to measure the pool's settings
 #   PERF=0                  1: `perf record -F 499 -g` of each Issuer2 host during each timed run (Debian's linux-perf;
 #                           the servers run with DOTNET_PerfMapEnabled=1 so that JIT-compiled frames have names), to
 #                           logs/perf-KIND-cC.data; read with `perf report -i FILE` or `perf script -i FILE`. The
@@ -79,6 +81,7 @@ HOSTS="${HOSTS:-1}"
 FOLLOW="${FOLLOW:-1}"
 PERF="${PERF:-0}"
 SQLITE_SYNCHRONOUS="${SQLITE_SYNCHRONOUS:-Full}"
+PG_CONNECTION_EXTRA="${PG_CONNECTION_EXTRA:-}"
 if [[ "$PERF" == 1 ]]; then
     command -v perf >/dev/null || { echo "PERF=1 needs perf (Debian's linux-perf)" >&2; exit 2; }
     export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
@@ -491,8 +494,9 @@ if [[ "$need_issuer2" == 1 ]]; then
                     mkdir -p "$work/pgdata-dir"
                     pg_label="Issuer2 PostgreSQL"
                     if [[ "$hosts" == 2 ]]; then pg_label="Issuer2 PostgreSQL, 2 hosts"; fi
+                    if [[ -n "$PG_CONNECTION_EXTRA" ]]; then pg_label="$pg_label, $PG_CONNECTION_EXTRA"; fi
                     run_issuer2 postgres "$pg_label" "$LIB_PG_PID" "$hosts" -- --Issuer2:DataDirectory="$work/pgdata-dir" \
-                        --Issuer2:Database:Provider=Postgres --Issuer2:Database:ConnectionString="$(lib_pg_connection)"
+                        --Issuer2:Database:Provider=Postgres --Issuer2:Database:ConnectionString="$(lib_pg_connection)${PG_CONNECTION_EXTRA:+;$PG_CONNECTION_EXTRA}"
                     lib_pg_stop
                     cp "$pg_dir/log" "$logs/postgres-h$hosts.log" 2>/dev/null || true
                 done

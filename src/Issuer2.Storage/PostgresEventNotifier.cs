@@ -31,7 +31,7 @@ public sealed partial class PostgresEventNotifier(string connectionString, Local
     private readonly ConcurrentDictionary<string, byte> _pending = new(StringComparer.Ordinal);
     private readonly Channel<bool> _sendSignal = System.Threading.Channels.Channel.CreateBounded<bool>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-    private readonly string _connectionString = new NpgsqlConnectionStringBuilder(connectionString) { KeepAlive = 15, Pooling = false }.ConnectionString;
+    private readonly string _connectionString = new NpgsqlConnectionStringBuilder(connectionString) { KeepAlive = 15, Pooling = false, Multiplexing = false }.ConnectionString;
 
     /// <summary>True while the listening connection is up; a test can wait for it.</summary>
     public bool Listening { get; private set; }
